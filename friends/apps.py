@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class FriendsConfig(AppConfig):
+    """The friend graph: friendships, requests, blocks, and what is derived from them."""
+
+    name = "friends"
+
+    def ready(self) -> None:
+        # Subscriber actors must be registered in every process that emits events (web and workers).
+        from . import tasks  # noqa: F401

@@ -1,0 +1,75 @@
+"""The friend graph of the lecture's case study; every rule that can live in the database does."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Greatest, Least
+from django.utils import timezone
+
+
+class Friendship(models.Model):
+    """`friendship(user_id, friend_id, is_friend_since)`: one row per direction.
+
+    Both rows are written in one transaction. On PostgreSQL a deferred composite foreign key
+    (migration 0002) makes a one-sided friendship impossible to commit.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friendships")
+    friend = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    is_friend_since = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "friend"], name="friendship_unique_pair"),
+            models.CheckConstraint(condition=~Q(user=F("friend")), name="friendship_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.friend_id}"
+
+
+class FriendRequest(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending"
+        ACCEPTED = "accepted"
+        DECLINED = "declined"
+        CANCELLED = "cancelled"
+
+    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_requests")
+    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="received_requests")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_user=F("to_user")), name="friend_request_not_self"),
+            # One pending request per unordered pair: a crossing request becomes a friendship instead.
+            models.UniqueConstraint(
+                Least("from_user", "to_user"),
+                Greatest("from_user", "to_user"),
+                condition=Q(state="pending"),
+                name="friend_request_one_pending_per_pair",
+            ),
+        ]
+        indexes = [models.Index(fields=["to_user", "state"]), models.Index(fields=["from_user", "state"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_user_id} -> {self.to_user_id} ({self.state})"
+
+
+class Block(models.Model):
+    blocker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks")
+    blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocked_by")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_unique_pair"),
+            models.CheckConstraint(condition=~Q(blocker=F("blocked")), name="block_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.blocker_id} blocks {self.blocked_id}"

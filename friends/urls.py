@@ -1,0 +1,19 @@
+"""Pages of the site (server-rendered)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("signup/", views.signup, name="signup"),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("friends/", views.friends_page, name="friends"),
+    path("u/<str:username>/", views.profile, name="profile"),
+    path("u/<str:username>/request/", views.send_request, name="send-request"),
+    path("u/<str:username>/unfriend/", views.unfriend, name="unfriend"),
+    path("u/<str:username>/block/", views.block, name="block"),
+    path("u/<str:username>/unblock/", views.unblock, name="unblock"),
+    path("requests/<int:request_id>/<str:action>/", views.request_action, name="request-action"),
+]

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite: sets up the virtual environment, makes sure the services run, runs pytest.
+# Extra arguments go to pytest (e.g. scripts/test.sh tests/friends -x).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/services.sh --with-postgres
+bash scripts/venv.sh requirements-dev.txt
+. .venv/bin/activate
+
+set +e
+python -m pytest "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure here." >&2
+  exit 1
+fi
+exit "$status"

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class SocialsiteConfig(AppConfig):
+    """Shared plumbing: event outbox, task status, broker helpers."""
+
+    name = "socialsite"
+    verbose_name = "Socialsite plumbing"
+
+    def ready(self) -> None:
+        # Registers the maintenance actors (outbox relay, pruning) on the broker.
+        from . import tasks  # noqa: F401

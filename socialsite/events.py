@@ -1,0 +1,118 @@
+"""Domain events: Django signals recorded in a transactional outbox and fanned out to subscribers.
+
+Flow: a service calls `SOME_EVENT.emit(...)` inside its transaction -> an `OutboxEvent` row is written
+with the change -> after commit the event is handed to RabbitMQ (publisher confirms), one message per
+subscriber actor, each on its own queue -> the relay re-sends whatever is still pending, oldest first.
+A rolled-back change leaves no row and sends nothing. Delivery is at-least-once, so subscribers are
+idempotent; every subscriber message of one event has a stable id derived from the event id.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import dramatiq
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+from dramatiq import Message
+from dramatiq.errors import BrokerError
+
+from .models import OutboxEvent
+
+logger = logging.getLogger(__name__)
+
+_SUBSCRIBERS: dict[str, list[dramatiq.Actor]] = defaultdict(list)
+EVENTS: dict[str, DomainEvent] = {}
+
+
+class DomainEvent(Signal):
+    """A past-tense domain event (`friendship.created`): a Django signal that also goes to the outbox.
+
+    In-process receivers connect to it like any signal; out-of-process subscribers are actors
+    registered with `subscriber()`. Emitting code knows neither.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        EVENTS[name] = self
+
+    def emit(self, **payload: Any) -> OutboxEvent:
+        """Record the event in the caller's transaction; it leaves the process only if that commits."""
+        event = OutboxEvent.objects.create(name=self.name, payload=payload)
+        self.send(sender=DomainEvent, event=event)
+        transaction.on_commit(lambda: publish_events([event.id]))
+        return event
+
+
+def subscriber(*event_names: str, queue_name: str = "default", **actor_options: Any) -> Callable:
+    """Declare an actor that receives every event of the given names (publish / subscribe).
+
+    The actor is called with the event's JSON (`id`, `name`, `payload`, `created_at`).
+    """
+
+    def decorator(fn: Callable) -> dramatiq.Actor:
+        actor = dramatiq.actor(fn, queue_name=queue_name, **actor_options)
+        for name in event_names:
+            _SUBSCRIBERS[name].append(actor)
+        return actor
+
+    return decorator
+
+
+def subscribers_of(name: str) -> list[dramatiq.Actor]:
+    return list(_SUBSCRIBERS.get(name, ()))
+
+
+def subscriber_message(event: OutboxEvent, actor: dramatiq.Actor) -> Message:
+    """The message one subscriber gets for one event; its id is stable across re-sends."""
+    return Message(
+        queue_name=actor.queue_name,
+        actor_name=actor.actor_name,
+        args=(event.as_message(),),
+        kwargs={},
+        options={"event_id": str(event.id)},
+        message_id=str(uuid.uuid5(event.id, actor.actor_name)),
+    )
+
+
+def publish_events(event_ids: Iterable[uuid.UUID]) -> int:
+    """Hand the given events to RabbitMQ now (called after commit); failures stay for the relay."""
+    return _publish(OutboxEvent.objects.filter(id__in=list(event_ids)))
+
+
+def relay_pending(*, batch_size: int = 500) -> int:
+    """Hand over every pending event, oldest first, in batches; returns how many were published."""
+    total = 0
+    while True:
+        published = _publish(OutboxEvent.objects.all(), limit=batch_size)
+        total += published
+        if published < batch_size:
+            return total
+
+
+def _publish(events, *, limit: int | None = None) -> int:
+    # skip_locked: the after-commit path and any number of relays never publish the same row at once.
+    with transaction.atomic():
+        pending = events.filter(published_at__isnull=True).order_by("created_at").select_for_update(skip_locked=True)
+        pending = list(pending[:limit] if limit else pending)
+        published = []
+        for event in pending:
+            try:
+                broker = dramatiq.get_broker()
+                for actor in subscribers_of(event.name):
+                    broker.enqueue(subscriber_message(event, actor))
+                    logger.info("event %s %s -> %s", event.name, event.id, actor.actor_name)
+            except (BrokerError, OSError) as exc:
+                logger.warning("event %s %s not published, left for the relay: %r", event.name, event.id, exc)
+                OutboxEvent.objects.filter(id=event.id).update(attempts=event.attempts + 1, last_error=repr(exc))
+                break
+            published.append(event.id)
+        if published:
+            OutboxEvent.objects.filter(id__in=published).update(published_at=timezone.now())
+    return len(published)

@@ -1,0 +1,128 @@
+"""Task status: every Dramatiq message gets a `TaskRecord` that moves enqueued -> running -> done/failed.
+
+Dramatiq's own records (and django_dramatiq's) have no owner and no progress; this middleware keeps
+both, plus the message itself so an admin can re-enqueue a dead letter.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import dramatiq
+from django.db import close_old_connections
+from django.utils import timezone
+from dramatiq.middleware import CurrentMessage, Middleware
+
+logger = logging.getLogger(__name__)
+
+
+class State:
+    """Mirrors `TaskRecord.State`; this module is imported before models are ready (broker set-up)."""
+
+    ENQUEUED, RUNNING, RETRYING, DONE, FAILED = "enqueued", "running", "retrying", "done", "failed"
+
+
+class TaskStatusMiddleware(Middleware):
+    """Keeps `TaskRecord` rows in step with the message's life.
+
+    Listed before `Retries` in settings, so its `after_process_message` runs after Retries has decided
+    (Dramatiq calls `after_*` hooks in reverse order) and can tell a retry from a dead letter.
+    """
+
+    @property
+    def actor_options(self) -> set[str]:
+        return {"track"}
+
+    def after_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message, delay: int | None) -> None:
+        retries = message.options.get("retries", 0)
+        defaults: dict[str, Any] = {
+            "actor_name": message.actor_name,
+            "queue_name": message.queue_name.removesuffix(".DQ"),
+            "state": State.RETRYING if retries else State.ENQUEUED,
+            "retries": retries,
+            "message": message.asdict(),
+        }
+        if not retries:
+            defaults.update(enqueued_at=timezone.now(), started_at=None, finished_at=None, error="")
+        if owner_id := message.options.get("owner_id"):
+            defaults["owner_id"] = owner_id
+        from .models import TaskRecord
+
+        TaskRecord.objects.update_or_create(id=message.message_id, defaults=defaults)
+
+    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        close_old_connections()
+        _update(message, state=State.RUNNING, started_at=timezone.now())
+
+    def after_process_message(
+        self,
+        broker: dramatiq.Broker,
+        message: dramatiq.Message,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
+        if exception is None:
+            _update(message, state=State.DONE, result=_jsonable(result), finished_at=timezone.now(), error="")
+            return
+        error = f"{type(exception).__name__}: {exception}"
+        if message.failed:
+            logger.error(
+                "task %s %s dead-lettered after %s retries: %s",
+                message.actor_name,
+                message.message_id,
+                message.options.get("retries", 0),
+                error,
+            )
+            _update(
+                message,
+                state=State.FAILED,
+                error=message.options.get("traceback") or error,
+                finished_at=timezone.now(),
+                retries=message.options.get("retries", 0),
+            )
+        else:
+            logger.warning(
+                "task %s %s attempt %s failed, will retry: %s",
+                message.actor_name,
+                message.message_id,
+                message.options.get("retries", 0),
+                error,
+            )
+            _update(message, state=State.RETRYING, error=error, retries=message.options.get("retries", 0))
+
+    def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+        _update(message, state=State.FAILED, error="skipped (message too old)", finished_at=timezone.now())
+
+
+def _update(message: dramatiq.Message, **fields: Any) -> None:
+    from .models import TaskRecord
+
+    TaskRecord.objects.filter(id=message.message_id).update(updated_at=timezone.now(), **fields)
+
+
+def _jsonable(value: Any) -> Any:
+    return value if isinstance(value, (dict, list, str, int, float, bool, type(None))) else repr(value)
+
+
+def report_progress(done: int, total: int, text: str = "") -> None:
+    """Called by an actor with steps, from inside its body, to publish `done/total` and a message."""
+    message = CurrentMessage.get_current_message()
+    if message is not None:
+        _update(message, progress_done=done, progress_total=total, progress_message=text[:200])
+
+
+def send_tracked(actor: dramatiq.Actor, *args: Any, owner_id: int | None = None, **kwargs: Any) -> dramatiq.Message:
+    """Enqueue a task whose status its owner may read (`GET /api/v1/tasks/{id}/`)."""
+    return actor.send_with_options(args=args, kwargs=kwargs, owner_id=owner_id)
+
+
+def requeue(record: Any) -> dramatiq.Message:
+    """Send a dead letter's message again, as a fresh attempt with the same id."""
+    message = dramatiq.Message(**record.message)
+    options = {
+        k: v for k, v in message.options.items() if k not in ("retries", "traceback", "requeue_timestamp", "eta")
+    }
+    message = message.copy(queue_name=record.queue_name, options=options)
+    return dramatiq.get_broker().enqueue(message)

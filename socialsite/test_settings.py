@@ -1,0 +1,34 @@
+"""Test settings: the production settings module, with test-only values from the environment.
+
+PostgreSQL at 127.0.0.1:5432 when it answers, else SQLite; Redis on its own DB number (flushed per test).
+"""
+
+import os
+import socket
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-a-secret")
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# Its own virtual host (created by scripts/services.sh): a demo running beside the tests keeps its messages.
+os.environ.setdefault("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/socialsite_test")
+if "DATABASE_URL" not in os.environ and _port_open("127.0.0.1", 5432):
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/socialsite"
+
+from .settings import *  # noqa: E402,F403
+from .settings import BASE_DIR, DATABASES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; never in production
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so worker processes started by integration tests share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
