@@ -82,3 +82,24 @@ def relationship(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> Relati
         )
     )
     return Relationship(False, since, incoming, outgoing, viewer.pk in blockers, other.pk in blockers)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A user as `viewer` may see them: the page header and the API's `users/{username}/`."""
+
+    user: AbstractBaseUser
+    friend_count: int
+    relationship: Relationship
+
+
+def user_profile(*, viewer: AbstractBaseUser, username: str) -> Profile:
+    """Five queries, whatever either user's degree.
+
+    A viewer the owner blocks gets the same NotFound as for an unknown name, so the block is not revealed.
+    """
+    user = user_get(username=username)
+    rel = relationship(viewer=viewer, other=user)
+    if rel.blocked_by_other:
+        raise NotFound(f"No user named {username!r}.")
+    return Profile(user=user, friend_count=friend_count(user=user), relationship=rel)

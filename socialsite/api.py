@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ServiceError
+from .models import TaskRecord
+from .selectors import task_records_of
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -19,3 +21,29 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None and isinstance(exc, (ValueError, TypeError)):
         return Response({"detail": "Malformed request."}, status=status.HTTP_400_BAD_REQUEST)
     return response
+
+
+class TaskRecordSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name")
+    progress = serializers.SerializerMethodField()
+    enqueued_at = serializers.DateTimeField()
+
+    class Meta:
+        model = TaskRecord
+        fields = ["id", "actor", "state", "progress", "result", "error", "retries", "enqueued_at", "started_at",
+                  "finished_at"]
+
+    def get_progress(self, obj: TaskRecord) -> dict | None:
+        if not obj.progress_total:
+            return None
+        return {"done": obj.progress_done, "total": obj.progress_total, "message": obj.progress_message}
+
+
+class TaskDetailApi(generics.RetrieveAPIView):
+    """A task's state, readable by its owner only (anyone else gets 404, as if it did not exist)."""
+
+    serializer_class = TaskRecordSerializer
+    lookup_field = "id"
+
+    def get_queryset(self):
+        return task_records_of(user=self.request.user)

@@ -2,6 +2,9 @@
 
 from django.urls import include, path
 
+from .api import TaskDetailApi
+
 urlpatterns = [
     path("", include("friends.api.urls")),
+    path("tasks/<uuid:id>/", TaskDetailApi.as_view(), name="api-task-detail"),
 ]

@@ -1,6 +1,11 @@
 """Dramatiq middleware with Socialsite's defaults, referenced by path from `DRAMATIQ_BROKER`."""
 
+import logging
+import threading
+
 from dramatiq import middleware
+
+logger = logging.getLogger(__name__)
 
 
 class Retries(middleware.Retries):
@@ -16,3 +21,35 @@ class TimeLimit(middleware.TimeLimit):
 
     def __init__(self) -> None:
         super().__init__(time_limit=600_000)
+
+
+class OutboxRelay(middleware.Middleware):
+    """Runs the outbox relay in every worker process, so events left pending while RabbitMQ was down
+    (or when a web process died between commit and publish) go out within seconds of it coming back."""
+
+    def __init__(self) -> None:
+        from django.conf import settings
+
+        self.interval = getattr(settings, "OUTBOX_RELAY_INTERVAL", 2.0)
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def after_worker_boot(self, broker, worker) -> None:
+        self.thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
+        self.thread.start()
+
+    def before_worker_shutdown(self, broker, worker) -> None:
+        self.stop.set()
+
+    def _run(self) -> None:
+        from django.db import close_old_connections
+
+        from .events import relay_pending
+
+        while not self.stop.wait(self.interval):
+            try:
+                close_old_connections()
+                if count := relay_pending():
+                    logger.info("outbox relay published %d pending event(s)", count)
+            except Exception:
+                logger.exception("outbox relay pass failed; next pass in %.1fs", self.interval)

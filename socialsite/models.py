@@ -78,3 +78,11 @@ class TaskRecord(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (self.State.DONE, self.State.FAILED)
+
+
+class DeadLetter(TaskRecord):
+    """Failed tasks (retries exhausted): the dead letters, listed on their own admin page."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "dead letter"

@@ -128,6 +128,7 @@ DRAMATIQ_BROKER = {
         "socialsite.taskstatus.TaskStatusMiddleware",
         "socialsite.broker.Retries",
         "django_dramatiq.middleware.DbConnectionsMiddleware",
+        "socialsite.broker.OutboxRelay",
     ],
 }
 DRAMATIQ_RESULT_BACKEND = {
@@ -136,6 +137,7 @@ DRAMATIQ_RESULT_BACKEND = {
     "MIDDLEWARE_OPTIONS": {"result_ttl": 24 * 3600 * 1000},
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
+OUTBOX_RELAY_INTERVAL = env.float("OUTBOX_RELAY_INTERVAL", default=2.0)
 DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL}
 
 # --- REST framework ------------------------------------------------------------------------------

@@ -34,7 +34,10 @@ class TaskStatusMiddleware(Middleware):
     def actor_options(self) -> set[str]:
         return {"track"}
 
-    def after_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message, delay: int | None) -> None:
+    def before_enqueue(self, broker: dramatiq.Broker, message: dramatiq.Message, delay: int | None) -> None:
+        # Before, not after: once published, a fast worker may finish the task before `after_enqueue`
+        # runs, and "enqueued" would overwrite "done". If publishing then fails, the outbox relay (or the
+        # caller) sends the same message id again.
         retries = message.options.get("retries", 0)
         defaults: dict[str, Any] = {
             "actor_name": message.actor_name,

@@ -32,3 +32,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed on
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so worker processes started by integration tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405 - probe actors for tests and benchmarks

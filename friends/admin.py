@@ -1,0 +1,100 @@
+"""Admin for the friend graph. Changes with side effects go through the services, so they emit events."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+
+from socialsite.errors import ServiceError
+
+from . import services
+from .models import Block, Friendship, FriendRequest
+
+User = get_user_model()
+
+
+class FriendshipAddForm(forms.ModelForm):
+    class Meta:
+        model = Friendship
+        fields = ["user", "friend"]
+
+
+@admin.register(Friendship)
+class FriendshipAdmin(admin.ModelAdmin):
+    list_display = ["user", "friend", "is_friend_since"]
+    search_fields = ["user__username", "friend__username"]
+    raw_id_fields = ["user", "friend"]
+    list_select_related = ["user", "friend"]
+    date_hierarchy = "is_friend_since"
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = FriendshipAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # a friendship is created or removed, never edited
+
+    def save_model(self, request, obj, form, change) -> None:
+        """Both rows and the `friendship.created` event come from the service."""
+        services.friendship_create(user=obj.user, friend=obj.friend)
+        obj.pk = Friendship.objects.get(user=obj.user, friend=obj.friend).pk
+
+    def delete_model(self, request, obj) -> None:
+        services.friendship_remove(user=obj.user, friend=obj.friend)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for friendship in queryset.select_related("user", "friend"):
+            if Friendship.objects.filter(pk=friendship.pk).exists():  # the mirror row may already be gone
+                services.friendship_remove(user=friendship.user, friend=friendship.friend)
+
+
+@admin.register(FriendRequest)
+class FriendRequestAdmin(admin.ModelAdmin):
+    list_display = ["id", "from_user", "to_user", "state", "created_at", "responded_at"]
+    list_filter = ["state"]
+    search_fields = ["from_user__username", "to_user__username"]
+    list_select_related = ["from_user", "to_user"]
+    readonly_fields = ["from_user", "to_user", "state", "created_at", "responded_at"]
+    actions = ["accept", "decline"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def _act(self, request, queryset, service, verb: str) -> None:
+        done = 0
+        for friend_request in queryset.select_related("to_user"):
+            try:
+                service(request_id=friend_request.pk, user=friend_request.to_user)
+                done += 1
+            except ServiceError as exc:
+                self.message_user(request, f"#{friend_request.pk}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"{verb} {done} request(s).")
+
+    @admin.action(description="Accept on behalf of the receiver")
+    def accept(self, request, queryset) -> None:
+        self._act(request, queryset, services.friend_request_accept, "Accepted")
+
+    @admin.action(description="Decline on behalf of the receiver")
+    def decline(self, request, queryset) -> None:
+        self._act(request, queryset, services.friend_request_decline, "Declined")
+
+
+@admin.register(Block)
+class BlockAdmin(admin.ModelAdmin):
+    list_display = ["blocker", "blocked", "created_at"]
+    search_fields = ["blocker__username", "blocked__username"]
+    raw_id_fields = ["blocker", "blocked"]
+    list_select_related = ["blocker", "blocked"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        obj.pk = services.block_create(blocker=obj.blocker, blocked=obj.blocked).pk
+
+    def delete_model(self, request, obj) -> None:
+        services.block_remove(blocker=obj.blocker, blocked=obj.blocked)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for block in queryset.select_related("blocker", "blocked"):
+            services.block_remove(blocker=block.blocker, blocked=block.blocked)

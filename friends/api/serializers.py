@@ -1,0 +1,124 @@
+"""Shapes of the friends API: input serializers only parse, output serializers only render.
+
+No serializer writes: views hand parsed input to `friends.services` and render what comes back.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from ..models import Block, FriendRequest, Friendship
+
+User = get_user_model()
+USERNAME_MAX = User._meta.get_field("username").max_length
+
+
+# --- input ---------------------------------------------------------------------------------------
+
+
+class SignUpInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=USERNAME_MAX)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+
+class UsernameInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=USERNAME_MAX)
+
+
+class FriendRequestCreateInputSerializer(serializers.Serializer):
+    to_user = serializers.CharField(max_length=USERNAME_MAX, help_text="Username of the person to befriend.")
+
+
+class FriendRequestListParamsSerializer(serializers.Serializer):
+    direction = serializers.ChoiceField(
+        choices=["incoming", "outgoing"], default="incoming", help_text="Requests sent to me, or sent by me."
+    )
+
+
+# --- output --------------------------------------------------------------------------------------
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class UserSerializer(serializers.ModelSerializer):
+    """A person as shown inside other objects (a friend, a request, a block)."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username"]
+        read_only_fields = fields
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    """The signed-up account, as its owner sees it."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "date_joined"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.Serializer):
+    """Renders a `selectors.Profile` of the viewer themselves."""
+
+    id = serializers.IntegerField(source="user.pk", read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    date_joined = serializers.DateTimeField(source="user.date_joined", read_only=True)
+    friend_count = serializers.IntegerField(read_only=True)
+
+
+class ProfileSerializer(serializers.Serializer):
+    """Renders a `selectors.Profile`: the user, and what they are to the viewer."""
+
+    id = serializers.IntegerField(source="user.pk", read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    date_joined = serializers.DateTimeField(source="user.date_joined", read_only=True)
+    friend_count = serializers.IntegerField(read_only=True)
+    is_self = serializers.BooleanField(source="relationship.is_self", read_only=True)
+    is_friend = serializers.BooleanField(source="relationship.is_friend", read_only=True)
+    friend_since = serializers.DateTimeField(source="relationship.friend_since", read_only=True, allow_null=True)
+    incoming_request_id = serializers.IntegerField(
+        source="relationship.incoming_request_id",
+        read_only=True,
+        allow_null=True,
+        help_text="Their pending request to me, to accept or decline.",
+    )
+    outgoing_request_id = serializers.IntegerField(
+        source="relationship.outgoing_request_id",
+        read_only=True,
+        allow_null=True,
+        help_text="My pending request to them, to cancel.",
+    )
+    blocked_by_me = serializers.BooleanField(source="relationship.blocks_other", read_only=True)
+
+
+class FriendSerializer(serializers.ModelSerializer):
+    user = UserSerializer(source="friend", read_only=True)
+    since = serializers.DateTimeField(source="is_friend_since", read_only=True)
+
+    class Meta:
+        model = Friendship
+        fields = ["user", "since"]
+
+
+class FriendRequestSerializer(serializers.ModelSerializer):
+    from_user = UserSerializer(read_only=True)
+    to_user = UserSerializer(read_only=True)
+
+    class Meta:
+        model = FriendRequest
+        fields = ["id", "from_user", "to_user", "state", "created_at", "responded_at"]
+        read_only_fields = fields
+
+
+class BlockSerializer(serializers.ModelSerializer):
+    user = UserSerializer(source="blocked", read_only=True)
+
+    class Meta:
+        model = Block
+        fields = ["user", "created_at"]

@@ -1,0 +1,203 @@
+"""Bulk import of a whole friend graph (demo data): users and friendships in a few large statements.
+
+Why not `friendship_create` per edge: the SNAP ego-Facebook graph is 88,234 edges; a service call per
+edge is a lock, two inserts and an outbox event each (minutes, and 88k pointless events). Here each phase
+is one transaction of batched `bulk_create(ignore_conflicts=True)`, so a re-run adds nothing. It emits no
+domain events: the caller rebuilds the derived Redis copy afterwards (`friends.cache.friend_sets_rebuild`),
+as `manage.py load_graph` does.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TypeVar
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Block, Friendship
+
+User = get_user_model()
+T = TypeVar("T")
+
+DEFAULT_DEMO_PASSWORD = "socialsite-demo"
+SHIPPED_GRAPH = Path(__file__).resolve().parent / "data" / "facebook_combined.txt.gz"
+BATCH_SIZE = 5_000
+# Ids per `IN (...)` list: far below SQLite's variable limit, few round trips for thousands of users.
+_IN_CHUNK = 500
+
+Progress = Callable[[str, int, int], None]
+"""`progress(phase, done, total)`, phase "users" or "friendships"; called at the start and after each batch."""
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    nodes: int  # distinct node ids in the edge list (one user each)
+    edges: int  # distinct undirected edges, self-loops dropped
+    users_created: int
+    rows_created: int  # friendship rows written by this run (two per new friendship)
+    skipped_self_loops: int = 0
+    skipped_duplicates: int = 0  # an edge listed again, in either direction
+    skipped_blocked: int = 0  # pairs where one user blocks the other stay unfriended
+
+    @property
+    def rows(self) -> int:
+        return 2 * (self.edges - self.skipped_blocked)
+
+
+def read_edge_file(path: str | Path) -> Iterator[tuple[int, int]]:
+    """Yield `(u, v)` from a SNAP edge list, plain or gzipped (told by its magic bytes, not its name).
+
+    Blank lines and `#` comments are skipped; a line that is not two integers is an error naming the line.
+    """
+    path = Path(path)
+    with path.open("rb") as raw:
+        gzipped = raw.read(2) == b"\x1f\x8b"
+    stream: IO[str] = gzip.open(path, "rt", encoding="ascii") if gzipped else path.open(encoding="ascii")
+    with stream:
+        for lineno, line in enumerate(stream, 1):
+            fields = line.split()
+            if not fields or fields[0].startswith("#"):
+                continue
+            try:
+                u, v = int(fields[0]), int(fields[1])
+            except (IndexError, ValueError):
+                raise ValueError(f"{path}:{lineno}: expected two integer node ids, got {line.strip()!r}") from None
+            yield u, v
+
+
+def edges_among_first_nodes(edges: Iterable[tuple[int, int]], *, limit: int) -> list[tuple[int, int]]:
+    """The subgraph induced by the `limit` lowest node ids (SNAP ids 0..limit-1): a smaller demo."""
+    edges = list(edges)
+    keep = set(sorted({n for edge in edges for n in edge})[:limit])
+    return [(u, v) for u, v in edges if u in keep and v in keep]
+
+
+def graph_load(
+    *,
+    edges: Iterable[tuple[int, int]],
+    username_prefix: str = "fb",
+    password: str = DEFAULT_DEMO_PASSWORD,
+    progress: Progress | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> LoadResult:
+    """Create one user per node (`<prefix><id>`) and both friendship rows per edge; idempotent.
+
+    Every new demo user gets the same password hash, computed once: these are demo accounts with a
+    published password, so a per-user salt protects nothing, and hashing 4,039 times with the production
+    hasher would take minutes. Existing users (and their passwords) are left as they are; existing rows
+    are not written again. Emits no events and does not touch Redis: rebuild the friend sets afterwards.
+    """
+    pairs, self_loops, duplicates = _normalise(edges)
+    nodes = sorted({n for pair in pairs for n in pair})
+    ids, users_created = _users_load(
+        usernames=[f"{username_prefix}{n}" for n in nodes],
+        password_hash=make_password(password),
+        progress=progress,
+        batch_size=batch_size,
+    )
+    by_node = {n: ids[f"{username_prefix}{n}"] for n in nodes}
+    rows_created, blocked = _friendships_load(
+        pairs=[(by_node[u], by_node[v]) for u, v in pairs], progress=progress, batch_size=batch_size
+    )
+    return LoadResult(
+        nodes=len(nodes),
+        edges=len(pairs),
+        users_created=users_created,
+        rows_created=rows_created,
+        skipped_self_loops=self_loops,
+        skipped_duplicates=duplicates,
+        skipped_blocked=blocked,
+    )
+
+
+def _normalise(edges: Iterable[tuple[int, int]]) -> tuple[list[tuple[int, int]], int, int]:
+    """Undirected edges as `(low, high)`, first occurrence order; counts of self-loops and repeats."""
+    seen: dict[tuple[int, int], None] = {}
+    self_loops = duplicates = 0
+    for u, v in edges:
+        if u == v:
+            self_loops += 1
+            continue
+        pair = (u, v) if u < v else (v, u)
+        if pair in seen:
+            duplicates += 1
+        else:
+            seen[pair] = None
+    return list(seen), self_loops, duplicates
+
+
+def _users_load(
+    *, usernames: list[str], password_hash: str, progress: Progress | None, batch_size: int
+) -> tuple[dict[str, int], int]:
+    """One transaction: create the missing users; returns every username's id and how many were new."""
+    with transaction.atomic():
+        existing = _user_ids(usernames)
+        missing = [name for name in usernames if name not in existing]
+        _report(progress, "users", 0, len(missing))
+        for done, batch in _batches(missing, batch_size):
+            # `User(...)` fills the model defaults (date_joined, is_active) as `create_user` would.
+            User.objects.bulk_create(
+                [User(username=name, password=password_hash) for name in batch], ignore_conflicts=True
+            )
+            _report(progress, "users", done, len(missing))
+        # ignore_conflicts returns no primary keys, so read them back.
+        ids = _user_ids(usernames) if missing else existing
+    return ids, len(ids) - len(existing)
+
+
+def _user_ids(usernames: Sequence[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for _, chunk in _batches(usernames, _IN_CHUNK):
+        ids.update(User.objects.filter(username__in=chunk).values_list("username", "id"))
+    return ids
+
+
+def _friendships_load(
+    *, pairs: list[tuple[int, int]], progress: Progress | None, batch_size: int
+) -> tuple[int, int]:
+    """One transaction, both directions of every pair: PostgreSQL's deferred symmetric key checks it at commit.
+
+    Returns (rows written, pairs skipped because of a block).
+    """
+    with transaction.atomic():
+        user_ids = sorted({n for pair in pairs for n in pair})
+        existing, blocked = _existing_rows_and_blocks(user_ids)
+        kept = [(a, b) for a, b in pairs if (a, b) not in blocked and (b, a) not in blocked]
+        rows = [row for a, b in kept for row in ((a, b), (b, a)) if row not in existing]
+        since = timezone.now()
+        _report(progress, "friendships", 0, len(rows))
+        for done, batch in _batches(rows, batch_size):
+            Friendship.objects.bulk_create(
+                [Friendship(user_id=a, friend_id=b, is_friend_since=since) for a, b in batch],
+                ignore_conflicts=True,
+            )
+            _report(progress, "friendships", done, len(rows))
+    return len(rows), len(pairs) - len(kept)
+
+
+def _existing_rows_and_blocks(user_ids: list[int]) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Friendship rows and blocks that start at one of these users (a superset of the pairs that matter)."""
+    rows: set[tuple[int, int]] = set()
+    blocks: set[tuple[int, int]] = set()
+    for _, chunk in _batches(user_ids, _IN_CHUNK):
+        rows.update(Friendship.objects.filter(user_id__in=chunk).values_list("user_id", "friend_id"))
+        blocks.update(Block.objects.filter(blocker_id__in=chunk).values_list("blocker_id", "blocked_id"))
+    return rows, blocks
+
+
+def _batches(items: Sequence[T], size: int) -> Iterator[tuple[int, Sequence[T]]]:
+    """Consecutive slices, with how many items have been handed out once each slice is done."""
+    for start in range(0, len(items), size):
+        batch = items[start : start + size]
+        yield start + len(batch), batch
+
+
+def _report(progress: Progress | None, phase: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(phase, done, total)

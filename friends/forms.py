@@ -1,0 +1,45 @@
+"""Forms of the pages: they parse and check the shape of input; the rules live in services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from socialsite.errors import ServiceError
+
+
+class SignUpForm(forms.Form):
+    """Username, optional e-mail, password typed twice.
+
+    Password strength and username rules are checked by `friends.services.user_sign_up`, so the page
+    and the API refuse exactly the same input; `add_service_error` puts its message on the right field.
+    """
+
+    username = forms.CharField(
+        max_length=150,
+        help_text="Letters, digits and @/./+/-/_ only.",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    email = forms.EmailField(
+        label="Email (optional)", required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", "The two passwords do not match.")
+        return data
+
+    def add_service_error(self, exc: ServiceError) -> None:
+        """Show a refused sign-up next to the field it is about."""
+        field = {"username": "username", "password": "password1"}.get(exc.code)
+        self.add_error(field, exc.message)

@@ -1,0 +1,417 @@
+"""Pure graph algorithms of the friend graph: mutual friends and "people you may know".
+
+No Django and no Redis in here: callers load the edges (from the friendship table, the Redis copy or
+a file) and store the results. Keeping the maths alone lets it be tested against networkx on the
+real ego-Facebook graph and benchmarked without a database.
+
+Representation: a symmetric 0/1 CSR adjacency matrix over dense indices ``0..n-1`` with the user ids
+sorted ascending, so index order *is* id order. Friends of friends with their mutual-friend counts
+are the rows of ``A @ A``: entry ``(i, j)`` counts the paths ``i - w - j``, i.e. the mutual friends
+of ``i`` and ``j``. Computing it a batch of rows at a time keeps memory bounded whatever the size of
+the graph.
+
+Ranking rule (stable and reproducible): a user's suggestions are friends of friends, never the user,
+never a current friend, never an id the caller excludes (blocked either way, pending either way,
+dismissed); they are ranked by mutual-friend count, highest first, and ties are broken by ascending
+user id. ``mutual_sample`` holds the ``sample`` smallest-id mutual friends. The same graph gives the
+same lists on every run and through both paths (one user, or everybody in batches), so a cached list
+never reorders by itself and a recompute that changes nothing writes the same value.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import NamedTuple, TextIO
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = [
+    "Graph",
+    "Suggestion",
+    "mutual_friends",
+    "read_edge_list",
+    "suggestions_all",
+    "suggestions_for",
+]
+
+# Above this many friend-of-friend hits per user (relative to the number of users), counting into a
+# dense array beats sorting the hits: see `suggestions_for`.
+_DENSE_COUNT_RATIO = 8
+# Largest per-batch histogram (rows x distinct counts) used to find each row's k-th largest count.
+_HISTOGRAM_CELLS = 8_000_000
+
+
+class Suggestion(NamedTuple):
+    """One "people you may know" entry: plain ints so it serialises to JSON as it is."""
+
+    user_id: int
+    mutual_count: int
+    mutual_sample: tuple[int, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """An undirected friend graph: CSR adjacency over dense indices plus the id <-> index maps.
+
+    ``adjacency`` is symmetric, 0/1 (int32), without self-loops, in canonical CSR form (sorted
+    indices, no duplicates) — the row slices are then sorted friend lists, which `mutual_friends`
+    and the samples rely on. ``ids[i]`` is the user id of index ``i`` (ascending); ``index`` is the
+    reverse map. Build it with one of the ``from_*`` constructors, which enforce all of this.
+    """
+
+    adjacency: sp.csr_array
+    ids: np.ndarray
+    index: Mapping[int, int]
+
+    @classmethod
+    def from_arrays(
+        cls,
+        src: np.ndarray | Iterable[int],
+        dst: np.ndarray | Iterable[int],
+        *,
+        nodes: Iterable[int] = (),
+    ) -> Graph:
+        """Build from two parallel id arrays (the fast path for a ``values_list`` or a file).
+
+        Either direction of a pair makes it a friendship (the table stores both, a file only one),
+        duplicates collapse and self-pairs are dropped: nobody is their own friend. ``nodes`` adds
+        users who have no friends yet, so they still get an (empty) answer.
+        """
+        src = np.asarray(src, dtype=np.int64).ravel()
+        dst = np.asarray(dst, dtype=np.int64).ravel()
+        if src.shape != dst.shape:
+            raise ValueError(f"src and dst differ in length ({src.size} != {dst.size})")
+        keep = src != dst
+        src, dst = src[keep], dst[keep]
+        extra = np.fromiter(nodes, dtype=np.int64)
+        ids = np.unique(np.concatenate([src, dst, extra]))
+        n = int(ids.size)
+        rows, cols = np.searchsorted(ids, src), np.searchsorted(ids, dst)
+        coo = sp.coo_array(
+            (np.ones(2 * rows.size, dtype=np.int32), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
+            shape=(n, n),
+        )
+        adjacency = sp.csr_array(coo)
+        adjacency.sum_duplicates()  # canonical form: sorted indices, one entry per pair
+        adjacency.data[:] = 1
+        return cls(adjacency=adjacency, ids=ids, index=dict(zip(ids.tolist(), range(n), strict=True)))
+
+    @classmethod
+    def from_edges(cls, edges: Iterable[tuple[int, int]] | np.ndarray, *, nodes: Iterable[int] = ()) -> Graph:
+        """Build from ``(u, v)`` pairs, each undirected friendship listed once or twice."""
+        if isinstance(edges, np.ndarray):
+            pairs = edges.astype(np.int64, copy=False).reshape(-1, 2)
+        else:
+            pairs = np.fromiter(edges, dtype=np.dtype((np.int64, 2)))
+        return cls.from_arrays(pairs[:, 0], pairs[:, 1], nodes=nodes)
+
+    @classmethod
+    def from_adjacency(cls, adjacency: Mapping[int, Collection[int]]) -> Graph:
+        """Build from ``{user: friend ids}`` (the shape of the Redis friend sets); keys with no friends stay."""
+        src = np.fromiter((u for u, friends in adjacency.items() for _ in friends), dtype=np.int64)
+        dst = np.fromiter((v for friends in adjacency.values() for v in friends), dtype=np.int64)
+        return cls.from_arrays(src, dst, nodes=adjacency.keys())
+
+    @property
+    def n(self) -> int:
+        """Number of users (isolated ones included)."""
+        return int(self.ids.size)
+
+    @property
+    def edge_count(self) -> int:
+        """Number of undirected friendships."""
+        return int(self.adjacency.nnz // 2)
+
+    def degree(self, user: int) -> int:
+        """Friend count of ``user`` (0 for an unknown id: no friendships, no node)."""
+        i = self.index.get(user)
+        return 0 if i is None else int(self.adjacency.indptr[i + 1] - self.adjacency.indptr[i])
+
+    def friends(self, user: int) -> list[int]:
+        """Friend ids of ``user``, ascending."""
+        i = self.index.get(user)
+        return [] if i is None else self.ids[self._row(i)].tolist()
+
+    @cached_property
+    def _edge_keys(self) -> np.ndarray:
+        """``row * n + col`` of every stored entry: ascending (canonical CSR), so membership of any
+        pair is a binary search. Built once, on first use."""
+        a = self.adjacency
+        rows = np.repeat(np.arange(self.n, dtype=np.int64), np.diff(a.indptr))
+        return rows * self.n + a.indices
+
+    def _row(self, i: int) -> np.ndarray:
+        """Sorted neighbour indices of index ``i`` (a view, no copy)."""
+        a = self.adjacency
+        return a.indices[a.indptr[i] : a.indptr[i + 1]]
+
+
+def read_edge_list(path: str | Path) -> np.ndarray:
+    """Read a SNAP edge list (``u v`` per line, ``#`` comments, optionally gzipped) as an ``(m, 2)`` array."""
+    path = Path(path)
+    fh: TextIO
+    with gzip.open(path, "rt", encoding="ascii") if path.suffix == ".gz" else path.open(encoding="ascii") as fh:
+        return np.loadtxt(fh, dtype=np.int64, comments="#", ndmin=2).reshape(-1, 2)
+
+
+def mutual_friends(graph: Graph | Mapping[int, Collection[int]], a: int, b: int) -> list[int]:
+    """Ids that are friends of both ``a`` and ``b``, ascending (symmetric in ``a`` and ``b``).
+
+    Accepts a `Graph` or a plain ``{user: friend ids}`` mapping, because a single pair needs only
+    two friend lists (the Redis sets) and building a whole graph for it would be waste. Neither user
+    is ever their own mutual friend; an unknown user has none.
+    """
+    if isinstance(graph, Graph):
+        ia, ib = graph.index.get(a), graph.index.get(b)
+        if ia is None or ib is None:
+            return []
+        common = np.intersect1d(graph._row(ia), graph._row(ib), assume_unique=True)
+        return graph.ids[common].tolist()
+    return sorted(set(graph.get(a, ())).intersection(graph.get(b, ())) - {a, b})
+
+
+def suggestions_for(
+    graph: Graph,
+    user: int,
+    *,
+    k: int = 10,
+    exclude: Collection[int] = frozenset(),
+    sample: int = 3,
+) -> list[Suggestion]:
+    """One user's top-``k`` suggestions (ranking rule in the module docstring).
+
+    This is the recompute after one friendship changes: it touches only the user's friends' rows,
+    so its cost follows the user's two-hop neighbourhood, not the size of the graph.
+    """
+    i = graph.index.get(user)
+    if i is None or k <= 0:
+        return []
+    a = graph.adjacency
+    friends = graph._row(i)
+    _, hops = _gather_rows(a.indptr, a.indices, friends)
+    if hops.size * _DENSE_COUNT_RATIO >= graph.n:
+        # Many hits (a hub): one pass into a dense counter is cheaper than sorting them.
+        dense = np.bincount(hops, minlength=graph.n)
+        candidates = np.flatnonzero(dense)
+        counts = dense[candidates]
+    else:
+        candidates, counts = np.unique(hops, return_counts=True)
+    banned = np.concatenate([friends, [i], _indices_of(graph, exclude)])
+    keep = ~np.isin(candidates, banned)
+    candidates, counts = candidates[keep], counts[keep]
+
+    if candidates.size > k:
+        # Everything tied with the k-th best survives the cut, then a stable sort by count keeps
+        # ascending ids (= ascending indices) inside each tie.
+        kth = np.partition(counts, candidates.size - k)[candidates.size - k]
+        near = counts >= kth
+        candidates, counts = candidates[near], counts[near]
+    order = np.argsort(-counts, kind="stable")[:k]
+    best, best_counts = candidates[order], counts[order]
+    samples = _mutual_samples(graph, np.full(best.size, i), best, sample)
+    return [
+        Suggestion(user_id=uid, mutual_count=c, mutual_sample=s)
+        for uid, c, s in zip(graph.ids[best].tolist(), best_counts.tolist(), samples, strict=True)
+    ]
+
+
+def suggestions_all(
+    graph: Graph,
+    *,
+    k: int = 10,
+    batch_size: int = 512,
+    exclude: Mapping[int, Collection[int]] | None = None,
+    sample: int = 3,
+) -> Iterator[tuple[int, list[Suggestion]]]:
+    """Every user's top-``k`` suggestions, as ``(user_id, suggestions)`` in ascending user id.
+
+    The periodic full refresh. It multiplies ``batch_size`` rows of the adjacency matrix by the whole
+    matrix at a time (sparse), so memory is bounded by one batch's two-hop neighbourhoods, and it
+    yields as it goes so the caller can write results out in the same rhythm. ``exclude`` maps a user
+    to the ids never to suggest to them; it is applied as given (one-way), so the caller passes
+    blocks in both directions. Users with no suggestions are yielded with an empty list, because
+    "nothing to suggest" is a result to cache too. Gives exactly what `suggestions_for` gives.
+    """
+    if batch_size <= 0:
+        raise ValueError("batch_size must be positive")
+    a = graph.adjacency
+    degrees = np.diff(a.indptr)
+    for start in range(0, graph.n, batch_size):
+        stop = min(start + batch_size, graph.n)
+        batch_ids = graph.ids[start:stop].tolist()
+        if k <= 0:
+            yield from ((uid, []) for uid in batch_ids)
+            continue
+        local, cols, counts = _batch_top_k(graph, start, stop, k, degrees, exclude or {})
+        samples = _mutual_samples(graph, local + start, cols, sample)
+        bounds = np.searchsorted(local, np.arange(stop - start + 1)).tolist()
+        uids, counts_l = graph.ids[cols].tolist(), counts.tolist()
+        for r, uid in enumerate(batch_ids):
+            yield uid, [Suggestion(uids[j], counts_l[j], samples[j]) for j in range(bounds[r], bounds[r + 1])]
+
+
+def _batch_top_k(
+    graph: Graph,
+    start: int,
+    stop: int,
+    k: int,
+    degrees: np.ndarray,
+    exclude: Mapping[int, Collection[int]],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ranking rule for rows ``start..stop-1`` at once: ``(local_row, col, count)``, <= ``k`` per row.
+
+    Rows ascending; inside a row, count descending then column (= user id) ascending. The batch of
+    ``A @ A`` holds every two-hop path, banned entries (self, friends, exclusions) included. Rather
+    than masking the whole product, each row first keeps only entries whose count reaches its
+    ``(k + banned)``-th largest count: at most ``banned`` of them can be dropped afterwards, so the
+    top ``k`` that survive the ban are still all in there, ties included. Only those few are then
+    checked against the ban and sorted.
+    """
+    a = graph.adjacency
+    n = graph.n
+    rows = stop - start
+    paths = sp.csr_array(a[start:stop] @ a)  # (i, j) = number of mutual friends of i and j
+    local = np.repeat(np.arange(rows, dtype=np.int64), np.diff(paths.indptr))
+    cols, counts = paths.indices, paths.data
+
+    ex_keys = _exclusion_keys(graph, start, stop, exclude)
+    ex_per_row = np.bincount(ex_keys // n - start, minlength=rows) if ex_keys.size else 0
+    need = k + 1 + degrees[start:stop] + ex_per_row
+    reach = counts >= _kth_largest_per_row(local, counts, need, rows)
+    local, cols, counts = local[reach], cols[reach].astype(np.int64), counts[reach].astype(np.int64)
+
+    users = local + start
+    keys = users * n + cols
+    friend_keys = graph._edge_keys[a.indptr[start] : a.indptr[stop]]
+    allowed = (cols != users) & ~_in_sorted(keys, friend_keys) & ~_in_sorted(keys, ex_keys)
+    local, cols, counts = local[allowed], cols[allowed], counts[allowed]
+
+    order = np.lexsort((cols, -counts, local))
+    local, cols, counts = local[order], cols[order], counts[order]
+    rank = np.arange(local.size) - np.searchsorted(local, np.arange(rows))[local]
+    top = rank < k
+    return local[top], cols[top], counts[top]
+
+
+def _kth_largest_per_row(local: np.ndarray, counts: np.ndarray, need: np.ndarray, rows: int) -> np.ndarray:
+    """Per entry, the ``need[row]``-th largest count of its row (0 where the row has no more entries).
+
+    Counts are small integers (bounded by the degree), so a per-row histogram with a reverse
+    cumulative sum finds every row's threshold in one vectorised pass; a Python loop of
+    ``np.partition`` is the fallback when the histogram would be too large.
+    """
+    lengths = np.bincount(local, minlength=rows)
+    threshold = np.zeros(rows, dtype=np.int64)
+    long_rows = lengths > need
+    if not long_rows.any():
+        return threshold[local]
+    width = int(counts.max()) + 1
+    if rows * width <= _HISTOGRAM_CELLS:
+        hist = np.bincount(local * width + counts, minlength=rows * width).reshape(rows, width)
+        at_least = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]  # [r, c] = entries of row r with count >= c
+        threshold = (at_least >= need[:, None]).sum(axis=1) - 1  # non-increasing in c: last c reaching need
+        threshold[~long_rows] = 0
+    else:
+        bounds = np.concatenate([[0], np.cumsum(lengths)])  # `local` is ascending: rows are contiguous
+        for r in np.flatnonzero(long_rows).tolist():
+            seg = counts[bounds[r] : bounds[r + 1]]
+            threshold[r] = np.partition(seg, seg.size - need[r])[seg.size - need[r]]
+    return threshold[local]
+
+
+def _exclusion_keys(graph: Graph, start: int, stop: int, exclude: Mapping[int, Collection[int]]) -> np.ndarray:
+    """Sorted ``row * n + col`` keys of the caller's exclusions for rows ``start..stop-1``."""
+    if not exclude:
+        return np.empty(0, dtype=np.int64)
+    n = graph.n
+    parts = [
+        (start + r) * n + _indices_of(graph, exclude[uid])
+        for r, uid in enumerate(graph.ids[start:stop].tolist())
+        if exclude.get(uid)
+    ]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+
+def _in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Membership of ``values`` in an ascending array, by binary search (no hashing, no copy)."""
+    if sorted_keys.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    pos = np.searchsorted(sorted_keys, values)
+    return sorted_keys[np.minimum(pos, sorted_keys.size - 1)] == values
+
+
+def _mutual_samples(graph: Graph, users: np.ndarray, others: np.ndarray, sample: int) -> list[tuple[int, ...]]:
+    """For each pair ``(users[j], others[j])`` (indices), the ``sample`` smallest-id mutual friends.
+
+    All pairs at once and with early stopping: walk the shorter of the two sorted friend lists in
+    ascending chunks, test each id against the other user's friendships by binary search over the
+    sorted edge keys, and stop a pair as soon as it has ``sample`` hits. Suggested pairs share many
+    friends, so this usually reads a handful of entries instead of two whole (hub-sized) lists.
+    """
+    pairs = int(users.size)
+    if sample <= 0 or pairs == 0:
+        return [()] * pairs
+    a = graph.adjacency
+    n = graph.n
+    degrees = np.diff(a.indptr)
+    swap = degrees[users] > degrees[others]
+    scan = np.where(swap, others, users).astype(np.int64)
+    probe = np.where(swap, users, others).astype(np.int64)
+    scan_start, scan_end = a.indptr[scan].astype(np.int64), a.indptr[scan + 1].astype(np.int64)
+
+    hits = np.zeros(pairs, dtype=np.int64)
+    done = np.zeros(pairs, dtype=np.int64)  # entries of the scan list already read
+    active = np.arange(pairs)
+    found_pair: list[np.ndarray] = []
+    found_friend: list[np.ndarray] = []
+    chunk = 4 * sample
+    while active.size:
+        begin = scan_start[active] + done[active]
+        length = np.minimum(scan_end[active] - begin, chunk)
+        positions, owner = _ragged_positions(begin, length)
+        friend = a.indices[positions].astype(np.int64)
+        pair = active[owner]
+        mutual = _in_sorted(probe[pair] * n + friend, graph._edge_keys)
+        found_pair.append(pair[mutual])
+        found_friend.append(friend[mutual])
+        hits += np.bincount(pair[mutual], minlength=pairs)
+        done[active] += length
+        active = active[(hits[active] < sample) & (scan_start[active] + done[active] < scan_end[active])]
+        chunk *= 2
+
+    pair = np.concatenate(found_pair)
+    friend = np.concatenate(found_friend)
+    order = np.argsort(pair, kind="stable")  # chunks were read in ascending order: stable keeps it
+    pair, friend = pair[order], friend[order]
+    rank = np.arange(pair.size) - np.searchsorted(pair, np.arange(pairs))[pair]
+    keep = rank < sample
+    values = graph.ids[friend[keep]].tolist()
+    bounds = np.searchsorted(pair[keep], np.arange(pairs + 1)).tolist()
+    return [tuple(values[bounds[j] : bounds[j + 1]]) for j in range(pairs)]
+
+
+def _ragged_positions(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions ``starts[j] .. starts[j] + lengths[j] - 1`` for every ``j``, concatenated, and their ``j``."""
+    total = int(lengths.sum())
+    owner = np.repeat(np.arange(lengths.size), lengths)
+    offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return starts[owner] + offsets, owner
+
+
+def _gather_rows(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Concatenated neighbour lists of ``rows`` (and which row each came from), without a Python loop."""
+    starts = indptr[rows].astype(np.int64)
+    lengths = indptr[rows + 1].astype(np.int64) - starts
+    positions, owner = _ragged_positions(starts, lengths)
+    return owner, indices[positions]
+
+
+def _indices_of(graph: Graph, user_ids: Iterable[int]) -> np.ndarray:
+    """Dense indices of the given ids; ids not in the graph are skipped (nothing to exclude there)."""
+    index = graph.index
+    return np.fromiter((index[u] for u in user_ids if u in index), dtype=np.int64)

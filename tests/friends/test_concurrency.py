@@ -1,0 +1,54 @@
+"""Real threads on the real database: races end with exactly one friendship and no error."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from friends import services
+from friends.models import Friendship, FriendRequest
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_at_once(*calls, rounds: int = 1):
+    """Start every call in its own thread behind a barrier, so they hit the database together."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as exc:  # noqa: BLE001 - the test asserts there were none
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    return results
+
+
+def test_two_threads_accepting_the_same_request_make_exactly_one_friendship(make_user):
+    for _ in range(5):
+        a, b = make_user(), make_user()
+        request = services.friend_request_send(from_user=a, to_user=b)
+        results = run_at_once(*[lambda: services.friend_request_accept(request_id=request.pk, user=b)] * 2)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert Friendship.objects.filter(user__in=[a, b]).count() == 2
+
+
+def test_crossing_requests_at_the_same_moment_make_exactly_one_friendship(make_user):
+    for _ in range(5):
+        a, b = make_user(), make_user()
+        results = run_at_once(
+            lambda: services.friend_request_send(from_user=a, to_user=b),
+            lambda: services.friend_request_send(from_user=b, to_user=a),
+        )
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert Friendship.objects.filter(user__in=[a, b]).count() == 2
+        assert not FriendRequest.objects.filter(from_user__in=[a, b], state="pending").exists()

@@ -1,0 +1,295 @@
+"""The server-rendered pages, driven like a browser with the Django test client."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import dateformat, timezone
+
+from friends import services
+from friends.models import Block, FriendRequest, Friendship
+
+User = get_user_model()
+PASSWORD = "correct-horse-42"
+
+
+def browser(user=None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def page_messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def since_text(user, friend) -> str:
+    since = Friendship.objects.get(user=user, friend=friend).is_friend_since
+    return dateformat.format(timezone.localtime(since), "j M Y")
+
+
+def signup(client: Client, username: str, password: str = PASSWORD, password2: str | None = None):
+    return client.post(
+        reverse("signup"),
+        {"username": username, "email": "", "password1": password, "password2": password2 or password},
+        follow=True,
+    )
+
+
+@pytest.mark.django_db
+def test_signup_request_accept_flow_shows_the_friendship_and_its_date_on_both_profiles(bob):
+    alice = browser()
+    response = signup(alice, "alice")
+    assert response.redirect_chain[-1][0] == reverse("home")
+    assert "Welcome, alice" in response.content.decode()
+    me = User.objects.get(username="alice")
+    assert response.context["user"] == me
+
+    profile = alice.get(reverse("profile", args=["bob"]))
+    assert "Add friend" in profile.content.decode()
+    response = alice.post(
+        reverse("send-request", args=["bob"]), {"next": reverse("profile", args=["bob"])}, follow=True
+    )
+    assert page_messages(response) == ["Friend request sent to bob."]
+    assert "Cancel request" in response.content.decode()
+    request = FriendRequest.objects.get(from_user=me, to_user=bob, state="pending")
+
+    bob_browser = Client()
+    response = bob_browser.post(reverse("login"), {"username": "bob", "password": PASSWORD}, follow=True)
+    assert response.context["user"] == bob
+    friends_page = bob_browser.get(reverse("friends")).content.decode()
+    accept_url = reverse("request-action", args=[request.pk, "accept"])
+    assert f'action="{accept_url}"' in friends_page
+    response = bob_browser.post(accept_url, {"next": reverse("friends")}, follow=True)
+    assert page_messages(response) == ["You are now friends with alice."]
+    assert Friendship.objects.filter(user=me, friend=bob).exists()
+    assert Friendship.objects.filter(user=bob, friend=me).exists()
+
+    date = since_text(me, bob)
+    for viewer, owner, friend_name in ((alice, "bob", "alice"), (bob_browser, "alice", "bob")):
+        html = viewer.get(reverse("profile", args=[owner])).content.decode()
+        assert "Friends since" in html and date in html
+        assert "Unfriend" in html
+        # The owner's friends list names the viewer, with the date the friendship started.
+        friend_item = re.search(rf'<li>\s*<a href="/u/{friend_name}/">{friend_name}</a>.*?</li>', html, re.S)
+        assert friend_item and date in friend_item.group(0)
+
+
+@pytest.mark.django_db
+def test_friends_page_lists_friends_requests_and_blocks_with_their_buttons(alice, bob, carol, make_user):
+    dave = make_user("dave")
+    services.friendship_create(user=alice, friend=bob)
+    incoming = services.friend_request_send(from_user=carol, to_user=alice)
+    outgoing = services.friend_request_send(from_user=alice, to_user=dave)
+    eve = make_user("eve")
+    services.block_create(blocker=alice, blocked=eve)
+
+    html = browser(alice).get(reverse("friends")).content.decode()
+    assert since_text(alice, bob) in html
+    assert reverse("unfriend", args=["bob"]) in html
+    assert reverse("request-action", args=[incoming.pk, "accept"]) in html
+    assert reverse("request-action", args=[incoming.pk, "decline"]) in html
+    assert reverse("request-action", args=[outgoing.pk, "cancel"]) in html
+    assert reverse("unblock", args=["eve"]) in html
+
+
+@pytest.mark.django_db
+def test_home_shows_friend_and_incoming_request_counts(alice, bob, carol):
+    services.friendship_create(user=alice, friend=bob)
+    services.friend_request_send(from_user=carol, to_user=alice)
+    html = browser(alice).get(reverse("home")).content.decode()
+    assert "<strong>1</strong> friend." in html
+    assert "<strong>1</strong> friend request waiting" in html
+
+
+@pytest.mark.django_db
+def test_profile_buttons_follow_the_relationship(alice, bob):
+    client = browser(alice)
+    url = reverse("profile", args=["bob"])
+    assert "Add friend" in client.get(url).content.decode()
+    request = services.friend_request_send(from_user=bob, to_user=alice)
+    html = client.get(url).content.decode()
+    assert reverse("request-action", args=[request.pk, "accept"]) in html
+    assert reverse("request-action", args=[request.pk, "decline"]) in html
+    client.post(reverse("request-action", args=[request.pk, "decline"]))
+    assert FriendRequest.objects.get(pk=request.pk).state == "declined"
+    client.post(reverse("block", args=["bob"]))
+    html = client.get(url).content.decode()
+    assert "Unblock" in html and "Add friend" not in html
+    client.post(reverse("unblock", args=["bob"]))
+    assert not Block.objects.exists()
+    assert "This is your profile" in client.get(reverse("profile", args=["alice"])).content.decode()
+
+
+@pytest.mark.django_db
+def test_request_to_self_is_refused_with_a_message_and_changes_nothing(alice):
+    response = browser(alice).post(reverse("send-request", args=["alice"]), follow=True)
+    assert page_messages(response) == ["You cannot send a friend request to yourself."]
+    assert not FriendRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_duplicate_request_is_refused_with_a_message_and_changes_nothing(alice, bob):
+    client = browser(alice)
+    first = client.post(reverse("send-request", args=["bob"]), follow=True)
+    assert page_messages(first) == ["Friend request sent to bob."]
+    response = client.post(reverse("send-request", args=["bob"]), follow=True)
+    assert page_messages(response) == ["You already sent bob a friend request."]
+    assert FriendRequest.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_signup_with_a_taken_name_shows_the_error_and_creates_nobody(alice):
+    client = Client()
+    response = signup(client, "ALICE")
+    assert response.status_code == 200
+    assert "That username is taken." in response.content.decode()
+    assert response.context["form"].errors["username"] == ["That username is taken."]
+    assert User.objects.count() == 1
+    assert not response.context["user"].is_authenticated
+
+
+@pytest.mark.django_db
+def test_signup_with_a_weak_password_shows_the_error_and_creates_nobody():
+    response = signup(Client(), "newbie", password="123")
+    errors = response.context["form"].errors["password1"]
+    assert "too short" in errors[0] and "too common" in errors[0]
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_signup_with_mismatched_passwords_creates_nobody():
+    response = signup(Client(), "newbie", password2="another-horse-43")
+    assert response.context["form"].errors["password2"] == ["The two passwords do not match."]
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_post_without_csrf_token_is_rejected_and_changes_nothing(alice, bob):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    assert client.post(reverse("send-request", args=["bob"])).status_code == 403
+    assert not FriendRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_every_action_form_carries_a_csrf_token(alice, bob):
+    services.friend_request_send(from_user=bob, to_user=alice)
+    html = browser(alice).get(reverse("profile", args=["bob"])).content.decode()
+    forms = re.findall(r'<form[^>]*method="post".*?</form>', html, re.S)
+    assert len(forms) == 4  # accept, decline, block, log out
+    assert all('name="csrfmiddlewaretoken"' in form for form in forms)
+
+
+@pytest.mark.django_db
+def test_blocked_user_gets_404_on_the_blockers_profile_and_cannot_send_a_request(alice, bob):
+    services.block_create(blocker=bob, blocked=alice)
+    client = browser(alice)
+    assert client.get(reverse("profile", args=["bob"])).status_code == 404
+    response = client.post(reverse("send-request", args=["bob"]), follow=True)
+    assert page_messages(response) == ["You cannot send a friend request to this user."]
+    assert not FriendRequest.objects.exists()
+    # The blocker still sees the blocked user's profile, with an unblock button.
+    assert "Unblock" in browser(bob).get(reverse("profile", args=["alice"])).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ["accept", "decline", "cancel"])
+def test_nobody_can_act_on_a_request_that_is_not_theirs(alice, bob, carol, action):
+    request = services.friend_request_send(from_user=alice, to_user=bob)
+    response = browser(carol).post(reverse("request-action", args=[request.pk, action]))
+    assert response.status_code == 404
+    request.refresh_from_db()
+    assert request.state == "pending"
+    assert not Friendship.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_sender_cannot_accept_their_own_request(alice, bob):
+    request = services.friend_request_send(from_user=alice, to_user=bob)
+    assert browser(alice).post(reverse("request-action", args=[request.pk, "accept"])).status_code == 404
+    assert FriendRequest.objects.get(pk=request.pk).state == "pending"
+    assert not Friendship.objects.exists()
+
+
+@pytest.mark.django_db
+def test_unknown_usernames_and_actions_are_404(alice):
+    client = browser(alice)
+    assert client.get(reverse("profile", args=["nobody"])).status_code == 404
+    for name in ("send-request", "unfriend", "block", "unblock"):
+        assert client.post(reverse(name, args=["nobody"])).status_code == 404
+    assert client.post("/requests/1/approve/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_refused_unfriend_and_unblock_show_the_service_message(alice, bob):
+    client = browser(alice)
+    response = client.post(reverse("unfriend", args=["bob"]), follow=True)
+    assert page_messages(response) == ["You are not friends with bob."]
+    response = client.post(reverse("unblock", args=["bob"]), follow=True)
+    assert page_messages(response) == ["You have not blocked bob."]
+
+
+@pytest.mark.django_db
+def test_actions_are_post_only(alice, bob):
+    assert browser(alice).get(reverse("send-request", args=["bob"])).status_code == 405
+    assert not FriendRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_redirect_after_an_action_ignores_an_offsite_next(alice, bob):
+    response = browser(alice).post(reverse("send-request", args=["bob"]), {"next": "https://evil.example/"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("friends")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["home", "friends"])
+def test_pages_require_login(name):
+    response = Client().get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_profile_and_actions_require_login(alice):
+    client = Client()
+    assert client.get(reverse("profile", args=["alice"]))["Location"].startswith(reverse("login"))
+    assert client.post(reverse("send-request", args=["alice"]))["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.django_db
+def test_logout_is_a_post_that_ends_the_session(alice):
+    client = browser(alice)
+    assert client.get(reverse("logout")).status_code == 405
+    response = client.post(reverse("logout"), follow=True)
+    assert not response.context["user"].is_authenticated
+    assert client.get(reverse("home")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_login_with_a_wrong_password_is_refused(alice):
+    response = Client().post(reverse("login"), {"username": "alice", "password": "wrong"})
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    assert not response.context["user"].is_authenticated
+
+
+@pytest.mark.django_db
+def test_profile_friend_list_is_paginated_fifty_per_page(alice, make_user):
+    others = [make_user() for _ in range(55)]
+    for other in others:
+        services.friendship_create(user=alice, friend=other)
+    client = browser(alice)
+    first = client.get(reverse("profile", args=["alice"]))
+    assert len(first.context["friends"].object_list) == 50
+    assert "Page 1 of 2" in first.content.decode()
+    second = client.get(reverse("profile", args=["alice"]), {"page": 2})
+    assert len(second.context["friends"].object_list) == 5
+    shown = {f.friend_id for f in first.context["friends"]} | {f.friend_id for f in second.context["friends"]}
+    assert shown == {o.pk for o in others}

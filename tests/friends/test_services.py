@@ -1,0 +1,120 @@
+"""Friend-graph services: rules, events emitted with the change, and nothing changed on refusal."""
+
+import pytest
+
+from friends import services
+from friends.models import Block, Friendship, FriendRequest
+from socialsite.errors import Conflict, Forbidden, NotFound, ServiceError
+from socialsite.models import OutboxEvent
+
+
+def event_names():
+    return list(OutboxEvent.objects.order_by("created_at").values_list("name", flat=True))
+
+
+def test_send_and_accept_creates_both_rows_and_emits_events(db, alice, bob, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks():
+        request = services.friend_request_send(from_user=alice, to_user=bob)
+        services.friend_request_accept(request_id=request.pk, user=bob)
+    assert set(Friendship.objects.values_list("user_id", "friend_id")) == {(alice.pk, bob.pk), (bob.pk, alice.pk)}
+    assert event_names() == ["friend_request.sent", "friend_request.accepted", "friendship.created"]
+    created = OutboxEvent.objects.get(name="friendship.created")
+    assert {created.payload["user_id"], created.payload["friend_id"]} == {alice.pk, bob.pk}
+
+
+def test_crossing_request_becomes_a_friendship(db, alice, bob):
+    services.friend_request_send(from_user=alice, to_user=bob)
+    crossing = services.friend_request_send(from_user=bob, to_user=alice)
+    assert crossing.state == FriendRequest.State.ACCEPTED
+    assert Friendship.objects.count() == 2
+    assert not FriendRequest.objects.filter(state=FriendRequest.State.PENDING).exists()
+
+
+def test_accepting_twice_is_not_an_error_and_makes_one_friendship(db, alice, bob):
+    request = services.friend_request_send(from_user=alice, to_user=bob)
+    services.friend_request_accept(request_id=request.pk, user=bob)
+    services.friend_request_accept(request_id=request.pk, user=bob)
+    assert Friendship.objects.count() == 2
+    assert event_names().count("friendship.created") == 1
+
+
+@pytest.mark.parametrize(
+    ("setup", "error"),
+    [
+        ("self", ServiceError),
+        ("friends", Conflict),
+        ("duplicate", Conflict),
+        ("blocked_by_target", Forbidden),
+        ("blocking_target", Conflict),
+    ],
+)
+def test_refused_requests_change_nothing(db, alice, bob, setup, error):
+    target = alice if setup == "self" else bob
+    if setup == "friends":
+        services.friendship_create(user=alice, friend=bob)
+    elif setup == "duplicate":
+        services.friend_request_send(from_user=alice, to_user=bob)
+    elif setup == "blocked_by_target":
+        services.block_create(blocker=bob, blocked=alice)
+    elif setup == "blocking_target":
+        services.block_create(blocker=alice, blocked=bob)
+    before = (FriendRequest.objects.count(), Friendship.objects.count(), OutboxEvent.objects.count())
+    with pytest.raises(error):
+        services.friend_request_send(from_user=alice, to_user=target)
+    assert (FriendRequest.objects.count(), Friendship.objects.count(), OutboxEvent.objects.count()) == before
+
+
+def test_only_the_receiver_can_accept_or_decline_and_only_the_sender_can_cancel(db, alice, bob, carol):
+    request = services.friend_request_send(from_user=alice, to_user=bob)
+    for call, user in [
+        (services.friend_request_accept, carol),
+        (services.friend_request_accept, alice),
+        (services.friend_request_decline, carol),
+        (services.friend_request_cancel, bob),
+    ]:
+        with pytest.raises(NotFound):
+            call(request_id=request.pk, user=user)
+    request.refresh_from_db()
+    assert request.state == FriendRequest.State.PENDING
+    assert not Friendship.objects.exists()
+
+
+def test_declined_request_cannot_then_be_accepted(db, alice, bob):
+    request = services.friend_request_send(from_user=alice, to_user=bob)
+    services.friend_request_decline(request_id=request.pk, user=bob)
+    with pytest.raises(Conflict):
+        services.friend_request_accept(request_id=request.pk, user=bob)
+    assert not Friendship.objects.exists()
+
+
+def test_block_removes_friendship_and_pending_requests_and_prevents_new_ones(db, alice, bob, carol):
+    services.friendship_create(user=alice, friend=bob)
+    services.friend_request_send(from_user=carol, to_user=alice)
+    services.block_create(blocker=alice, blocked=bob)
+    services.block_create(blocker=alice, blocked=carol)
+    assert not Friendship.objects.exists()
+    assert not FriendRequest.objects.filter(state=FriendRequest.State.PENDING).exists()
+    assert {"friendship.removed", "block.created", "friend_request.cancelled"} <= set(event_names())
+    with pytest.raises(Forbidden):
+        services.friend_request_send(from_user=bob, to_user=alice)
+    services.block_remove(blocker=alice, blocked=bob)
+    services.friend_request_send(from_user=bob, to_user=alice)
+    assert Block.objects.count() == 1
+
+
+def test_unfriend_removes_both_rows_and_unknown_pair_is_not_found(db, alice, bob):
+    services.friendship_create(user=alice, friend=bob)
+    services.friendship_remove(user=bob, friend=alice)
+    assert not Friendship.objects.exists()
+    with pytest.raises(NotFound):
+        services.friendship_remove(user=bob, friend=alice)
+    assert event_names().count("friendship.removed") == 1
+
+
+def test_sign_up_rejects_taken_names_and_weak_passwords(db, alice):
+    with pytest.raises(Conflict):
+        services.user_sign_up(username="ALICE", password="a-good-long-password-9")
+    with pytest.raises(ServiceError):
+        services.user_sign_up(username="dave", password="123")
+    user = services.user_sign_up(username="dave", password="a-good-long-password-9", email="d@example.com")
+    assert user.check_password("a-good-long-password-9")

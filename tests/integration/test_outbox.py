@@ -1,0 +1,94 @@
+"""The outbox: events survive a broker outage and a killed worker, and duplicates have one effect."""
+
+import time
+
+import dramatiq
+import pytest
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+from friends import cache, services
+from friends.models import FriendRequest
+from notifications.models import Notification
+from socialsite.events import subscriber_message, subscribers_of
+from socialsite.models import OutboxEvent, TaskRecord
+from tests.integration.conftest import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def broker_down():
+    """Point this process's publisher at a closed port, as if RabbitMQ were unreachable."""
+    real = dramatiq.get_broker()
+    dead = RabbitmqBroker(url="amqp://guest:guest@127.0.0.1:1/%2F?connection_attempts=1&socket_timeout=1",
+                          confirm_delivery=True, middleware=[])
+    dramatiq.set_broker(dead)
+    yield
+    dramatiq.set_broker(real)
+
+
+def test_friendship_made_while_broker_is_down_succeeds_and_is_delivered_once_it_is_back(
+    start_worker, broker_down, alice, bob
+):
+    started = time.monotonic()
+    request = services.friend_request_send(from_user=alice, to_user=bob)
+    services.friend_request_accept(request_id=request.pk, user=bob)
+    assert time.monotonic() - started < 5, "the user must not wait for the broker"
+    assert FriendRequest.objects.get().state == "accepted"
+    pending = OutboxEvent.objects.filter(published_at__isnull=True)
+    assert set(pending.values_list("name", flat=True)) == {"friend_request.sent", "friend_request.accepted",
+                                                           "friendship.created"}
+    assert all(e.attempts >= 1 and e.last_error for e in pending)
+    assert cache.friend_ids(alice.pk) == set()
+
+    # The broker is reachable again: the relay that runs with the workers hands everything over.
+    start_worker()
+    wait_for(lambda: cache.friend_ids(alice.pk) == {bob.pk} and cache.friend_ids(bob.pk) == {alice.pk},
+             what="friend sets after the relay")
+    wait_for(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), what="empty outbox")
+    wait_for(lambda: Notification.objects.filter(recipient=alice, kind="friend_request.accepted").exists(),
+             what="the accepted notification")
+    assert Notification.objects.count() == 2
+
+
+def test_worker_killed_mid_work_loses_nothing_and_duplicates_nothing(start_worker, make_user):
+    sender = make_user()
+    receivers = [make_user() for _ in range(300)]
+    for receiver in receivers:
+        services.friend_request_send(from_user=sender, to_user=receiver)
+    assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 0
+
+    first = start_worker(queue_names=("notifications",), threads=1)
+    wait_for(lambda: Notification.objects.count() >= 20, what="the first notifications")
+    first.kill()
+    done_before_kill = Notification.objects.count()
+    assert done_before_kill < 300, "the worker was meant to be killed mid-way"
+
+    start_worker(queue_names=("notifications",), threads=2)
+    wait_for(lambda: Notification.objects.count() == 300, timeout=60, what="every notification")
+    time.sleep(1)  # anything redelivered late would show up now
+    assert Notification.objects.count() == 300
+    assert set(Notification.objects.values_list("recipient_id", flat=True)) == {r.pk for r in receivers}
+
+
+def test_the_same_event_delivered_twice_has_one_effect_for_every_subscriber(worker, alice, bob):
+    request = services.friend_request_send(from_user=alice, to_user=bob)
+    services.friend_request_accept(request_id=request.pk, user=bob)
+    events = list(OutboxEvent.objects.all())
+    messages = [subscriber_message(e, actor) for e in events for actor in subscribers_of(e.name)]
+    assert len(messages) >= 3
+
+    def all_done():
+        return TaskRecord.objects.filter(id__in=[m.message_id for m in messages], state="done").count() == len(
+            messages
+        )
+
+    wait_for(all_done, what="first delivery")
+    effects = (Notification.objects.count(), cache.friend_ids(alice.pk), cache.friend_ids(bob.pk))
+
+    broker = dramatiq.get_broker()
+    for message in messages:
+        broker.enqueue(message)
+    wait_for(lambda: TaskRecord.objects.filter(state="enqueued").count() == 0 and all_done(), what="redelivery")
+    assert (Notification.objects.count(), cache.friend_ids(alice.pk), cache.friend_ids(bob.pk)) == effects
+    assert effects[0] == 2

@@ -1,0 +1,26 @@
+"""Separate queues and workers: a backlog of heavy graph work never delays a notification."""
+
+import time
+
+import pytest
+
+from friends import services
+from notifications.models import Notification
+from tests.integration.conftest import wait_for
+from tests.support.tasks import busy_graph_work
+
+pytestmark = pytest.mark.integration
+
+
+def test_notification_is_handled_within_a_second_behind_1000_queued_graph_messages(start_worker, alice, bob):
+    start_worker(queue_names=("graph",), threads=2)
+    start_worker(queue_names=("notifications",), threads=2)
+    for _ in range(1000):
+        busy_graph_work.send(50)
+
+    started = time.monotonic()
+    services.friend_request_send(from_user=alice, to_user=bob)
+    wait_for(lambda: Notification.objects.filter(recipient=bob).exists(), timeout=1.0, interval=0.01,
+             what="the notification within its 1 s budget")
+    elapsed = time.monotonic() - started
+    assert elapsed < 1.0
