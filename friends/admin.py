@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from socialsite.errors import ServiceError
 
 from . import services
-from .models import Block, Friendship, FriendRequest
+from .models import Block, FriendRequest, Friendship
 
 User = get_user_model()
 

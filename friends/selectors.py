@@ -17,7 +17,8 @@ User = get_user_model()
 
 
 def user_get(*, username: str) -> AbstractBaseUser:
-    user = User.objects.filter(username=username, is_active=True).first()
+    """An active user by name; a name the database cannot even hold (NUL) is simply nobody's."""
+    user = None if "\x00" in username else User.objects.filter(username=username, is_active=True).first()
     if user is None:
         raise NotFound(f"No user named {username!r}.")
     return user

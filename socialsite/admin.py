@@ -38,8 +38,17 @@ class OutboxEventAdmin(admin.ModelAdmin):
 
 
 class TaskRecordAdmin(admin.ModelAdmin):
-    list_display = ["actor_name", "id", "queue_name", "state", "progress", "retries", "owner", "enqueued_at",
-                    "finished_at"]
+    list_display = [
+        "actor_name",
+        "id",
+        "queue_name",
+        "state",
+        "progress",
+        "retries",
+        "owner",
+        "enqueued_at",
+        "finished_at",
+    ]
     list_filter = ["state", "queue_name", "actor_name"]
     search_fields = ["id", "actor_name"]
     readonly_fields = [f.name for f in TaskRecord._meta.fields]

@@ -30,8 +30,18 @@ class TaskRecordSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = TaskRecord
-        fields = ["id", "actor", "state", "progress", "result", "error", "retries", "enqueued_at", "started_at",
-                  "finished_at"]
+        fields = [
+            "id",
+            "actor",
+            "state",
+            "progress",
+            "result",
+            "error",
+            "retries",
+            "enqueued_at",
+            "started_at",
+            "finished_at",
+        ]
 
     def get_progress(self, obj: TaskRecord) -> dict | None:
         if not obj.progress_total:

@@ -9,6 +9,7 @@ idempotent; every subscriber message of one event has a stable id derived from t
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections import defaultdict
@@ -21,6 +22,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from dramatiq import Message
 from dramatiq.errors import BrokerError
+from dramatiq.middleware import CurrentMessage
 
 from .models import OutboxEvent
 
@@ -57,7 +59,14 @@ def subscriber(*event_names: str, queue_name: str = "default", **actor_options: 
     """
 
     def decorator(fn: Callable) -> dramatiq.Actor:
-        actor = dramatiq.actor(fn, queue_name=queue_name, **actor_options)
+        @functools.wraps(fn)
+        def handle(event: dict) -> Any:
+            message = CurrentMessage.get_current_message()
+            attempt = message.options.get("retries", 0) + 1 if message else 1
+            logger.info("event %s %s -> %s (attempt %d)", event["name"], event["id"], fn.__name__, attempt)
+            return fn(event)
+
+        actor = dramatiq.actor(handle, queue_name=queue_name, **actor_options)
         for name in event_names:
             _SUBSCRIBERS[name].append(actor)
         return actor

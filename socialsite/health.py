@@ -1,6 +1,12 @@
-"""`GET /healthz`: database, Redis and RabbitMQ each checked; 503 names whichever is down."""
+"""`GET /healthz`: database, Redis and RabbitMQ each checked; 503 names whichever is down.
+
+It also reports what an operator watches: events waiting in the outbox, each queue's depth (ready
+messages, delayed retries, dead letters) and the number of dead-lettered tasks.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pika
 from django.conf import settings
@@ -9,23 +15,50 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from . import queues
+from .models import OutboxEvent, TaskRecord
 from .redis import get_redis
 
 
-def _check_database() -> None:
+def _check_database() -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+    return {
+        "outbox_pending": OutboxEvent.objects.filter(published_at__isnull=True).count(),
+        "dead_letters": TaskRecord.objects.filter(state=TaskRecord.State.FAILED).count(),
+    }
 
 
-def _check_redis() -> None:
+def _check_redis() -> dict[str, Any]:
     get_redis().ping()
+    return {}
 
 
-def _check_rabbitmq() -> None:
+def queue_depths() -> dict[str, dict[str, int]]:
+    """Messages waiting per queue, its delayed-retry queue (.DQ) and its dead letters (.XQ)."""
     params = pika.URLParameters(settings.RABBITMQ_URL)
     params.socket_timeout = params.blocked_connection_timeout = 2
     params.connection_attempts = 1
-    pika.BlockingConnection(params).close()
+    depths: dict[str, dict[str, int]] = {}
+    conn = pika.BlockingConnection(params)
+    try:
+        for name in queues.ALL:
+            depths[name] = {}
+            for suffix, label in (("", "ready"), (".DQ", "delayed"), (".XQ", "dead")):
+                channel = conn.channel()
+                try:
+                    frame = channel.queue_declare(queue=name + suffix, passive=True)
+                    depths[name][label] = frame.method.message_count
+                    channel.close()
+                except pika.exceptions.ChannelClosedByBroker:  # not declared yet: nothing in it
+                    depths[name][label] = 0
+    finally:
+        conn.close()
+    return depths
+
+
+def _check_rabbitmq() -> dict[str, Any]:
+    return {"queues": queue_depths()}
 
 
 CHECKS = {"database": _check_database, "redis": _check_redis, "rabbitmq": _check_rabbitmq}
@@ -34,12 +67,15 @@ CHECKS = {"database": _check_database, "redis": _check_redis, "rabbitmq": _check
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    report: dict[str, str] = {}
+    report: dict[str, Any] = {}
+    details: dict[str, Any] = {}
     for name, check in CHECKS.items():
         try:
-            check()
+            details.update(check())
             report[name] = "ok"
         except Exception as exc:  # noqa: BLE001 - any failure means "down", and we say which
             report[name] = f"down: {type(exc).__name__}"
     healthy = all(v == "ok" for v in report.values())
-    return JsonResponse({"status": "ok" if healthy else "unavailable", **report}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "unavailable", **report, **details}, status=200 if healthy else 503
+    )

@@ -83,7 +83,8 @@ class TaskStatusMiddleware(Middleware):
                 state=State.FAILED,
                 error=message.options.get("traceback") or error,
                 finished_at=timezone.now(),
-                retries=message.options.get("retries", 0),
+                # Retries counts failed attempts; the first attempt was not a retry.
+                retries=max(message.options.get("retries", 1) - 1, 0),
             )
         else:
             logger.warning(

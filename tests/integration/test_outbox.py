@@ -20,8 +20,11 @@ pytestmark = pytest.mark.integration
 def broker_down():
     """Point this process's publisher at a closed port, as if RabbitMQ were unreachable."""
     real = dramatiq.get_broker()
-    dead = RabbitmqBroker(url="amqp://guest:guest@127.0.0.1:1/%2F?connection_attempts=1&socket_timeout=1",
-                          confirm_delivery=True, middleware=[])
+    dead = RabbitmqBroker(
+        url="amqp://guest:guest@127.0.0.1:1/%2F?connection_attempts=1&socket_timeout=1",
+        confirm_delivery=True,
+        middleware=[],
+    )
     dramatiq.set_broker(dead)
     yield
     dramatiq.set_broker(real)
@@ -36,18 +39,25 @@ def test_friendship_made_while_broker_is_down_succeeds_and_is_delivered_once_it_
     assert time.monotonic() - started < 5, "the user must not wait for the broker"
     assert FriendRequest.objects.get().state == "accepted"
     pending = OutboxEvent.objects.filter(published_at__isnull=True)
-    assert set(pending.values_list("name", flat=True)) == {"friend_request.sent", "friend_request.accepted",
-                                                           "friendship.created"}
+    assert set(pending.values_list("name", flat=True)) == {
+        "friend_request.sent",
+        "friend_request.accepted",
+        "friendship.created",
+    }
     assert all(e.attempts >= 1 and e.last_error for e in pending)
     assert cache.friend_ids(alice.pk) == set()
 
     # The broker is reachable again: the relay that runs with the workers hands everything over.
     start_worker()
-    wait_for(lambda: cache.friend_ids(alice.pk) == {bob.pk} and cache.friend_ids(bob.pk) == {alice.pk},
-             what="friend sets after the relay")
+    wait_for(
+        lambda: cache.friend_ids(alice.pk) == {bob.pk} and cache.friend_ids(bob.pk) == {alice.pk},
+        what="friend sets after the relay",
+    )
     wait_for(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), what="empty outbox")
-    wait_for(lambda: Notification.objects.filter(recipient=alice, kind="friend_request.accepted").exists(),
-             what="the accepted notification")
+    wait_for(
+        lambda: Notification.objects.filter(recipient=alice, kind="friend_request.accepted").exists(),
+        what="the accepted notification",
+    )
     assert Notification.objects.count() == 2
 
 
@@ -79,9 +89,7 @@ def test_the_same_event_delivered_twice_has_one_effect_for_every_subscriber(work
     assert len(messages) >= 3
 
     def all_done():
-        return TaskRecord.objects.filter(id__in=[m.message_id for m in messages], state="done").count() == len(
-            messages
-        )
+        return TaskRecord.objects.filter(id__in=[m.message_id for m in messages], state="done").count() == len(messages)
 
     wait_for(all_done, what="first delivery")
     effects = (Notification.objects.count(), cache.friend_ids(alice.pk), cache.friend_ids(bob.pk))

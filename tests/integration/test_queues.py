@@ -20,7 +20,11 @@ def test_notification_is_handled_within_a_second_behind_1000_queued_graph_messag
 
     started = time.monotonic()
     services.friend_request_send(from_user=alice, to_user=bob)
-    wait_for(lambda: Notification.objects.filter(recipient=bob).exists(), timeout=1.0, interval=0.01,
-             what="the notification within its 1 s budget")
+    wait_for(
+        lambda: Notification.objects.filter(recipient=bob).exists(),
+        timeout=1.0,
+        interval=0.01,
+        what="the notification within its 1 s budget",
+    )
     elapsed = time.monotonic() - started
     assert elapsed < 1.0

@@ -42,9 +42,12 @@ def test_task_status_moves_through_states_with_progress_visible_to_its_owner_onl
 
 def test_always_failing_task_is_retried_then_dead_lettered_then_requeued_from_admin(worker):
     message = always_fails.send("dl-1")
-    record = wait_for(lambda: TaskRecord.objects.filter(id=message.message_id, state="failed").first(),
-                      timeout=20, what="dead letter")
+    record = wait_for(
+        lambda: TaskRecord.objects.filter(id=message.message_id, state="failed").first(), timeout=20, what="dead letter"
+    )
     assert record.retries == 2  # the actor's max_retries
+    # Backoff: at least the two minimum delays (200 ms, then doubled) passed between the attempts.
+    assert (record.finished_at - record.enqueued_at).total_seconds() >= 0.2 + 0.4 * 0.5
     assert "probe dl-1 failed on purpose" in record.error
     assert "retry" in worker.output.lower()
 
@@ -62,6 +65,7 @@ def test_always_failing_task_is_retried_then_dead_lettered_then_requeued_from_ad
     first_finish = record.finished_at
     rerun = wait_for(
         lambda: TaskRecord.objects.filter(id=record.id, state="failed", finished_at__gt=first_finish).first(),
-        timeout=20, what="the re-enqueued run to fail again",
+        timeout=20,
+        what="the re-enqueued run to fail again",
     )
     assert rerun.started_at > first_finish
