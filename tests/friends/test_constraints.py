@@ -23,7 +23,9 @@ def test_self_friendship_is_rejected_by_the_database(db, alice):
 
 
 def test_duplicate_friendship_pair_is_rejected_by_the_database(db, alice, bob):
-    _commit(lambda: Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)]))
+    _commit(
+        lambda: Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)])
+    )
     with pytest.raises(IntegrityError):
         _commit(lambda: Friendship.objects.create(user=alice, friend=bob))
     assert Friendship.objects.count() == 2
@@ -36,7 +38,9 @@ def test_one_sided_friendship_cannot_commit(db, alice, bob):
 
 
 def test_deleting_one_direction_only_cannot_commit(db, alice, bob):
-    _commit(lambda: Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)]))
+    _commit(
+        lambda: Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)])
+    )
     with pytest.raises(IntegrityError):
         _commit(lambda: Friendship.objects.filter(user=alice, friend=bob).delete())
     assert Friendship.objects.count() == 2
