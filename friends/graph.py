@@ -43,11 +43,11 @@ __all__ = [
 # dense array beats sorting the hits: see `suggestions_for`.
 _DENSE_COUNT_RATIO = 8
 # Largest per-batch histogram (rows x distinct counts) used to find each row's k-th largest count.
-_HISTOGRAM_CELLS = 8_000_000
+_HISTOGRAM_CELLS = 8_000_000  # (int32 cell ids: far below 2**31)
 
 
 class Suggestion(NamedTuple):
-    """One "people you may know" entry: plain ints so it serialises to JSON as it is."""
+    """One "people you may know" entry; plain ints and a tuple, so ``_asdict()`` is ready for JSON."""
 
     user_id: int
     mutual_count: int
@@ -79,17 +79,16 @@ class Graph:
         """Build from two parallel id arrays (the fast path for a ``values_list`` or a file).
 
         Either direction of a pair makes it a friendship (the table stores both, a file only one),
-        duplicates collapse and self-pairs are dropped: nobody is their own friend. ``nodes`` adds
-        users who have no friends yet, so they still get an (empty) answer.
+        duplicates collapse and self-pairs are dropped (nobody is their own friend; the user stays).
+        ``nodes`` adds users who have no friends yet, so they still get an (empty) answer.
         """
         src = np.asarray(src, dtype=np.int64).ravel()
         dst = np.asarray(dst, dtype=np.int64).ravel()
         if src.shape != dst.shape:
             raise ValueError(f"src and dst differ in length ({src.size} != {dst.size})")
+        ids = np.unique(np.concatenate([src, dst, np.fromiter(nodes, dtype=np.int64)]))
         keep = src != dst
         src, dst = src[keep], dst[keep]
-        extra = np.fromiter(nodes, dtype=np.int64)
-        ids = np.unique(np.concatenate([src, dst, extra]))
         n = int(ids.size)
         rows, cols = np.searchsorted(ids, src), np.searchsorted(ids, dst)
         coo = sp.coo_array(
@@ -276,14 +275,14 @@ def _batch_top_k(
     n = graph.n
     rows = stop - start
     paths = sp.csr_array(a[start:stop] @ a)  # (i, j) = number of mutual friends of i and j
-    local = np.repeat(np.arange(rows, dtype=np.int64), np.diff(paths.indptr))
-    cols, counts = paths.indices, paths.data
 
     ex_keys = _exclusion_keys(graph, start, stop, exclude)
     ex_per_row = np.bincount(ex_keys // n - start, minlength=rows) if ex_keys.size else 0
     need = k + 1 + degrees[start:stop] + ex_per_row
-    reach = counts >= _kth_largest_per_row(local, counts, need, rows)
-    local, cols, counts = local[reach], cols[reach].astype(np.int64), counts[reach].astype(np.int64)
+    lengths = np.diff(paths.indptr)
+    reach = np.flatnonzero(paths.data >= np.repeat(_kth_largest_per_row(paths, need), lengths))
+    local = np.searchsorted(paths.indptr, reach, side="right") - 1
+    cols, counts = paths.indices[reach].astype(np.int64), paths.data[reach].astype(np.int64)
 
     users = local + start
     keys = users * n + cols
@@ -298,30 +297,34 @@ def _batch_top_k(
     return local[top], cols[top], counts[top]
 
 
-def _kth_largest_per_row(local: np.ndarray, counts: np.ndarray, need: np.ndarray, rows: int) -> np.ndarray:
-    """Per entry, the ``need[row]``-th largest count of its row (0 where the row has no more entries).
+def _kth_largest_per_row(paths: sp.csr_array, need: np.ndarray) -> np.ndarray:
+    """Per row, its ``need[row]``-th largest stored count (0 where the row has no more entries).
 
     Counts are small integers (bounded by the degree), so a per-row histogram with a reverse
-    cumulative sum finds every row's threshold in one vectorised pass; a Python loop of
-    ``np.partition`` is the fallback when the histogram would be too large.
+    cumulative sum finds every row's threshold in one vectorised pass (in int32: this pass touches
+    every two-hop path, it is the hot loop); a Python loop of ``np.partition`` is the fallback when
+    the histogram would be too large.
     """
-    lengths = np.bincount(local, minlength=rows)
+    rows = paths.shape[0]
+    lengths = np.diff(paths.indptr)
+    counts = paths.data
     threshold = np.zeros(rows, dtype=np.int64)
     long_rows = lengths > need
     if not long_rows.any():
-        return threshold[local]
+        return threshold
     width = int(counts.max()) + 1
     if rows * width <= _HISTOGRAM_CELLS:
-        hist = np.bincount(local * width + counts, minlength=rows * width).reshape(rows, width)
+        cell = np.repeat(np.arange(rows, dtype=np.int32) * np.int32(width), lengths)
+        cell += counts
+        hist = np.bincount(cell, minlength=rows * width).reshape(rows, width)
         at_least = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]  # [r, c] = entries of row r with count >= c
         threshold = (at_least >= need[:, None]).sum(axis=1) - 1  # non-increasing in c: last c reaching need
         threshold[~long_rows] = 0
     else:
-        bounds = np.concatenate([[0], np.cumsum(lengths)])  # `local` is ascending: rows are contiguous
         for r in np.flatnonzero(long_rows).tolist():
-            seg = counts[bounds[r] : bounds[r + 1]]
+            seg = counts[paths.indptr[r] : paths.indptr[r + 1]]
             threshold[r] = np.partition(seg, seg.size - need[r])[seg.size - need[r]]
-    return threshold[local]
+    return threshold
 
 
 def _exclusion_keys(graph: Graph, start: int, stop: int, exclude: Mapping[int, Collection[int]]) -> np.ndarray:

@@ -73,3 +73,20 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"{self.blocker_id} blocks {self.blocked_id}"
+
+
+class SuggestionDismissal(models.Model):
+    """ "Not interested": the dismissed user is never suggested to this user again."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dismissals")
+    dismissed = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dismissed"], name="dismissal_unique_pair"),
+            models.CheckConstraint(condition=~Q(user=F("dismissed")), name="dismissal_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} dismissed {self.dismissed_id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,9 @@ from django.db.models import Q, QuerySet
 
 from socialsite.errors import NotFound
 
-from .models import Block, FriendRequest, Friendship
+from . import suggestions
+from .models import Block, FriendRequest, Friendship, SuggestionDismissal
+from .suggestions import Cached
 
 User = get_user_model()
 
@@ -104,3 +107,81 @@ def user_profile(*, viewer: AbstractBaseUser, username: str) -> Profile:
     if rel.blocked_by_other:
         raise NotFound(f"No user named {username!r}.")
     return Profile(user=user, friend_count=friend_count(user=user), relationship=rel)
+
+
+def _users_by_id(ids: Iterable[int]) -> dict[int, AbstractBaseUser]:
+    return {u.pk: u for u in User.objects.filter(pk__in=set(ids), is_active=True).only("id", "username")}
+
+
+def _blocked_either_way_ids(user: AbstractBaseUser) -> set[int]:
+    pairs = Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list("blocker_id", "blocked_id")
+    return {b if a == user.pk else a for a, b in pairs}
+
+
+def _not_to_suggest_now(user: AbstractBaseUser) -> set[int]:
+    """People excluded since the cached list was computed (the worker has not caught up yet): blocked,
+    dismissed, or with a request pending either way. Three small queries, independent of the degree."""
+    pending = FriendRequest.objects.filter(
+        Q(from_user=user) | Q(to_user=user), state=FriendRequest.State.PENDING
+    ).values_list("from_user_id", "to_user_id")
+    dismissed = SuggestionDismissal.objects.filter(user=user).values_list("dismissed_id", flat=True)
+    return _blocked_either_way_ids(user) | {b if a == user.pk else a for a, b in pending} | set(dismissed)
+
+
+@dataclass(frozen=True)
+class SuggestionView:
+    user: AbstractBaseUser
+    mutual_count: int
+    mutual_sample: list[AbstractBaseUser]
+
+
+def suggestions_get(*, user: AbstractBaseUser) -> Cached:
+    """The user's cached suggestions, or "computing" with the task to poll.
+
+    Reads only the cache (two queries to show names, whatever the degree). On a miss it asks for the
+    computation, once however many readers miss at the same time: it never computes inline.
+    """
+    from . import tasks
+
+    found = suggestions.suggestions_cached(user.pk)
+    if found is None:
+        task_id = suggestions.request_computation(
+            f"pending:sugg:{user.pk}", tasks.compute_suggestions, user.pk, owner_id=user.pk
+        )
+        return Cached(status="computing", task_id=task_id)
+    computed_at, rows = found
+    hidden = _not_to_suggest_now(user)
+    people = _users_by_id(uid for row in rows for uid in [row[0], *row[2]])
+    results = [
+        SuggestionView(people[uid], count, [people[m] for m in sample if m in people])
+        for uid, count, sample in rows
+        if uid in people and uid not in hidden
+    ]
+    return Cached(status="ready", computed_at=computed_at, results=results)
+
+
+def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, limit: int = 50) -> Cached:
+    """Mutual friends of the viewer and another user (only ever the viewer's own pair).
+
+    `results` holds up to `limit` users, smallest ids first; `count` is in `Cached.count`. Users blocked
+    either way with the viewer never appear.
+    """
+    from . import tasks
+
+    found = suggestions.mutual_cached(viewer.pk, other.pk)
+    if found is None:
+        lo, hi = sorted((viewer.pk, other.pk))
+        task_id = suggestions.request_computation(
+            f"pending:mutual:{lo}:{hi}:{viewer.pk}", tasks.compute_mutual_friends, lo, hi, owner_id=viewer.pk
+        )
+        return Cached(status="computing", task_id=task_id)
+    computed_at, ids = found
+    hidden = _blocked_either_way_ids(viewer)
+    visible = [uid for uid in ids if uid not in hidden]
+    people = _users_by_id(visible[:limit])
+    return Cached(
+        status="ready",
+        computed_at=computed_at,
+        results=[people[uid] for uid in visible[:limit] if uid in people],
+        count=len(visible),
+    )

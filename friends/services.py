@@ -18,7 +18,7 @@ from django.utils import timezone
 from socialsite.errors import Conflict, Forbidden, NotFound, ServiceError
 
 from . import events
-from .models import Block, FriendRequest, Friendship
+from .models import Block, FriendRequest, Friendship, SuggestionDismissal
 
 User = get_user_model()
 Pending = FriendRequest.State.PENDING
@@ -195,3 +195,13 @@ def block_remove(*, blocker: AbstractBaseUser, blocked: AbstractBaseUser) -> Non
     if not deleted:
         raise NotFound(f"You have not blocked {blocked.username}.")
     events.block_removed.emit(blocker_id=blocker.pk, blocked_id=blocked.pk)
+
+
+@transaction.atomic
+def suggestion_dismiss(*, user: AbstractBaseUser, dismissed: AbstractBaseUser) -> SuggestionDismissal:
+    """Never suggest `dismissed` to `user` again; dismissing twice is not an error."""
+    _check_not_self(user, dismissed, "dismiss")
+    dismissal, created = SuggestionDismissal.objects.get_or_create(user=user, dismissed=dismissed)
+    if created:
+        events.suggestion_dismissed.emit(user_id=user.pk, dismissed_id=dismissed.pk)
+    return dismissal

@@ -16,4 +16,6 @@ urlpatterns = [
     path("u/<str:username>/block/", views.block, name="block"),
     path("u/<str:username>/unblock/", views.unblock, name="unblock"),
     path("requests/<int:request_id>/<str:action>/", views.request_action, name="request-action"),
+    path("suggestions/", views.suggestions_page, name="suggestions"),
+    path("suggestions/<str:username>/dismiss/", views.dismiss_suggestion, name="dismiss-suggestion"),
 ]

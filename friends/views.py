@@ -28,6 +28,7 @@ from . import selectors, services
 from .forms import SignUpForm
 
 PAGE_SIZE = 50
+HOME_SUGGESTIONS = 5  # the home panel shows the best few; the suggestions page shows all (TOP_K)
 
 
 class LoginView(auth_views.LoginView):
@@ -113,12 +114,18 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """Counters and the best few suggestions (cached; "computing…" fills in by itself on a miss)."""
+    found = selectors.suggestions_get(user=request.user)
     return render(
         request,
         "friends/home.html",
         {
             "friend_count": selectors.friend_count(user=request.user),
             "incoming_count": selectors.friend_requests_of(user=request.user, direction="incoming").count(),
+            "suggestions": found,
+            "top_suggestions": found.results[:HOME_SUGGESTIONS],
+            "computing_task_id": found.task_id,
+            "computing": found.status == "computing",
         },
     )
 
@@ -131,10 +138,27 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     friends = _paginate(request, selectors.friendships_of(user=shown.user))
+    context = {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends}
+    if not shown.relationship.is_self:
+        # Always the viewer's own pair: nobody sees the mutual friends of two other people.
+        mutual = selectors.mutual_friends_get(viewer=request.user, other=shown.user)
+        context.update(
+            mutual=mutual,
+            mutual_more=(mutual.count or 0) - len(mutual.results),
+            computing=mutual.status == "computing",
+            computing_task_id=mutual.task_id,
+        )
+    return render(request, "friends/profile.html", context)
+
+
+@login_required
+def suggestions_page(request: HttpRequest) -> HttpResponse:
+    """People you may know, each with a few of your mutual friends; cached, "computing…" on a miss."""
+    found = selectors.suggestions_get(user=request.user)
     return render(
         request,
-        "friends/profile.html",
-        {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends},
+        "friends/suggestions.html",
+        {"suggestions": found, "computing": found.status == "computing", "computing_task_id": found.task_id},
     )
 
 
@@ -202,6 +226,18 @@ def unblock(request: HttpRequest, username: str) -> HttpResponse:
         lambda: services.block_remove(blocker=request.user, blocked=other),
         success=f"You unblocked {other.username}.",
         fallback=reverse("friends"),
+    )
+
+
+@login_required
+@require_POST
+def dismiss_suggestion(request: HttpRequest, username: str) -> HttpResponse:
+    other = _user_or_404(username)
+    return _act(
+        request,
+        lambda: services.suggestion_dismiss(user=request.user, dismissed=other),
+        success=f"{other.username} will not be suggested to you again.",
+        fallback=reverse("suggestions"),
     )
 
 

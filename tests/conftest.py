@@ -61,3 +61,27 @@ def api_as(api):
         return api
 
     return login
+
+
+@pytest.fixture
+def deliver_events():
+    """An in-process stand-in for the broker hop: call every subscriber of every new outbox event, in
+    commit order, then drain the dirty suggestions. The real hop is covered by tests/integration."""
+    from friends.suggestions import drain_dirty
+    from socialsite.events import subscribers_of
+    from socialsite.models import OutboxEvent
+
+    delivered: set = set()
+
+    def deliver(*, drain: bool = True) -> int:
+        count = 0
+        for event in OutboxEvent.objects.exclude(id__in=delivered).order_by("created_at"):
+            for actor in subscribers_of(event.name):
+                actor(event.as_message())
+            delivered.add(event.id)
+            count += 1
+        if drain:
+            drain_dirty()
+        return count
+
+    return deliver

@@ -6,6 +6,7 @@ No serializer writes: views hand parsed input to `friends.services` and render w
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..models import Block, FriendRequest, Friendship
@@ -95,6 +96,15 @@ class ProfileSerializer(serializers.Serializer):
         help_text="My pending request to them, to cancel.",
     )
     blocked_by_me = serializers.BooleanField(source="relationship.blocks_other", read_only=True)
+    mutual_friend_count = serializers.SerializerMethodField(
+        help_text="Friends we share, as last computed; null for myself or while not known "
+        "(`mutual-friends/` computes it)."
+    )
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_mutual_friend_count(self, profile: object) -> int | None:
+        # The view reads it from the cache (never computes it); the serializer only renders it.
+        return self.context.get("mutual_friend_count")
 
 
 class FriendSerializer(serializers.ModelSerializer):
@@ -122,3 +132,58 @@ class BlockSerializer(serializers.ModelSerializer):
     class Meta:
         model = Block
         fields = ["user", "created_at"]
+
+
+# --- mutual friends and suggestions (cached results: "ready", or "computing" with a task to poll) ---
+
+
+def _status_field() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=["ready", "computing"],
+        read_only=True,
+        help_text="`computing`: nothing fresh is cached yet; poll `tasks/{task_id}/`, then ask again.",
+    )
+
+
+def _task_id_field() -> serializers.UUIDField:
+    return serializers.UUIDField(
+        read_only=True,
+        allow_null=True,
+        help_text="The computation to poll at `tasks/{task_id}/` while `computing`; null when `ready` "
+        "(or when the broker could not take the task: ask again later).",
+    )
+
+
+def _computed_at_field() -> serializers.DateTimeField:
+    return serializers.DateTimeField(read_only=True, allow_null=True, help_text="When the result was computed.")
+
+
+class SuggestionSerializer(serializers.Serializer):
+    """Renders a `selectors.SuggestionView`: someone my friends know, with a few of our mutual friends."""
+
+    user = UserSerializer(read_only=True)
+    mutual_count = serializers.IntegerField(read_only=True, help_text="How many friends we have in common.")
+    mutual_sample = UserSerializer(many=True, read_only=True, help_text="A few of those mutual friends.")
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    """Renders the `Cached` result of `selectors.suggestions_get`: best suggestions first."""
+
+    status = _status_field()
+    task_id = _task_id_field()
+    computed_at = _computed_at_field()
+    results = SuggestionSerializer(many=True, read_only=True)
+
+
+class MutualFriendsSerializer(serializers.Serializer):
+    """Renders the `Cached` result of `selectors.mutual_friends_get`."""
+
+    status = _status_field()
+    task_id = _task_id_field()
+    count = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="All mutual friends (results holds the first 50); null while computing.",
+    )
+    results = UserSerializer(many=True, read_only=True)
+    computed_at = _computed_at_field()

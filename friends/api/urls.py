@@ -9,6 +9,11 @@ urlpatterns = [
     path("users/", views.UserSignUpApi.as_view(), name="api-user-sign-up"),
     path("me/", views.MeApi.as_view(), name="api-me"),
     path("users/<str:username>/", views.UserDetailApi.as_view(), name="api-user-detail"),
+    path(
+        "users/<str:username>/mutual-friends/",
+        views.MutualFriendListApi.as_view(),
+        name="api-user-mutual-friends",
+    ),
     path("friends/", views.FriendListApi.as_view(), name="api-friend-list"),
     path("friends/<str:username>/", views.FriendDeleteApi.as_view(), name="api-friend-delete"),
     path("friend-requests/", views.FriendRequestListCreateApi.as_view(), name="api-friend-request-list"),
@@ -26,4 +31,10 @@ urlpatterns = [
     ),
     path("blocks/", views.BlockListCreateApi.as_view(), name="api-block-list"),
     path("blocks/<str:username>/", views.BlockDeleteApi.as_view(), name="api-block-delete"),
+    path("suggestions/", views.SuggestionListApi.as_view(), name="api-suggestion-list"),
+    path(
+        "suggestions/<str:username>/dismiss/",
+        views.SuggestionDismissApi.as_view(),
+        name="api-suggestion-dismiss",
+    ),
 ]

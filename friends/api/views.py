@@ -20,9 +20,9 @@ from rest_framework.serializers import Serializer
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from socialsite.errors import NotFound
+from socialsite.errors import NotFound, ServiceError
 
-from .. import selectors, services
+from .. import selectors, services, suggestions
 from . import serializers as s
 
 REQUEST_ID = OpenApiParameter("request_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Friend request id.")
@@ -89,7 +89,16 @@ class UserDetailApi(APIView):
         A user I am blocked by answers 404, exactly like one that does not exist.
         """
         profile = selectors.user_profile(viewer=request.user, username=username)
-        return Response(s.ProfileSerializer(profile).data)
+        context = {"mutual_friend_count": _mutual_friend_count_cached(request.user, profile)}
+        return Response(s.ProfileSerializer(profile, context=context).data)
+
+
+def _mutual_friend_count_cached(viewer: Any, profile: selectors.Profile) -> int | None:
+    """What the cache knows, or None: a profile read never enqueues work (`mutual-friends/` does)."""
+    if profile.relationship.is_self:
+        return None
+    found = suggestions.mutual_cached(viewer.pk, profile.user.pk)
+    return None if found is None else len(found[1])
 
 
 # --- friends -------------------------------------------------------------------------------------
@@ -195,4 +204,54 @@ class BlockDeleteApi(APIView):
     def delete(self, request: Request, username: str) -> Response:
         """Unblock a user."""
         services.block_remove(blocker=request.user, blocked=selectors.user_get(username=username))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- mutual friends and suggestions --------------------------------------------------------------
+
+
+def _someone_else_visible(viewer: Any, username: str) -> Any:
+    """Another user the viewer may compare graphs with.
+
+    Myself is a 400; a user who blocks me is a 404 exactly like an unknown name, so the block is not
+    revealed (as `users/{username}/` does).
+    """
+    other = selectors.user_get(username=username)
+    if other.pk == viewer.pk:
+        raise ServiceError("Mutual friends are between you and someone else.", code="self")
+    if selectors.relationship(viewer=viewer, other=other).blocked_by_other:
+        raise NotFound(f"No user named {username!r}.")
+    return other
+
+
+class MutualFriendListApi(APIView):
+    @extend_schema(tags=["users"], responses=s.MutualFriendsSerializer)
+    def get(self, request: Request, username: str) -> Response:
+        """Friends I share with `username` (the first 50, and the `count` of all), from the cache.
+
+        Privacy: the pair is always me and `username`; nobody can list the mutual friends of two other
+        people. Users blocked either way with me are left out. When nothing fresh is cached the answer is
+        `computing` with a `task_id` to poll; the computation is never done inside the request.
+        """
+        other = _someone_else_visible(request.user, username)
+        return Response(s.MutualFriendsSerializer(selectors.mutual_friends_get(viewer=request.user, other=other)).data)
+
+
+class SuggestionListApi(APIView):
+    @extend_schema(tags=["suggestions"], responses=s.SuggestionsSerializer)
+    def get(self, request: Request) -> Response:
+        """People I may know: friends of my friends, most mutual friends first (at most 10), from the cache.
+
+        Never people I am friends with, have a pending request with, have blocked or am blocked by, or have
+        dismissed. When nothing fresh is cached the answer is `computing` with a `task_id` to poll.
+        """
+        return Response(s.SuggestionsSerializer(selectors.suggestions_get(user=request.user)).data)
+
+
+class SuggestionDismissApi(APIView):
+    @extend_schema(tags=["suggestions"], request=None, responses={204: None})
+    def post(self, request: Request, username: str) -> Response:
+        """Never suggest this user to me again. Dismissing twice is not an error; myself is a 400."""
+        _refuse_malformed_body(request)
+        services.suggestion_dismiss(user=request.user, dismissed=selectors.user_get(username=username))
         return Response(status=status.HTTP_204_NO_CONTENT)

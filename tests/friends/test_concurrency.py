@@ -1,12 +1,13 @@
 """Real threads on the real database: races end with exactly one friendship and no error."""
 
+import functools
 import threading
 
 import pytest
 from django.db import connection
 
 from friends import services
-from friends.models import Friendship, FriendRequest
+from friends.models import FriendRequest, Friendship
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,7 +38,8 @@ def test_two_threads_accepting_the_same_request_make_exactly_one_friendship(make
     for _ in range(5):
         a, b = make_user(), make_user()
         request = services.friend_request_send(from_user=a, to_user=b)
-        results = run_at_once(*[lambda: services.friend_request_accept(request_id=request.pk, user=b)] * 2)
+        accept = functools.partial(services.friend_request_accept, request_id=request.pk, user=b)
+        results = run_at_once(accept, accept)
         assert not [r for r in results if isinstance(r, Exception)], results
         assert Friendship.objects.filter(user__in=[a, b]).count() == 2
 
@@ -46,8 +48,8 @@ def test_crossing_requests_at_the_same_moment_make_exactly_one_friendship(make_u
     for _ in range(5):
         a, b = make_user(), make_user()
         results = run_at_once(
-            lambda: services.friend_request_send(from_user=a, to_user=b),
-            lambda: services.friend_request_send(from_user=b, to_user=a),
+            functools.partial(services.friend_request_send, from_user=a, to_user=b),
+            functools.partial(services.friend_request_send, from_user=b, to_user=a),
         )
         assert not [r for r in results if isinstance(r, Exception)], results
         assert Friendship.objects.filter(user__in=[a, b]).count() == 2

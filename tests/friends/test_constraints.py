@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from friends.models import Block, Friendship, FriendRequest
+from friends.models import Block, FriendRequest, Friendship
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="constraints under test are PostgreSQL's")
 

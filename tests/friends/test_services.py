@@ -3,7 +3,7 @@
 import pytest
 
 from friends import services
-from friends.models import Block, Friendship, FriendRequest
+from friends.models import Block, FriendRequest, Friendship
 from socialsite.errors import Conflict, Forbidden, NotFound, ServiceError
 from socialsite.models import OutboxEvent
 

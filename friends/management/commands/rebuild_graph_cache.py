@@ -1,20 +1,30 @@
 """Rebuild everything derived from the friendship table in Redis."""
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from friends import cache
 from friends.models import Friendship
+from friends.suggestions import graph_cache_rebuild
 
 
 class Command(BaseCommand):
-    help = "Rebuild the Redis copy of the friend graph from the database (with a progress bar)."
+    help = "Rebuild the Redis friend sets, every user's suggestions and the mutual-friend cache (progress bars)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--no-progress", action="store_true", help="Do not draw a progress bar.")
+        parser.add_argument("--no-progress", action="store_true", help="Do not draw progress bars.")
 
     def handle(self, *args, no_progress: bool = False, **options) -> None:
-        total = Friendship.objects.count()
-        with tqdm(total=total, unit="row", desc="friend sets", disable=no_progress) as bar:
-            rows = cache.friend_sets_rebuild(progress=bar.update)
-        self.stdout.write(self.style.SUCCESS(f"Rebuilt friend sets from {rows} friendship rows."))
+        rows = Friendship.objects.count()
+        users = get_user_model().objects.filter(is_active=True).count()
+        with (
+            tqdm(total=rows, unit="row", desc="friend sets", disable=no_progress) as rows_bar,
+            tqdm(total=users, unit="user", desc="suggestions", disable=no_progress) as users_bar,
+        ):
+            result = graph_cache_rebuild(friend_progress=rows_bar.update, suggestion_progress=users_bar.update)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Rebuilt friend sets from {result['friendship_rows']} rows, suggestions of {result['users']} "
+                f"users; cleared {result['mutual_entries_cleared']} mutual-friend entries."
+            )
+        )

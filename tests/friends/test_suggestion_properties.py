@@ -1,0 +1,102 @@
+"""Property-based: after any sequence of graph operations, once events are delivered and drained,
+every cached result equals a fresh computation from the database."""
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from friends import services, suggestions
+from friends.models import Block, FriendRequest, Friendship, SuggestionDismissal
+from socialsite.errors import ServiceError
+from socialsite.events import subscribers_of
+from socialsite.models import OutboxEvent
+from socialsite.redis import get_redis
+
+User = get_user_model()
+N = 7
+OPS = ["befriend", "unfriend", "request", "accept", "block", "unblock", "dismiss"]
+operations = st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, N - 1), st.integers(0, N - 1)), max_size=30)
+_run = itertools.count()
+
+
+def apply(op: str, a, b) -> None:
+    try:
+        if op == "befriend":
+            services.friendship_create(user=a, friend=b)
+        elif op == "unfriend":
+            services.friendship_remove(user=a, friend=b)
+        elif op == "request":
+            services.friend_request_send(from_user=a, to_user=b)
+        elif op == "accept":
+            pending = FriendRequest.objects.filter(to_user=a, state="pending").first()
+            if pending:
+                services.friend_request_accept(request_id=pending.pk, user=a)
+        elif op == "block":
+            services.block_create(blocker=a, blocked=b)
+        elif op == "unblock":
+            services.block_remove(blocker=a, blocked=b)
+        else:
+            services.suggestion_dismiss(user=a, dismissed=b)
+    except ServiceError:
+        pass  # refused operations are part of the sequence too: they must change nothing
+
+
+def fresh(users) -> dict[int, list]:
+    """Independent reference: plain sets over the friendship table and the exclusion tables."""
+    adj = {u.pk: set() for u in users}
+    for x, y in Friendship.objects.values_list("user_id", "friend_id"):
+        adj[x].add(y)
+    excluded = {u.pk: set() for u in users}
+    for x, y in Block.objects.values_list("blocker_id", "blocked_id"):
+        excluded[x].add(y)
+        excluded[y].add(x)
+    for x, y in FriendRequest.objects.filter(state="pending").values_list("from_user_id", "to_user_id"):
+        excluded[x].add(y)
+        excluded[y].add(x)
+    for x, y in SuggestionDismissal.objects.values_list("user_id", "dismissed_id"):
+        excluded[x].add(y)
+    result = {}
+    for u in adj:
+        counts: dict[int, list[int]] = {}
+        for f in adj[u]:
+            for c in adj[f]:
+                if c != u and c not in adj[u] and c not in excluded[u]:
+                    counts.setdefault(c, []).append(f)
+        ranked = sorted(counts.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: suggestions.TOP_K]
+        result[u] = [[c, len(m), sorted(m)[: suggestions.SAMPLE]] for c, m in ranked]
+    return result, adj, excluded
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=operations, data=st.data())
+def test_cached_results_equal_a_fresh_computation_after_any_operations(db, ops, data):
+    get_redis().flushdb()
+    with transaction.atomic():
+        run = next(_run)
+        users = [User.objects.create(username=f"p{run}_{i}") for i in range(N)]
+        suggestions.suggestions_recompute([u.pk for u in users])  # a warm cache before anything happens
+        delivered: set = set()
+        for op, i, j in ops:
+            apply(op, users[i], users[j])
+            # Deliver the new events (commit order) to every subscriber, then drain: "the queue is drained".
+            for event in OutboxEvent.objects.exclude(id__in=delivered).order_by("created_at"):
+                for actor in subscribers_of(event.name):
+                    actor(event.as_message())
+                delivered.add(event.id)
+            suggestions.drain_dirty()
+
+        expected, adj, excluded = fresh(users)
+        for u in users:
+            cached = suggestions.suggestions_cached(u.pk)
+            assert cached is not None, (u.username, "left stale after the drain", ops)
+            assert cached[1] == expected[u.pk], (u.username, ops)
+            for uid, _, _ in cached[1]:
+                assert uid != u.pk and uid not in adj[u.pk] and uid not in excluded[u.pk]
+
+        a, b = data.draw(st.sampled_from(users)), data.draw(st.sampled_from(users))
+        assert suggestions.mutual_recompute(a.pk, b.pk) == suggestions.mutual_recompute(b.pk, a.pk)
+        assert suggestions.mutual_cached(a.pk, b.pk)[1] == sorted(adj[a.pk] & adj[b.pk] - {a.pk, b.pk})
+        transaction.set_rollback(True)
