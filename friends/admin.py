@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from socialsite.errors import ServiceError
 
 from . import services
-from .models import Block, FriendRequest, Friendship
+from .models import Block, FriendRequest, Friendship, SuggestionDismissal
 
 User = get_user_model()
 
@@ -81,6 +81,7 @@ class FriendRequestAdmin(admin.ModelAdmin):
 
 @admin.register(Block)
 class BlockAdmin(admin.ModelAdmin):
+    fields = ["blocker", "blocked"]
     list_display = ["blocker", "blocked", "created_at"]
     search_fields = ["blocker__username", "blocked__username"]
     raw_id_fields = ["blocker", "blocked"]
@@ -98,3 +99,21 @@ class BlockAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset) -> None:
         for block in queryset.select_related("blocker", "blocked"):
             services.block_remove(blocker=block.blocker, blocked=block.blocked)
+
+
+@admin.register(SuggestionDismissal)
+class SuggestionDismissalAdmin(admin.ModelAdmin):
+    list_display = ["user", "dismissed", "created_at"]
+    search_fields = ["user__username", "dismissed__username"]
+    raw_id_fields = ["user", "dismissed"]
+    list_select_related = ["user", "dismissed"]
+
+    # Read-only: a dismissal is the user's own choice, and changing it here would bypass its event.
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

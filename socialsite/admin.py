@@ -1,6 +1,7 @@
 """Admin for the plumbing: the outbox, task records and dead letters (failed tasks) with re-enqueue."""
 
 from django.contrib import admin, messages
+from django_dramatiq.models import Task as DramatiqTask
 from dramatiq.errors import BrokerError
 
 from . import events, taskstatus
@@ -87,3 +88,9 @@ class DeadLetterAdmin(TaskRecordAdmin):
     @admin.display(description="error")
     def short_error(self, obj: TaskRecord) -> str:
         return obj.error.strip().splitlines()[-1][:200] if obj.error else ""
+
+
+# django_dramatiq provides `rundramatiq`; its own Task table stays empty because task state is kept by
+# TaskStatusMiddleware (owner, progress, dead letters), so its admin page would only mislead.
+if admin.site.is_registered(DramatiqTask):
+    admin.site.unregister(DramatiqTask)

@@ -1,0 +1,69 @@
+"""Django admin: every model is there, and changes with side effects go through the services."""
+
+import pytest
+from django.contrib import admin
+from django.test import Client
+
+from friends.models import Block, FriendRequest, Friendship, SuggestionDismissal
+from notifications.models import Notification
+from socialsite.models import DeadLetter, OutboxEvent, TaskRecord
+
+
+@pytest.fixture
+def admin_client_(db, django_user_model):
+    user = django_user_model.objects.create_superuser("root", "root@example.com", "admin-pass-123")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_every_model_has_an_admin_page(admin_client_):
+    for model in [
+        Friendship,
+        FriendRequest,
+        Block,
+        SuggestionDismissal,
+        Notification,
+        OutboxEvent,
+        TaskRecord,
+        DeadLetter,
+    ]:
+        assert admin.site.is_registered(model), model
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        assert admin_client_.get(url).status_code == 200, url
+
+
+def test_adding_a_friendship_in_admin_writes_both_rows_and_emits_the_event(admin_client_, alice, bob):
+    response = admin_client_.post("/admin/friends/friendship/add/", {"user": alice.pk, "friend": bob.pk})
+    assert response.status_code == 302
+    assert set(Friendship.objects.values_list("user_id", "friend_id")) == {(alice.pk, bob.pk), (bob.pk, alice.pk)}
+    assert OutboxEvent.objects.filter(name="friendship.created").count() == 1
+
+
+def test_deleting_a_friendship_in_admin_removes_both_rows(admin_client_, alice, bob):
+    from friends import services
+
+    services.friendship_create(user=alice, friend=bob)
+    row = Friendship.objects.get(user=alice)
+    response = admin_client_.post(f"/admin/friends/friendship/{row.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Friendship.objects.exists()
+    assert OutboxEvent.objects.filter(name="friendship.removed").count() == 1
+
+
+def test_accept_action_on_requests_goes_through_the_service(admin_client_, alice, bob):
+    from friends import services
+
+    request = services.friend_request_send(from_user=alice, to_user=bob)
+    admin_client_.post("/admin/friends/friendrequest/", {"action": "accept", "_selected_action": [request.pk]})
+    request.refresh_from_db()
+    assert request.state == "accepted" and Friendship.objects.count() == 2
+
+
+def test_blocking_in_admin_removes_the_friendship(admin_client_, alice, bob):
+    from friends import services
+
+    services.friendship_create(user=alice, friend=bob)
+    admin_client_.post("/admin/friends/block/add/", {"blocker": alice.pk, "blocked": bob.pk})
+    assert Block.objects.filter(blocker=alice, blocked=bob).exists()
+    assert not Friendship.objects.exists()
