@@ -56,7 +56,7 @@ def recompute_dirty_suggestions() -> int:
     return suggestions.drain_dirty()
 
 
-@dramatiq.actor(queue_name=queues.GRAPH, max_retries=3)
+@dramatiq.actor(queue_name=queues.GRAPH, max_retries=3, store_results=True)
 def compute_suggestions(user_id: int) -> int:
     """A reader found no fresh suggestions for this user (cold cache): compute them now."""
     count = suggestions.suggestions_recompute([user_id])
@@ -64,7 +64,7 @@ def compute_suggestions(user_id: int) -> int:
     return count
 
 
-@dramatiq.actor(queue_name=queues.GRAPH, max_retries=3)
+@dramatiq.actor(queue_name=queues.GRAPH, max_retries=3, store_results=True)
 def compute_mutual_friends(a: int, b: int) -> int:
     mutual = suggestions.mutual_recompute(a, b)
     suggestions.clear_pending()
@@ -72,7 +72,7 @@ def compute_mutual_friends(a: int, b: int) -> int:
 
 
 @cron("40 4 * * *")
-@dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000)
+@dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000, store_results=True)
 def refresh_all_suggestions() -> int:
     """The periodic full refresh: every user's suggestions from the friendship table, with progress."""
     from django.contrib.auth import get_user_model

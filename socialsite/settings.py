@@ -184,5 +184,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {"pika": {"level": "WARNING"}},
+    "loggers": {
+        "pika": {"level": "WARNING"},
+        "apscheduler": {"level": "WARNING"},
+        # Results are kept in TaskRecord for every task; only actors that opt in (store_results=True) also
+        # keep them in the Redis result backend, so "value discarded" is expected, not news.
+        "dramatiq.results.middleware.Results": {"level": "ERROR"},
+    },
 }
