@@ -14,10 +14,13 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
 import dramatiq
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 from dramatiq import Message
@@ -25,6 +28,7 @@ from dramatiq.errors import BrokerError
 from dramatiq.middleware import CurrentMessage
 
 from .models import OutboxEvent
+from .redis import get_redis
 
 logger = logging.getLogger(__name__)
 
@@ -92,36 +96,51 @@ def subscriber_message(event: OutboxEvent, actor: dramatiq.Actor) -> Message:
 
 def publish_events(event_ids: Iterable[uuid.UUID]) -> int:
     """Hand the given events to RabbitMQ now (called after commit); failures stay for the relay."""
-    return _publish(OutboxEvent.objects.filter(id__in=list(event_ids)))
+    return _publish(OutboxEvent.objects.filter(id__in=list(event_ids), published_at__isnull=True))
 
 
-def relay_pending(*, batch_size: int = 500) -> int:
-    """Hand over every pending event, oldest first, in batches; returns how many were published."""
-    total = 0
-    while True:
-        published = _publish(OutboxEvent.objects.all(), limit=batch_size)
-        total += published
-        if published < batch_size:
-            return total
+def relay_pending(*, batch_size: int = 500, grace: float | None = None) -> int:
+    """Hand over every pending event older than `grace` seconds, oldest first; returns how many.
+
+    The grace period leaves fresh events to their own after-commit publish, and a Redis lock lets one
+    relay run at a time across all processes; either race would only cost a duplicate delivery, which
+    subscribers absorb, but there is no reason to pay for it.
+    """
+    grace = settings.OUTBOX_RELAY_GRACE if grace is None else grace
+    lock = get_redis().lock("outbox:relay", timeout=300, blocking=False)
+    if not lock.acquire():
+        return 0
+    try:
+        total = 0
+        while True:
+            cutoff = timezone.now() - timedelta(seconds=grace)
+            pending = OutboxEvent.objects.filter(published_at__isnull=True, created_at__lte=cutoff)
+            published = _publish(pending.order_by("created_at")[:batch_size])
+            total += published
+            if published < batch_size:
+                return total
+    finally:
+        lock.release()
 
 
-def _publish(events, *, limit: int | None = None) -> int:
-    # skip_locked: the after-commit path and any number of relays never publish the same row at once.
-    with transaction.atomic():
-        pending = events.filter(published_at__isnull=True).order_by("created_at").select_for_update(skip_locked=True)
-        pending = list(pending[:limit] if limit else pending)
-        published = []
-        for event in pending:
-            try:
-                broker = dramatiq.get_broker()
-                for actor in subscribers_of(event.name):
-                    broker.enqueue(subscriber_message(event, actor))
-                    logger.info("event %s %s -> %s", event.name, event.id, actor.actor_name)
-            except (BrokerError, OSError) as exc:
-                logger.warning("event %s %s not published, left for the relay: %r", event.name, event.id, exc)
-                OutboxEvent.objects.filter(id=event.id).update(attempts=event.attempts + 1, last_error=repr(exc))
-                break
-            published.append(event.id)
-        if published:
-            OutboxEvent.objects.filter(id__in=published).update(published_at=timezone.now())
-    return len(published)
+def _publish(events) -> int:
+    """Publish each event to every subscriber, oldest first, stopping at the first broker failure.
+
+    Runs outside any transaction on purpose: the task records written while enqueueing must be visible
+    to the worker at once, and no row lock is held while waiting for RabbitMQ's confirms. Marking an
+    event published is a conditional update, so two publishers at worst deliver it twice.
+    """
+    published = 0
+    broker = dramatiq.get_broker()
+    for event in events:
+        try:
+            for actor in subscribers_of(event.name):
+                broker.enqueue(subscriber_message(event, actor))
+                logger.info("event %s %s -> %s", event.name, event.id, actor.actor_name)
+        except (BrokerError, OSError) as exc:
+            logger.warning("event %s %s not published, left for the relay: %r", event.name, event.id, exc)
+            OutboxEvent.objects.filter(id=event.id).update(attempts=F("attempts") + 1, last_error=repr(exc))
+            break
+        OutboxEvent.objects.filter(id=event.id, published_at__isnull=True).update(published_at=timezone.now())
+        published += 1
+    return published

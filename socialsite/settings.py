@@ -138,6 +138,7 @@ DRAMATIQ_RESULT_BACKEND = {
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 OUTBOX_RELAY_INTERVAL = env.float("OUTBOX_RELAY_INTERVAL", default=2.0)
+OUTBOX_RELAY_GRACE = env.float("OUTBOX_RELAY_GRACE", default=3.0)  # seconds left to the after-commit publish
 DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL}
 
 # --- REST framework ------------------------------------------------------------------------------

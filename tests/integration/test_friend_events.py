@@ -6,7 +6,7 @@ from django.db import transaction
 
 from friends import cache, services
 from friends.models import Friendship
-from socialsite.models import OutboxEvent
+from socialsite.models import OutboxEvent, TaskRecord
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
@@ -21,6 +21,11 @@ def test_accepted_request_updates_both_redis_friend_sets_through_the_worker(work
         what="both friend sets in Redis",
     )
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+    # Every message the events caused is tracked to its end: none is left looking "enqueued".
+    wait_for(
+        lambda: TaskRecord.objects.exists() and not TaskRecord.objects.exclude(state="done").exists(),
+        what="every task record done",
+    )
 
 
 def test_unfriend_removes_the_pair_from_both_sets(worker, alice, bob):
