@@ -28,3 +28,18 @@ def test_notification_is_handled_within_a_second_behind_1000_queued_graph_messag
     )
     elapsed = time.monotonic() - started
     assert elapsed < 1.0
+
+
+def test_two_workers_on_one_queue_share_its_messages(start_worker, make_user):
+    first = start_worker(queue_names=("notifications",), threads=1)
+    second = start_worker(queue_names=("notifications",), threads=1)
+    sender = make_user()
+    for _ in range(60):
+        services.friend_request_send(from_user=sender, to_user=make_user())
+    wait_for(lambda: Notification.objects.count() == 60, timeout=30, what="all notifications")
+
+    def handled(worker) -> int:
+        return worker.output.count("-> notify_friend_request (attempt 1)")
+
+    assert handled(first) + handled(second) == 60
+    assert handled(first) >= 10 and handled(second) >= 10, (handled(first), handled(second))
