@@ -900,10 +900,8 @@ def recompute_phases(user_ids: list[int]) -> tuple[dict[str, float], int]:
     laps = Laps()
     gens = [int(g or 0) for g in redis.mget([S.sgen_key(u) for u in user_ids])]
     laps.lap("read generations")
-    adjacency = S._two_hop_adjacency(user_ids)
-    laps.lap("two-hop friend sets from Redis (SMEMBERS)")
-    g = graph.Graph.from_adjacency(adjacency)
-    laps.lap("build CSR of the neighbourhood")
+    g = S._two_hop_graph(user_ids)
+    laps.lap("two-hop friend lists from Redis (MGET) + CSR")
     excluded = S.exclusions_for(user_ids)
     laps.lap("exclusions (3 queries)")
     found = [graph.suggestions_for(g, u, k=S.TOP_K, exclude=excluded.get(u, ()), sample=S.SAMPLE) for u in user_ids]
@@ -914,7 +912,16 @@ def recompute_phases(user_ids: list[int]) -> tuple[dict[str, float], int]:
         S._write(pipe, u, gen, f, now)
     pipe.execute()
     laps.lap("write (CAS)")
-    return laps.times, sum(len(v) for v in adjacency.values())
+    return laps.times, int(g.adjacency.nnz)
+
+
+def _two_hop_sets(user_ids: list[int]) -> dict[int, set[int]]:
+    """The earlier product path, kept for comparison: SMEMBERS of the users and of their friends."""
+    from friends import cache
+
+    own = {u: cache.friend_ids(u) for u in user_ids}
+    others = set().union(*own.values()) - own.keys()
+    return {**own, **{f: cache.friend_ids(f) for f in others}}
 
 
 def two_hop_what_ifs(conn: Any, user_ids: list[int], runs: int) -> dict[str, float]:
@@ -923,9 +930,7 @@ def two_hop_what_ifs(conn: Any, user_ids: list[int], runs: int) -> dict[str, flo
     import numpy as np
     import redis as redis_lib
 
-    from friends import suggestions as S
-
-    adjacency = S._two_hop_adjacency(user_ids)
+    adjacency = _two_hop_sets(user_ids)
     expected = sum(len(v) for v in adjacency.values())
     raw = redis_lib.Redis.from_url(REDIS_URL, decode_responses=False)
     pipe = raw.pipeline(transaction=False)

@@ -1,25 +1,46 @@
-"""The derived copy of the friend graph in Redis: one set of friend ids per user (`friends:<id>`).
+"""The derived copy of the friend graph in Redis, per user: a set of friend ids (`friends:<id>`, for
+SINTER / SUNION) and the same ids as a compact comma-separated list (`flist:<id>`, for bulk reads).
 
 The friendship table is the source of truth; everything here can be rebuilt from it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
+from itertools import groupby
+from operator import itemgetter
+
+import numpy as np
 
 from socialsite.redis import get_redis
 
 from .models import Friendship
 
 PREFIX = "friends:"
+LIST_PREFIX = "flist:"
 
 
 def friend_set_key(user_id: int) -> str:
     return f"{PREFIX}{user_id}"
 
 
+def friend_list_key(user_id: int) -> str:
+    return f"{LIST_PREFIX}{user_id}"
+
+
 def friend_ids(user_id: int) -> set[int]:
     return {int(x) for x in get_redis().smembers(friend_set_key(user_id))}
+
+
+# Apply the pair's state to both sets and refresh both compact lists in one atomic step, so a list never
+# lags its set (two workers syncing pairs of one user at once cannot interleave).
+_SYNC_PAIR = """
+for i = 1, 2 do
+  if ARGV[1] == '1' then redis.call('SADD', KEYS[i], ARGV[i + 1]) else redis.call('SREM', KEYS[i], ARGV[i + 1]) end
+  redis.call('SET', KEYS[i + 2], table.concat(redis.call('SMEMBERS', KEYS[i]), ','))
+end
+return 1
+"""
 
 
 def friend_sets_sync_pair(a_id: int, b_id: int) -> bool:
@@ -29,45 +50,45 @@ def friend_sets_sync_pair(a_id: int, b_id: int) -> bool:
     event has exactly one effect: the right one.
     """
     are_friends = Friendship.objects.filter(user_id=a_id, friend_id=b_id).exists()
-    pipe = get_redis().pipeline()
-    if are_friends:
-        pipe.sadd(friend_set_key(a_id), b_id).sadd(friend_set_key(b_id), a_id)
-    else:
-        pipe.srem(friend_set_key(a_id), b_id).srem(friend_set_key(b_id), a_id)
-    pipe.execute()
+    keys = [friend_set_key(a_id), friend_set_key(b_id), friend_list_key(a_id), friend_list_key(b_id)]
+    get_redis().eval(_SYNC_PAIR, 4, *keys, "1" if are_friends else "0", b_id, a_id)
     return are_friends
 
 
+def friend_lists(user_ids: Sequence[int]) -> list[np.ndarray]:
+    """Each user's friend ids as an array, in one round trip: the compact form the computations read
+    (parsing a comma-separated string is ~25x faster than a Redis set reply for a hub)."""
+    if not user_ids:
+        return []
+    values = get_redis().mget([friend_list_key(u) for u in user_ids])
+    return [np.fromstring(v, dtype=np.int64, sep=",") if v else np.empty(0, dtype=np.int64) for v in values]
+
+
 def friend_sets_rebuild(*, batch_size: int = 20_000, progress: Callable[[int], None] | None = None) -> int:
-    """Replace every friend set with what the database holds; returns the number of rows read."""
+    """Replace every friend set and list with what the database holds; returns the number of rows read."""
     redis = get_redis()
-    stale = set(redis.scan_iter(match=f"{PREFIX}*", count=10_000))
+    stale = set(redis.scan_iter(match=f"{PREFIX}*", count=10_000)) | set(
+        redis.scan_iter(match=f"{LIST_PREFIX}*", count=10_000)
+    )
     rows = Friendship.objects.order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=batch_size)
-    seen: set[str] = set()
-    count = 0
+    written: set[str] = set()
+    count = reported = 0
     pipe = redis.pipeline(transaction=False)
-    for chunk in _chunks(rows, batch_size):
-        for user_id, friend_id in chunk:
-            key = friend_set_key(user_id)
-            if key not in seen:
-                seen.add(key)
-                pipe.delete(key)
-            pipe.sadd(key, friend_id)
-        pipe.execute()
-        count += len(chunk)
-        if progress:
-            progress(len(chunk))
-    if stale - seen:
-        redis.delete(*(stale - seen))
+    for user_id, group in groupby(rows, key=itemgetter(0)):
+        friends = [friend for _, friend in group]
+        pipe.delete(friend_set_key(user_id)).sadd(friend_set_key(user_id), *friends)
+        pipe.set(friend_list_key(user_id), ",".join(map(str, friends)))
+        written.update((friend_set_key(user_id), friend_list_key(user_id)))
+        count += len(friends)
+        if len(pipe) >= 3_000:
+            pipe.execute()
+            if progress:
+                progress(count - reported)
+            reported = count
+    pipe.execute()
+    if progress:
+        progress(count - reported)
+    leftover = list(stale - written)
+    for start in range(0, len(leftover), 1000):
+        redis.delete(*leftover[start : start + 1000])
     return count
-
-
-def _chunks(rows: Iterable, size: int):
-    chunk = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk

@@ -166,20 +166,16 @@ def exclusions_for(user_ids: Iterable[int] | None) -> dict[int, set[int]]:
     return excluded
 
 
-def _two_hop_adjacency(user_ids: list[int]) -> dict[int, set[int]]:
-    """The users' friend sets and their friends' friend sets, from the Redis copy, in two round trips."""
-    redis = get_redis()
+def _two_hop_graph(user_ids: list[int]) -> graph.Graph:
+    """The users' friends and their friends' friends, from the compact Redis lists, in two round trips."""
+    import numpy as np
 
-    def fetch(ids: list[int]) -> dict[int, set[int]]:
-        pipe = redis.pipeline(transaction=False)
-        for uid in ids:
-            pipe.smembers(cache.friend_set_key(uid))
-        return {uid: {int(x) for x in members} for uid, members in zip(ids, pipe.execute(), strict=True)}
-
-    adjacency = fetch(user_ids)
-    friends = set().union(*adjacency.values()) - adjacency.keys() if adjacency else set()
-    adjacency.update(fetch(sorted(friends)))
-    return adjacency
+    lists = cache.friend_lists(user_ids)
+    friends = np.setdiff1d(np.concatenate(lists), user_ids) if lists else np.empty(0, dtype=np.int64)
+    friend_ids = friends.tolist()
+    lists += cache.friend_lists(friend_ids)
+    owners = np.repeat(np.array(user_ids + friend_ids, dtype=np.int64), [len(x) for x in lists])
+    return graph.Graph.from_arrays(owners, np.concatenate(lists), nodes=user_ids)
 
 
 def _encode(suggestions: list[graph.Suggestion]) -> str:
@@ -196,7 +192,7 @@ def suggestions_recompute(user_ids: list[int]) -> int:
         return 0
     redis = get_redis()
     gens = [int(g or 0) for g in redis.mget([sgen_key(u) for u in user_ids])]  # before the data: see module doc
-    g = graph.Graph.from_adjacency(_two_hop_adjacency(user_ids))
+    g = _two_hop_graph(user_ids)
     excluded = exclusions_for(user_ids)
     now = datetime.now(UTC).isoformat()
     pipe = redis.pipeline(transaction=False)

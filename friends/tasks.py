@@ -13,7 +13,7 @@ GRAPH_EVENTS = (
     "friendship.created",
     "friendship.removed",
     "friend_request.sent",
-    "friend_request.accepted",
+    # not "friend_request.accepted": its transaction always emits "friendship.created" too
     "friend_request.declined",
     "friend_request.cancelled",
     "block.created",
@@ -42,6 +42,8 @@ def update_graph_cache(event: dict) -> int:
         cache.friend_sets_sync_pair(a, b)
         affected = suggestions.affected_by_friendship(a, b)
         suggestions.invalidate(users=affected, friend_set_changed=(a, b))
+        # The two people who just (un)friended are the ones looking: refresh them first, before the drain.
+        suggestions.suggestions_recompute([a, b])
     else:
         left, right = _PAIR_FIELDS[kind]
         affected = {payload[left], payload[right]}
