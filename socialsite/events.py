@@ -52,7 +52,8 @@ class DomainEvent(Signal):
         """Record the event in the caller's transaction; it leaves the process only if that commits."""
         event = OutboxEvent.objects.create(name=self.name, payload=payload)
         self.send(sender=DomainEvent, event=event)
-        transaction.on_commit(lambda: publish_events([event.id]))
+        # The row itself is handed over: no query to find it again after the commit.
+        transaction.on_commit(lambda: _publish([event]))
         return event
 
 

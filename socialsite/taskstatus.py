@@ -52,7 +52,13 @@ class TaskStatusMiddleware(Middleware):
             defaults["owner_id"] = owner_id
         from .models import TaskRecord
 
-        TaskRecord.objects.update_or_create(id=message.message_id, defaults=defaults)
+        # One INSERT … ON CONFLICT UPDATE: this runs for every message, on the publishing side.
+        TaskRecord.objects.bulk_create(
+            [TaskRecord(id=message.message_id, **defaults)],
+            update_conflicts=True,
+            unique_fields=["id"],
+            update_fields=[f for f in defaults if f != "owner_id"] + ["updated_at"],
+        )
 
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
         close_old_connections()
