@@ -147,9 +147,9 @@ class Worker:
 # process); `commits[seq]` gets the wall clock from an on_commit callback registered BEFORE the one that
 # publishes (Django runs them in order, right after COMMIT), so it is the commit time on both paths.
 #
-# outbox: INSERT the OutboxEvent row (`bench_pinged.emit`), COMMIT; on commit `publish_events` opens a
-#         second transaction: SELECT ... FOR UPDATE SKIP LOCKED, TaskRecord upsert, publish + wait for the
-#         confirm, UPDATE published_at, COMMIT. Worker: TaskStatus UPDATEs, subscriber wrapper, receipt.
+# outbox: INSERT the OutboxEvent row (`bench_pinged.emit`), COMMIT; on commit the row is published outside
+#         any transaction: TaskRecord upsert, publish + wait for the confirm, UPDATE published_at.
+#         Worker: TaskStatus UPDATEs, subscriber wrapper, receipt.
 # plain:  INSERT a bench_ping row (same shape), COMMIT; on commit `bench_ping_received.send(run, seq)`:
 #         TaskRecord upsert, publish + wait for the confirm. Worker: TaskStatus UPDATEs, receipt.
 

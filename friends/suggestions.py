@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
+import numpy as np
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from dramatiq.errors import BrokerError
@@ -168,8 +169,6 @@ def exclusions_for(user_ids: Iterable[int] | None) -> dict[int, set[int]]:
 
 def _two_hop_graph(user_ids: list[int]) -> graph.Graph:
     """The users' friends and their friends' friends, from the compact Redis lists, in two round trips."""
-    import numpy as np
-
     lists = cache.friend_lists(user_ids)
     friends = np.setdiff1d(np.concatenate(lists), user_ids) if lists else np.empty(0, dtype=np.int64)
     friend_ids = friends.tolist()
@@ -205,8 +204,6 @@ def suggestions_recompute(user_ids: list[int]) -> int:
 
 def suggestions_rebuild_all(*, progress: Callable[[int], None] | None = None) -> int:
     """Every user's suggestions from the friendship table (the periodic full refresh), in bounded memory."""
-    import numpy as np
-
     redis = get_redis()
     user_ids = list(User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
     gens: dict[int, int] = {}
