@@ -44,6 +44,7 @@ QUEUE = "default"
 def configure_environment(*, database: str, redis_db: int, vhost: str) -> None:
     """Set before Django is imported: the worker inherits exactly the same settings."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "socialsite.test_settings"
+    os.environ["SOCIALSITE_TEST_BROKER"] = "rabbitmq"  # the real broker, not the unit tests' StubBroker
     os.environ["DATABASE_URL"] = f"{PG}/{database}"
     os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
     os.environ["RABBITMQ_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"

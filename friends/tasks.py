@@ -7,18 +7,18 @@ from socialsite import queues
 from socialsite.events import subscriber
 from socialsite.taskstatus import report_progress
 
-from . import cache, suggestions
+from . import cache, events, suggestions
 
 GRAPH_EVENTS = (
-    "friendship.created",
-    "friendship.removed",
-    "friend_request.sent",
-    # not "friend_request.accepted": its transaction always emits "friendship.created" too
-    "friend_request.declined",
-    "friend_request.cancelled",
-    "block.created",
-    "block.removed",
-    "suggestion.dismissed",
+    events.friendship_created,
+    events.friendship_removed,
+    events.friend_request_sent,
+    # not friend_request_accepted: its transaction always emits friendship_created too
+    events.friend_request_declined,
+    events.friend_request_cancelled,
+    events.block_created,
+    events.block_removed,
+    events.suggestion_dismissed,
 )
 _PAIR_FIELDS = {
     "friend_request": ("from_user_id", "to_user_id"),

@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from friends import events as friend_events
 from socialsite import queues
 from socialsite.events import subscriber
 
@@ -15,7 +16,12 @@ def _username(user_id: int) -> str | None:
     return User.objects.filter(pk=user_id).values_list("username", flat=True).first()
 
 
-@subscriber("friend_request.sent", "friend_request.accepted", queue_name=queues.NOTIFICATIONS, max_retries=5)
+@subscriber(
+    friend_events.friend_request_sent,
+    friend_events.friend_request_accepted,
+    queue_name=queues.NOTIFICATIONS,
+    max_retries=5,
+)
 def notify_friend_request(event: dict) -> bool:
     """Tell the receiver of a request, or its sender once accepted. A vanished user is dropped quietly."""
     payload = event["payload"]

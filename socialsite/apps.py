@@ -9,4 +9,4 @@ class SocialsiteConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the maintenance actors (outbox relay, pruning) on the broker.
-        from . import tasks  # noqa: F401
+        from . import checks, tasks  # noqa: F401

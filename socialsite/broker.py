@@ -34,6 +34,13 @@ class OutboxRelay(middleware.Middleware):
         self.stop = threading.Event()
         self.thread: threading.Thread | None = None
 
+    def after_process_boot(self, broker) -> None:
+        # A worker must not start consuming with an event map that loses events (see socialsite.checks).
+        from .events import EventContractError, check_event_contract
+
+        if problems := check_event_contract():
+            raise EventContractError("\n".join(problems))
+
     def after_worker_boot(self, broker, worker) -> None:
         self.thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
         self.thread.start()

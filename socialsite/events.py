@@ -19,6 +19,7 @@ from typing import Any
 
 import dramatiq
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
 from django.dispatch import Signal
@@ -36,20 +37,66 @@ _SUBSCRIBERS: dict[str, list[dramatiq.Actor]] = defaultdict(list)
 EVENTS: dict[str, DomainEvent] = {}
 
 
+class EventContractError(ImproperlyConfigured):
+    """The event map is inconsistent: raised at import or start-up, never in production traffic."""
+
+
 class DomainEvent(Signal):
     """A past-tense domain event (`friendship.created`): a Django signal that also goes to the outbox.
 
+    Each event declares its payload: `fields` maps every field name to its JSON type (`int`, `str`,
+    `bool`, `float`), and `emit()` refuses a payload with a missing, extra or mistyped field, so a
+    payload's shape lives here and not at its call sites. `without_subscribers=True` says on purpose
+    that nothing consumes it out of process (yet); otherwise start-up fails when no subscriber exists.
+
     In-process receivers connect to it like any signal; out-of-process subscribers are actors
     registered with `subscriber()`. Emitting code knows neither.
+
+    Raises:
+        EventContractError: a second event with the same name, or a field type that is not JSON.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, fields: dict[str, type], without_subscribers: bool = False, doc: str = "") -> None:
         super().__init__()
+        if name in EVENTS:
+            raise EventContractError(f"Domain event {name!r} is declared twice.")
+        bad = {k: t for k, t in fields.items() if t not in _JSON_TYPES}
+        if bad:
+            raise EventContractError(f"Event {name!r}: payload fields must be JSON scalars, got {bad!r}.")
         self.name = name
+        self.fields = dict(fields)
+        self.without_subscribers = without_subscribers
+        self.doc = doc
         EVENTS[name] = self
 
+    def __repr__(self) -> str:
+        return f"<DomainEvent {self.name}>"
+
+    def validate(self, payload: dict[str, Any]) -> None:
+        """Check a payload against the declaration.
+
+        Raises:
+            TypeError: a field is missing, unknown, or of the wrong type (bool is not an int here).
+        """
+        missing = sorted(self.fields.keys() - payload.keys())
+        extra = sorted(payload.keys() - self.fields.keys())
+        if missing or extra:
+            raise TypeError(
+                f"{self.name}.emit(): missing field(s) {missing}, unexpected field(s) {extra}; "
+                f"declared: {sorted(self.fields)}"
+            )
+        for key, expected in self.fields.items():
+            value = payload[key]
+            if type(value) is not expected and not (expected is float and type(value) is int):
+                raise TypeError(f"{self.name}.emit(): {key}={value!r} is not {expected.__name__}")
+
     def emit(self, **payload: Any) -> OutboxEvent:
-        """Record the event in the caller's transaction; it leaves the process only if that commits."""
+        """Record the event in the caller's transaction; it leaves the process only if that commits.
+
+        Raises:
+            TypeError: the payload does not match the declared fields (see `validate`).
+        """
+        self.validate(payload)
         event = OutboxEvent.objects.create(name=self.name, payload=payload)
         self.send(sender=DomainEvent, event=event)
         # The row itself is handed over: no query to find it again after the commit.
@@ -57,11 +104,26 @@ class DomainEvent(Signal):
         return event
 
 
-def subscriber(*event_names: str, queue_name: str = "default", **actor_options: Any) -> Callable:
-    """Declare an actor that receives every event of the given names (publish / subscribe).
+_JSON_TYPES = (int, str, bool, float)
 
-    The actor is called with the event's JSON (`id`, `name`, `payload`, `created_at`).
+
+def subscriber(*events: DomainEvent, queue_name: str = "default", **actor_options: Any) -> Callable:
+    """Declare an actor that receives every event of the given `DomainEvent` objects (publish / subscribe).
+
+    The actor is called with the event's JSON (`id`, `name`, `payload`, `created_at`). Naming events by
+    object, not by string, makes a typo an import error.
+
+    Raises:
+        EventContractError: an argument is not a declared `DomainEvent` (for example a string).
     """
+    for event in events:
+        if not isinstance(event, DomainEvent) or EVENTS.get(event.name) is not event:
+            raise EventContractError(
+                f"subscriber() takes declared DomainEvent objects, got {event!r}; declare the event in the "
+                f"app's events.py and pass the object. Declared: {sorted(EVENTS)}"
+            )
+    if not events:
+        raise EventContractError("subscriber() needs at least one event.")
 
     def decorator(fn: Callable) -> dramatiq.Actor:
         @functools.wraps(fn)
@@ -72,11 +134,57 @@ def subscriber(*event_names: str, queue_name: str = "default", **actor_options: 
             return fn(event)
 
         actor = dramatiq.actor(handle, queue_name=queue_name, **actor_options)
-        for name in event_names:
-            _SUBSCRIBERS[name].append(actor)
+        for event in events:
+            _SUBSCRIBERS[event.name].append(actor)
+        actor.subscribes_to = tuple(events)
         return actor
 
     return decorator
+
+
+def check_event_contract() -> list[str]:
+    """Every problem with the event map, as sentences (empty when it is consistent).
+
+    An event without subscribers that does not say so on purpose would be published to nobody and
+    marked done: every such event is lost, so this is a start-up error (see `socialsite.checks`).
+    """
+    problems = []
+    for name, event in sorted(EVENTS.items()):
+        if not _SUBSCRIBERS.get(name) and not event.without_subscribers:
+            problems.append(
+                f"Domain event {name!r} has no subscriber. Add a @subscriber for it, or declare it with "
+                f"without_subscribers=True if nothing consumes it yet."
+            )
+    for name in sorted(set(_SUBSCRIBERS) - set(EVENTS)):
+        problems.append(f"Subscribers are registered for {name!r}, which is not a declared domain event.")
+    return problems
+
+
+def event_map() -> list[dict[str, Any]]:
+    """The whole event map: one dict per event, sorted by name.
+
+    Shape: ``{"event": str, "payload": {field: type name}, "subscribers": [{"actor": str, "queue": str}],
+    "doc": str}``. Used by `manage.py events` and the README test.
+    """
+    return [
+        {
+            "event": name,
+            "payload": {k: t.__name__ for k, t in event.fields.items()},
+            "subscribers": [{"actor": a.actor_name, "queue": a.queue_name} for a in _SUBSCRIBERS.get(name, ())],
+            "doc": event.doc,
+        }
+        for name, event in sorted(EVENTS.items())
+    ]
+
+
+def event_map_markdown() -> str:
+    """The event map as the Markdown table the README carries (a test keeps the two equal)."""
+    lines = ["| event | payload | subscriber → queue | meaning |", "|---|---|---|---|"]
+    for row in event_map():
+        payload = ", ".join(f"`{k}`" for k in row["payload"])
+        subs = "<br>".join(f"`{s['actor']}` → `{s['queue']}`" for s in row["subscribers"]) or "(none, on purpose)"
+        lines.append(f"| `{row['event']}` | {payload} | {subs} | {row['doc']} |")
+    return "\n".join(lines)
 
 
 def subscribers_of(name: str) -> list[dramatiq.Actor]:
@@ -134,8 +242,16 @@ def _publish(events) -> int:
     published = 0
     broker = dramatiq.get_broker()
     for event in events:
+        actors = subscribers_of(event.name)
+        declared = EVENTS.get(event.name)
+        if not actors and (declared is None or not declared.without_subscribers):
+            # Start-up refuses this map (check_event_contract); if it happens anyway, keep the event
+            # pending rather than mark it published to nobody.
+            logger.error("event %s %s has no subscriber; left pending", event.name, event.id)
+            OutboxEvent.objects.filter(id=event.id).update(attempts=F("attempts") + 1, last_error="no subscriber")
+            continue
         try:
-            for actor in subscribers_of(event.name):
+            for actor in actors:
                 broker.enqueue(subscriber_message(event, actor))
                 logger.info("event %s %s -> %s", event.name, event.id, actor.actor_name)
         except (BrokerError, OSError) as exc:

@@ -33,4 +33,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so worker processes started by integration tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
 
+# Two tiers. Unit tests run on Dramatiq's StubBroker: nothing leaves the process, RabbitMQ may be down.
+# Integration tests switch the test process to the real RabbitMQ broker below (`rabbitmq` fixture in
+# tests/conftest.py) and start workers with SOCIALSITE_TEST_BROKER=rabbitmq.
+RABBITMQ_DRAMATIQ_BROKER = DRAMATIQ_BROKER  # noqa: F405
+if os.environ.get("SOCIALSITE_TEST_BROKER") != "rabbitmq":
+    DRAMATIQ_BROKER = {**RABBITMQ_DRAMATIQ_BROKER, "BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
+
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405 - probe actors for tests and benchmarks

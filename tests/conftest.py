@@ -14,6 +14,49 @@ User = get_user_model()
 _names = itertools.count()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/integration is the integration tier (a `pytestmark` in a conftest is ignored)."""
+    for item in items:
+        if "integration" in item.path.parts:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(autouse=True)
+def stub_broker():
+    """The unit tier's broker: Dramatiq's StubBroker, emptied after each test so nothing leaks between tests.
+
+    Integration tests replace it with the real RabbitMQ broker (`rabbitmq`); this fixture then leaves it be.
+    """
+    import dramatiq
+    from dramatiq.brokers.stub import StubBroker
+
+    broker = dramatiq.get_broker()
+    yield broker
+    if isinstance(broker, StubBroker):
+        broker.flush_all()
+
+
+@pytest.fixture(scope="session")
+def _rabbitmq_broker():
+    from django.conf import settings
+
+    from tests.support.brokers import build_broker
+
+    broker = build_broker(settings.RABBITMQ_DRAMATIQ_BROKER)
+    yield broker
+    broker.close()
+
+
+@pytest.fixture
+def rabbitmq(_rabbitmq_broker):
+    """The real RabbitMQ broker for this test: every actor is declared on it, and moved back afterwards."""
+    from tests.support.brokers import rebind_actors
+
+    previous = rebind_actors(_rabbitmq_broker)
+    yield _rabbitmq_broker
+    rebind_actors(previous)
+
+
 @pytest.fixture(autouse=True)
 def clean_redis():
     """Tests use their own Redis DB number (test settings); it starts empty for each test."""

@@ -43,7 +43,11 @@ def deliver():
     done: set = set()
 
     def run() -> int:
-        events = OutboxEvent.objects.filter(name__in=GRAPH_EVENTS).exclude(id__in=done).order_by("created_at")
+        events = (
+            OutboxEvent.objects.filter(name__in=[e.name for e in GRAPH_EVENTS])
+            .exclude(id__in=done)
+            .order_by("created_at")
+        )
         count = 0
         for event in events:
             update_graph_cache(event.as_message())

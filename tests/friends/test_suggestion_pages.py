@@ -46,7 +46,7 @@ def fill_suggestions(*users) -> None:
 
 
 def deliver_graph_events() -> None:
-    for event in OutboxEvent.objects.filter(name__in=GRAPH_EVENTS).order_by("created_at"):
+    for event in OutboxEvent.objects.filter(name__in=[e.name for e in GRAPH_EVENTS]).order_by("created_at"):
         update_graph_cache(event.as_message())
 
 

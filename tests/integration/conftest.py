@@ -22,7 +22,12 @@ from django.db import connection
 from socialsite import queues
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(autouse=True)
+def _real_broker(rabbitmq):
+    """Every integration test publishes through the real RabbitMQ (the unit tier uses the StubBroker)."""
+    return rabbitmq
 
 
 def _database_url() -> str:
@@ -45,7 +50,12 @@ class Worker:
     """One `rundramatiq` process; its output is kept for assertions and failure reports."""
 
     def __init__(self, *, queue_names: tuple[str, ...] = queues.ALL, threads: int = 2, processes: int = 1) -> None:
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "socialsite.test_settings", "DATABASE_URL": _database_url()}
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",
+            "DATABASE_URL": _database_url(),
+            "SOCIALSITE_TEST_BROKER": "rabbitmq",
+        }
         cmd = [
             sys.executable,
             "manage.py",

@@ -45,7 +45,7 @@ def busy_graph_work(ms: int) -> None:
 # registration order right after COMMIT returns, so that stamp is the commit time on both paths, and
 # latency = receive time - commit time.
 
-bench_pinged = DomainEvent("bench.pinged")
+bench_pinged = DomainEvent("bench.pinged", fields={"run": str, "seq": int}, doc="Benchmark probe.")
 
 
 def bench_receipts_key(run: str) -> str:
@@ -62,7 +62,7 @@ def _record_receipt(run: str, seq: int) -> None:
     redis.expire(key, 3600)
 
 
-@subscriber("bench.pinged", queue_name=queues.DEFAULT, max_retries=0)
+@subscriber(bench_pinged, queue_name=queues.DEFAULT, max_retries=0)
 def bench_pinged_received(event: dict) -> None:
     """Outbox path: subscriber of `bench.pinged` (payload: run id and sequence number)."""
     _record_receipt(event["payload"]["run"], event["payload"]["seq"])

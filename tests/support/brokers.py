@@ -1,0 +1,39 @@
+"""Switching the test process between Dramatiq's StubBroker (unit tier) and the real RabbitMQ broker.
+
+Actors bind to a broker when they are declared (`actor.broker`), so switching means declaring every
+actor on the other broker and pointing it there; the middleware stack is the one settings give.
+"""
+
+from __future__ import annotations
+
+import dramatiq
+from django.conf import settings
+from django.utils.module_loading import import_string
+from django_dramatiq.apps import DjangoDramatiqConfig
+from django_dramatiq.utils import load_middleware
+from dramatiq.results import Results
+
+
+def build_broker(broker_settings: dict) -> dramatiq.Broker:
+    """A broker built from a `DRAMATIQ_BROKER`-shaped dict, with the settings' result backend."""
+    middleware = [
+        load_middleware(path, **DjangoDramatiqConfig.get_middleware_kwargs(path))
+        for path in broker_settings.get("MIDDLEWARE", [])
+    ]
+    backend_settings = settings.DRAMATIQ_RESULT_BACKEND
+    backend = import_string(backend_settings["BACKEND"])(**backend_settings.get("BACKEND_OPTIONS", {}))
+    middleware.append(Results(backend=backend, **backend_settings.get("MIDDLEWARE_OPTIONS", {})))
+    return import_string(broker_settings["BROKER"])(middleware=middleware, **broker_settings.get("OPTIONS", {}))
+
+
+def rebind_actors(target: dramatiq.Broker) -> dramatiq.Broker:
+    """Make `target` the global broker and move every actor of the current one onto it; returns the old."""
+    previous = dramatiq.get_broker()
+    if previous is target:
+        return previous
+    for actor in list(previous.actors.values()):
+        if actor.actor_name not in target.actors:
+            target.declare_actor(actor)
+        actor.broker = target
+    dramatiq.set_broker(target)
+    return previous
