@@ -25,3 +25,15 @@ block_removed = DomainEvent("block.removed", fields={"blocker_id": int, "blocked
 suggestion_dismissed = DomainEvent(
     "suggestion.dismissed", fields={"user_id": int, "dismissed_id": int}, doc="Never suggest this person again."
 )
+share_created = DomainEvent(
+    "share.created",
+    fields={"share_id": int, "owner_id": int},
+    without_subscribers=True,  # until the processing and fan-out subscribers land
+    doc="A share was committed; its file awaits processing.",
+)
+share_deleted = DomainEvent(
+    "share.deleted",
+    fields={"share_id": int, "owner_id": int},
+    without_subscribers=True,
+    doc="The owner deleted a share.",
+)

@@ -90,3 +90,48 @@ class SuggestionDismissal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} dismissed {self.dismissed_id}"
+
+
+def share_upload_to(instance: "Share", filename: str) -> str:
+    """Random server-side name: the client's name is kept only as `original_name`, never as a path."""
+    import uuid
+
+    return f"shares/{uuid.uuid4().hex}"
+
+
+class Share(models.Model):
+    """What a user shares with their friends: a file and/or an http(s) URL, with a caption.
+
+    Visible to the owner and to the owner's friends *at the time of viewing*. The file is written
+    through Django's storage API under a random name; `original_name` is only for the download's
+    Content-Disposition. Processing (checksum, thumbnail) runs in a worker after `share.created`.
+    """
+
+    class State(models.TextChoices):
+        PROCESSING = "processing"
+        READY = "ready"
+        FAILED = "failed"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares")
+    caption = models.CharField(max_length=500, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    file = models.FileField(upload_to=share_upload_to, blank=True, max_length=200)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True, help_text="Detected from the content, not the name.")
+    size = models.PositiveBigIntegerField(default=0, help_text="Bytes.")
+    checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the file, hex.")
+    thumbnail = models.FileField(upload_to="thumbnails/", blank=True, max_length=200)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PROCESSING)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    processing_task_id = models.UUIDField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(file="") | ~Q(url=""), name="share_has_file_or_url"),
+        ]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="share_owner_created_idx")]
+
+    def __str__(self) -> str:
+        return f"share {self.pk} by {self.owner_id}"
