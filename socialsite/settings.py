@@ -141,6 +141,10 @@ OUTBOX_RELAY_INTERVAL = env.float("OUTBOX_RELAY_INTERVAL", default=2.0)
 OUTBOX_RELAY_GRACE = env.float("OUTBOX_RELAY_GRACE", default=3.0)  # seconds left to the after-commit publish
 DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL}
 
+# /healthz: the public answer is the cached verdict; details need staff or this bearer token (empty: off).
+HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")
+HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
+
 # --- REST framework ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
