@@ -63,20 +63,18 @@ class FriendRequestAdmin(ServiceModelAdmin):
 
     @admin.action(description="Accept on behalf of the receiver")
     def accept(self, request, queryset) -> None:
-        self.apply_each(
-            request,
-            queryset.select_related("from_user", "to_user"),
-            lambda r: services.friend_request_accept(request_id=r.pk, user=r.to_user),
-            done="Accepted {count} request(s)",
-        )
+        self._on_behalf_of_receiver(request, queryset, services.friend_request_accept, done="Accepted")
 
     @admin.action(description="Decline on behalf of the receiver")
     def decline(self, request, queryset) -> None:
+        self._on_behalf_of_receiver(request, queryset, services.friend_request_decline, done="Declined")
+
+    def _on_behalf_of_receiver(self, request, queryset, service, *, done: str) -> None:
         self.apply_each(
             request,
             queryset.select_related("from_user", "to_user"),
-            lambda r: services.friend_request_decline(request_id=r.pk, user=r.to_user),
-            done="Declined {count} request(s)",
+            lambda r: service(request_id=r.pk, user=r.to_user),
+            done=done + " {count} request(s)",
         )
 
 

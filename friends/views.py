@@ -161,64 +161,52 @@ def friends_page(request: HttpRequest) -> HttpResponse:
 # --- actions (POST only) -----------------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def send_request(request: HttpRequest, username: str) -> HttpResponse:
-    other = _visible_or_404(request, username)
-    return _act(
-        request,
-        lambda: services.friend_request_send(from_user=request.user, to_user=other),
-        success=f"Friend request sent to {other.username}.",
-        fallback=reverse("friends"),
-    )
+def _action_on_user(
+    service: Callable[[AbstractBaseUser, AbstractBaseUser], object], *, success: str, fallback: str
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A POST-only page action on the user named in the URL: `service(me, other)`, then `success`
+    (with ``{other}``) or the service's refusal, then back to the form's `next` or `fallback` (a URL name).
+    A user the viewer may not see is a 404 (`_visible_or_404`), before any service runs."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, username: str) -> HttpResponse:
+        other = _visible_or_404(request, username)
+        return _act(
+            request,
+            lambda: service(request.user, other),
+            success=success.format(other=other.username),
+            fallback=reverse(fallback),
+        )
+
+    return view
 
 
-@login_required
-@require_POST
-def unfriend(request: HttpRequest, username: str) -> HttpResponse:
-    other = _visible_or_404(request, username)
-    return _act(
-        request,
-        lambda: services.friendship_remove(user=request.user, friend=other),
-        success=f"You are no longer friends with {other.username}.",
-        fallback=reverse("friends"),
-    )
-
-
-@login_required
-@require_POST
-def block(request: HttpRequest, username: str) -> HttpResponse:
-    other = _visible_or_404(request, username)
-    return _act(
-        request,
-        lambda: services.block_create(blocker=request.user, blocked=other),
-        success=f"You blocked {other.username}.",
-        fallback=reverse("friends"),
-    )
-
-
-@login_required
-@require_POST
-def unblock(request: HttpRequest, username: str) -> HttpResponse:
-    other = _visible_or_404(request, username)
-    return _act(
-        request,
-        lambda: services.block_remove(blocker=request.user, blocked=other),
-        success=f"You unblocked {other.username}.",
-        fallback=reverse("friends"),
-    )
-
-
-@login_required
-@require_POST
-def dismiss_suggestion(request: HttpRequest, username: str) -> HttpResponse:
-    other = _visible_or_404(request, username)
-    return _act(
-        request,
-        lambda: services.suggestion_dismiss(user=request.user, dismissed=other),
-        success=f"{other.username} will not be suggested to you again.",
-        fallback=reverse("suggestions"),
-    )
+send_request = _action_on_user(
+    lambda me, other: services.friend_request_send(from_user=me, to_user=other),
+    success="Friend request sent to {other}.",
+    fallback="friends",
+)
+unfriend = _action_on_user(
+    lambda me, other: services.friendship_remove(user=me, friend=other),
+    success="You are no longer friends with {other}.",
+    fallback="friends",
+)
+block = _action_on_user(
+    lambda me, other: services.block_create(blocker=me, blocked=other),
+    success="You blocked {other}.",
+    fallback="friends",
+)
+unblock = _action_on_user(
+    lambda me, other: services.block_remove(blocker=me, blocked=other),
+    success="You unblocked {other}.",
+    fallback="friends",
+)
+dismiss_suggestion = _action_on_user(
+    lambda me, other: services.suggestion_dismiss(user=me, dismissed=other),
+    success="{other} will not be suggested to you again.",
+    fallback="suggestions",
+)
 
 
 _REQUEST_ACTIONS = {
