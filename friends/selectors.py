@@ -2,12 +2,12 @@
 
 Selectors only read (the database, and the Redis cache through `friends.suggestions.store`); none writes
 or enqueues. Who may see whom is decided in one place, `user_visible_to`, and every list of people shown
-to a viewer goes through one filter, `_listable_to`, so a count and its list cannot disagree.
+to a viewer goes through one filter (`_blocked_either_way_ids`, and `_mutual_ids_listable` for mutual
+friends), so a count and its list cannot disagree.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -42,14 +42,32 @@ def user_visible_to(*, viewer: AbstractBaseUser, username: str) -> AbstractBaseU
     return user
 
 
-def _listable_to(viewer: AbstractBaseUser, ids: Iterable[int]) -> QuerySet:
-    """The users among `ids` that may appear in a list shown to `viewer` (mutual friends, suggestions and
-    their samples): active, and not blocked either way with the viewer. Stricter than `user_visible_to`
-    on purpose: someone the viewer blocks is never listed."""
-    blocked_either_way = Block.objects.filter(
-        Q(blocker=OuterRef("pk"), blocked_id=viewer.pk) | Q(blocker_id=viewer.pk, blocked=OuterRef("pk"))
-    )
-    return User.objects.filter(pk__in=list(ids), is_active=True).exclude(Exists(blocked_either_way))
+def _blocked_either_way_ids(viewer: AbstractBaseUser) -> set[int]:
+    """Everyone the viewer blocks or is blocked by: never listed to the viewer (one query)."""
+    blocks = Block.objects.filter(Q(blocker_id=viewer.pk) | Q(blocked_id=viewer.pk))
+    return {b if a == viewer.pk else a for a, b in blocks.values_list("blocker_id", "blocked_id")}
+
+
+def _mutual_ids_listable(viewer: AbstractBaseUser, ids: list[int]) -> list[int]:
+    """The cached mutual friends (order kept) that the viewer's list shows and counts: not blocked either
+    way with the viewer, and not an inactive friend of the viewer. The one filter of both
+    `mutual_friends_get` and `mutual_friend_count_get`, so a profile's count equals its list's.
+
+    Two queries whose size does not grow with `len(ids)` (an `IN` of a hub's thousand mutual friends
+    would): the viewer's blocks, and the viewer's inactive friends, which are every inactive user a
+    mutual-friends list can hold.
+    """
+    if not ids:
+        return []
+    hidden = _blocked_either_way_ids(viewer)
+    inactive_friends = Friendship.objects.filter(user_id=viewer.pk, friend__is_active=False)
+    hidden.update(inactive_friends.values_list("friend_id", flat=True))
+    return [uid for uid in ids if uid not in hidden]
+
+
+def _users_by_id(ids: list[int]) -> dict[int, AbstractBaseUser]:
+    """Active users by id, with their names: only what a list shows (one query)."""
+    return {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True).only("username")}
 
 
 def friendships_of(*, user: AbstractBaseUser) -> QuerySet[Friendship]:
@@ -129,7 +147,7 @@ def user_profile(*, viewer: AbstractBaseUser, username: str) -> Profile:
 
 def _not_to_suggest_now(user: AbstractBaseUser) -> set[int]:
     """People excluded since the cached list was computed (the worker has not caught up yet): dismissed,
-    or with a request pending either way (blocks are left out by `_listable_to`). Two small queries,
+    or with a request pending either way (blocks: `_blocked_either_way_ids`). Two small queries,
     independent of the degree."""
     pending = FriendRequest.objects.filter(
         Q(from_user=user) | Q(to_user=user), state=FriendRequest.State.PENDING
@@ -160,16 +178,18 @@ class SuggestionView:
 def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
     """The user's fresh cached suggestions, best first, or None when nothing fresh is cached.
 
-    Reads only the cache and three queries to show names, whatever the degree; it never computes nor
+    Reads only the cache and four queries to show names, whatever the degree; it never computes nor
     enqueues (on None, the caller asks `suggestions.enqueue.suggestions_request_computation_rollback_unsafe`).
-    People excluded since the computation, and mutual friends not listable to the user, are left out.
+    People excluded since the computation are left out, and so are inactive users and anyone blocked
+    either way, as suggestions and as mutual friends in a sample.
     """
     found = store.suggestions_cached(user.pk)
     if found is None:
         return None
     computed_at, rows = found
+    blocked = _blocked_either_way_ids(user)
     hidden = _not_to_suggest_now(user)
-    people = {u.pk: u for u in _listable_to(user, (uid for row in rows for uid in [row[0], *row[2]])).only("username")}
+    people = _users_by_id([uid for row in rows for uid in [row[0], *row[2]] if uid not in blocked])
     results = [
         SuggestionView(people[uid], count, [people[m] for m in sample if m in people])
         for uid, count, sample in rows
@@ -184,23 +204,25 @@ def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, lim
     `suggestions.enqueue.mutual_friends_request_computation_rollback_unsafe`).
 
     `results` holds up to `limit` users, smallest ids first; `count` counts them all. Only people
-    listable to the viewer appear or count (`_listable_to`), as in `mutual_friend_count_get`. Two queries.
+    listable to the viewer appear or count (`_mutual_ids_listable`), as in `mutual_friend_count_get`.
+    Three queries.
     """
     found = store.mutual_cached(viewer.pk, other.pk)
     if found is None:
         return None
     computed_at, ids = found
-    listable = _listable_to(viewer, ids)
+    listable = _mutual_ids_listable(viewer, ids)  # ascending, as cached
+    people = _users_by_id(listable[:limit])
     return Cached(
         status="ready",
         computed_at=computed_at,
-        results=list(listable.only("username").order_by("pk")[:limit]),
-        count=listable.count(),
+        results=[people[uid] for uid in listable[:limit] if uid in people],
+        count=len(listable),
     )
 
 
 def mutual_friend_count_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> int | None:
     """How many mutual friends `mutual_friends_get` would list (the same filter), or None when nothing
-    fresh is cached; never enqueues. One query on a hit."""
+    fresh is cached; never enqueues. Two queries on a hit."""
     found = store.mutual_cached(viewer.pk, other.pk)
-    return None if found is None else _listable_to(viewer, found[1]).count()
+    return None if found is None else len(_mutual_ids_listable(viewer, found[1]))

@@ -1,4 +1,4 @@
-"""Asking for a computation when a reader found nothing fresh: the one path to RabbitMQ besides the outbox.
+"""Asking for a computation when a reader found nothing fresh: a direct enqueue, not through the outbox.
 
 Views and API views call these only after a selector (`friends.selectors.suggestions_get`,
 `mutual_friends_get`) answered None. The names end in ``_rollback_unsafe`` (Zulip's convention) because

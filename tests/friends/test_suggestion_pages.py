@@ -257,8 +257,9 @@ SIZES = [5, 500]
 SUGGESTIONS_PAGE_MAX_QUERIES = 6
 # Session + user (2), friend count and incoming count (2), exclusions (3) and shown users (1).
 HOME_MAX_QUERIES = 8
-# Session + user (2), profile (5), friends page count and slice (2), blocks and shown mutual friends (2).
-PROFILE_MAX_QUERIES = 11
+# Session + user (2), profile (5), friends page count and slice (2), blocks, inactive friends and shown
+# mutual friends (3).
+PROFILE_MAX_QUERIES = 12
 
 
 def crowd(alice, bob, n: int) -> None:

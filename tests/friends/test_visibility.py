@@ -157,3 +157,16 @@ def test_a_user_one_blocks_stays_visible_to_unblock_them(api_as, alice, bob):
     client = api_as(alice)
     assert client.get(f"{V1}/users/bob/").json()["blocked_by_me"] is True
     assert client.delete(f"{V1}/blocks/bob/").status_code == 204
+
+
+@pytest.mark.django_db
+def test_an_inactive_mutual_friend_is_neither_listed_nor_counted(make_user, api_as):
+    viewer, other, gone, kept = (make_user(n) for n in ("viewer", "other", "gone", "kept"))
+    _befriend((viewer, gone), (other, gone), (viewer, kept), (other, kept))
+    friend_sets.friend_sets_rebuild()
+    compute.mutual_recompute(viewer.pk, other.pk)
+    User.objects.filter(pk=gone.pk).update(is_active=False)
+    api = api_as(viewer)
+    listed = api.get(f"{V1}/users/other/mutual-friends/").json()
+    assert (listed["count"], [u["username"] for u in listed["results"]]) == (1, ["kept"])
+    assert api.get(f"{V1}/users/other/").json()["mutual_friend_count"] == 1
