@@ -50,7 +50,7 @@ class UserDetailApi(APIView):
     def get(self, request: Request, username: str) -> Response:
         """A user's profile and what they are to me (friend since, pending request ids, whether I block them).
 
-        A user I am blocked by answers 404, exactly like one that does not exist.
+        A user who blocks me, or is inactive, answers 404 exactly like a name nobody has.
         """
         profile = selectors.user_profile(viewer=request.user, username=username)
         # What the cache knows, through the same filter as `mutual-friends/`; a profile read never enqueues.
