@@ -9,7 +9,7 @@ PostgreSQL, Redis, RabbitMQ, a real `rundramatiq` worker and a real HTTP server,
 PostgreSQL way of doing the same work, measured in the same run on the same machine:
 
 a. full rebuild of every user's top-10, computed AND written to Redis: the product's
-   `friends.suggestions.suggestions_rebuild_all` (with its 3-id mutual samples) vs PostgreSQL one prepared
+   `friends.suggestions.compute.suggestions_rebuild_all` (with its 3-id mutual samples) vs PostgreSQL one prepared
    query per user (the issue's query: friends of friends with counts, not self, not friends, ORDER BY
    count DESC, id LIMIT 10), written to Redis exactly as the product writes (same CAS script, JSON,
    pipelining). Target: product >= 10x faster. Also timed once each: the same loop with the product's
@@ -405,7 +405,7 @@ def child_main(args: argparse.Namespace) -> int:
         if "a" in only:
             out["a"] = bench_a(args, facts)
         else:
-            from friends.suggestions import suggestions_rebuild_all
+            from friends.suggestions.compute import suggestions_rebuild_all
 
             suggestions_rebuild_all()
         if "b" in only:
@@ -441,7 +441,8 @@ def setup_graph_cache() -> dict[str, Any]:
     import dramatiq
     from django.contrib.auth import get_user_model
 
-    from friends import cache, services
+    from accounts.services import user_sign_up
+    from friends import friend_sets
     from socialsite.redis import get_redis
 
     get_redis().flushdb()
@@ -451,9 +452,9 @@ def setup_graph_cache() -> dict[str, Any]:
         for queue in (name, f"{name}.DQ", f"{name}.XQ"):
             broker.channel.queue_purge(queue)
     if not get_user_model().objects.filter(username=BASELINE_USER).exists():
-        services.user_sign_up(username=BASELINE_USER, password=PASSWORD)
+        user_sign_up(username=BASELINE_USER, password=PASSWORD)
     started = time.perf_counter()
-    rows = cache.friend_sets_rebuild()
+    rows = friend_sets.friend_sets_rebuild()
     return {"friend_sets_s": time.perf_counter() - started, "friendship_rows": rows}
 
 
@@ -564,7 +565,7 @@ def pg_connect():
 
 def read_gens(user_ids: list[int]) -> dict[int, int]:
     """The users' suggestion generations, as `suggestions_rebuild_all` reads them (MGET per 10k)."""
-    from friends.suggestions import sgen_key
+    from friends.suggestions.store import sgen_key
     from socialsite.redis import get_redis
 
     gens: dict[int, int] = {}
@@ -577,9 +578,9 @@ def read_gens(user_ids: list[int]) -> dict[int, int]:
 
 def write_like_product(pipe: Any, user_id: int, gen: int, found: list, now: str) -> None:
     """The product's own write (CAS script, JSON encoding), so both sides pay the same Redis cost."""
-    from friends import suggestions
+    from friends.suggestions import store
 
-    suggestions._write(pipe, user_id, gen, found, now)
+    store.suggestions_write(pipe, user_id, gen, found, now)
 
 
 def pg_loop(conn: Any, user_ids: list[int], *, exclusions: bool, samples: bool) -> tuple[float, dict[int, list]]:
@@ -644,7 +645,7 @@ def pg_set_based(conn: Any, user_ids: list[int], timeout_s: float) -> tuple[floa
 
 def cached_data(user_ids: list[int]) -> dict[int, str | None]:
     """The JSON each user's `sugg:` hash holds now (what a reader would get)."""
-    from friends.suggestions import sugg_key
+    from friends.suggestions.store import sugg_key
     from socialsite.redis import get_redis
 
     data: dict[int, str | None] = {}
@@ -752,8 +753,8 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
     from django.contrib.auth import get_user_model
 
     from friends import graph
-    from friends import suggestions as S
     from friends.models import Friendship
+    from friends.suggestions import compute, store
     from socialsite.redis import get_redis
 
     redis = get_redis()
@@ -767,16 +768,16 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
     laps.lap("edges from PostgreSQL (ORM iterator)")
     g = graph.Graph.from_arrays(pairs[:, 0], pairs[:, 1], nodes=user_ids)
     laps.lap("build CSR graph")
-    excluded = S.exclusions_for(None)
+    excluded = compute.exclusions_for(None)
     laps.lap("exclusions (3 queries)")
-    found = list(graph.suggestions_all(g, k=S.TOP_K, exclude=excluded, sample=S.SAMPLE))
+    found = list(graph.suggestions_all(g, k=compute.TOP_K, exclude=excluded, sample=compute.SAMPLE))
     laps.lap("compute top-10 + samples")
-    encoded = [(uid, S._encode(f)) for uid, f in found]
+    encoded = [(uid, store.encode(f)) for uid, f in found]
     laps.lap("JSON encode")
     now = datetime.now(UTC).isoformat()
     pipe = redis.pipeline(transaction=False)
     for n, (uid, data) in enumerate(encoded, 1):
-        pipe.eval(S._CAS, 1, S.sugg_key(uid), gens[uid], now, data)
+        pipe.eval(store._CAS, 1, store.sugg_key(uid), gens[uid], now, data)
         if n % 1000 == 0:
             pipe.execute()
     pipe.execute()
@@ -792,13 +793,13 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
         values: list[Any] = [now]
         for uid, data in chunk:
             values += [gens[uid], data]
-        script(keys=[S.sugg_key(uid) for uid, _ in chunk], args=values)
+        script(keys=[store.sugg_key(uid) for uid, _ in chunk], args=values)
     laps.lap("what-if: Redis writes, one EVALSHA per 500 users")
     return laps.times
 
 
 def bench_a(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
-    from friends.suggestions import suggestions_rebuild_all
+    from friends.suggestions.compute import suggestions_rebuild_all
 
     fb = args.child == "facebook"
     user_ids = facts["user_ids"]
@@ -893,23 +894,26 @@ def recompute_phases(user_ids: list[int]) -> tuple[dict[str, float], int]:
     from datetime import UTC, datetime
 
     from friends import graph
-    from friends import suggestions as S
+    from friends.suggestions import compute, store
     from socialsite.redis import get_redis
 
     redis = get_redis()
     laps = Laps()
-    gens = [int(g or 0) for g in redis.mget([S.sgen_key(u) for u in user_ids])]
+    gens = [int(g or 0) for g in redis.mget([store.sgen_key(u) for u in user_ids])]
     laps.lap("read generations")
-    g = S._two_hop_graph(user_ids)
+    g = compute._two_hop_graph(user_ids)
     laps.lap("two-hop friend lists from Redis (MGET) + CSR")
-    excluded = S.exclusions_for(user_ids)
+    excluded = compute.exclusions_for(user_ids)
     laps.lap("exclusions (3 queries)")
-    found = [graph.suggestions_for(g, u, k=S.TOP_K, exclude=excluded.get(u, ()), sample=S.SAMPLE) for u in user_ids]
+    found = [
+        graph.suggestions_for(g, u, k=compute.TOP_K, exclude=excluded.get(u, ()), sample=compute.SAMPLE)
+        for u in user_ids
+    ]
     laps.lap("compute")
     now = datetime.now(UTC).isoformat()
     pipe = redis.pipeline(transaction=False)
     for u, gen, f in zip(user_ids, gens, found, strict=True):
-        S._write(pipe, u, gen, f, now)
+        store.suggestions_write(pipe, u, gen, f, now)
     pipe.execute()
     laps.lap("write (CAS)")
     return laps.times, int(g.adjacency.nnz)
@@ -917,11 +921,11 @@ def recompute_phases(user_ids: list[int]) -> tuple[dict[str, float], int]:
 
 def _two_hop_sets(user_ids: list[int]) -> dict[int, set[int]]:
     """The earlier product path, kept for comparison: SMEMBERS of the users and of their friends."""
-    from friends import cache
+    from friends import friend_sets
 
-    own = {u: cache.friend_ids(u) for u in user_ids}
+    own = {u: friend_sets.friend_ids(u) for u in user_ids}
     others = set().union(*own.values()) - own.keys()
-    return {**own, **{f: cache.friend_ids(f) for f in others}}
+    return {**own, **{f: friend_sets.friend_ids(f) for f in others}}
 
 
 def two_hop_what_ifs(conn: Any, user_ids: list[int], runs: int) -> dict[str, float]:
@@ -978,9 +982,9 @@ def bench_b(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
 
     from bench.bench_graph import suggestions_for_sets
     from friends import graph
-    from friends import suggestions as S
     from friends.graph import Suggestion
     from friends.models import Friendship
+    from friends.suggestions import compute, store
     from socialsite.redis import get_redis
 
     conn = pg_connect()
@@ -993,7 +997,7 @@ def bench_b(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
     del pairs
     out: dict[str, Any] = {}
     for label, uid in (("median-degree", facts["median_user"]), ("highest-degree", facts["top_user"])):
-        gen = int(redis.get(S.sgen_key(uid)) or 0)
+        gen = int(redis.get(store.sgen_key(uid)) or 0)
         found_pg: list = []
 
         def pg_single(uid: int = uid, gen: int = gen, samples: bool = False) -> None:
@@ -1006,7 +1010,7 @@ def bench_b(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
             write_like_product(pipe, uid, gen, found_pg, datetime.now(UTC).isoformat())
             pipe.execute()
 
-        worker = timed_series(lambda uid=uid: S.suggestions_recompute([uid]), runs=args.one_user_runs,
+        worker = timed_series(lambda uid=uid: compute.suggestions_recompute([uid]), runs=args.one_user_runs,
                               budget_s=args.series_budget)  # fmt: skip
         product_data = cached_data([uid])
         pg_times = timed_series(pg_single, runs=args.one_user_runs, budget_s=args.series_budget)
@@ -1036,7 +1040,7 @@ def bench_b(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
             "phases": median_laps(phase_runs),
             "what_if": two_hop_what_ifs(conn, [uid], min(20, args.one_user_runs)),
         }
-        S.suggestions_recompute([uid])  # the product's list back in the cache (the PG write had the same)
+        compute.suggestions_recompute([uid])  # the product's list back in the cache (the PG write had the same)
         log(
             f"[{args.child}] b. {label} user {uid} (degree {facts['degree'][uid]}): worker path "
             f"{statistics.median(worker) * 1000:.1f} ms ({len(worker)} runs), PG single "
@@ -1174,16 +1178,16 @@ def run_python_load(port: int, path: str, cookie: str, *, seconds: float, connec
 def bench_c(args: argparse.Namespace, facts: dict[str, Any], port: int) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
 
-    from friends import suggestions as S
+    from friends.suggestions import store
 
     User = get_user_model()
     names = dict(User.objects.filter(pk__in=[facts["median_user"], facts["top_user"]]).values_list("pk", "username"))
     viewer, hub = names[facts["median_user"]], names[facts["top_user"]]
-    found = S.suggestions_cached(facts["median_user"])
+    found = store.suggestions_cached(facts["median_user"])
     if not found or not found[1]:
         raise RuntimeError(f"{viewer} has no cached suggestions to show")
     other = User.objects.get(pk=found[1][0][0]).username  # the viewer's top suggestion: most mutual friends
-    hub_found = S.suggestions_cached(facts["top_user"])
+    hub_found = store.suggestions_cached(facts["top_user"])
     hub_other = User.objects.get(pk=hub_found[1][0][0]).username
     cookies = {
         viewer: http_login(port, viewer, PASSWORD),
@@ -1236,7 +1240,7 @@ def bench_c(args: argparse.Namespace, facts: dict[str, Any], port: int) -> dict[
 
 def wait_quiet(since: Any, *, timeout: float = 120) -> float:
     """Until the dirty set is empty and every task enqueued since `since` has finished; returns seconds."""
-    from friends.suggestions import DIRTY
+    from friends.suggestions.store import DIRTY
     from socialsite.models import TaskRecord
     from socialsite.redis import get_redis
 
@@ -1261,9 +1265,9 @@ def bench_d(args: argparse.Namespace) -> dict[str, Any]:
     from django.utils import timezone
 
     from friends import services
-    from friends import suggestions as S
-    from friends.cache import friend_set_key
+    from friends.friend_sets import friend_set_key
     from friends.models import Friendship
+    from friends.suggestions import store
     from socialsite.models import TaskRecord
     from socialsite.redis import get_redis
 
@@ -1284,18 +1288,18 @@ def bench_d(args: argparse.Namespace) -> dict[str, Any]:
     wait_quiet(since)
 
     def ready(a: int, b: int, before: tuple[int, int]) -> bool:
-        fgens = [int(g or 0) for g in redis.mget(S.fgen_key(a), S.fgen_key(b))]
+        fgens = [int(g or 0) for g in redis.mget(store.fgen_key(a), store.fgen_key(b))]
         if fgens[0] <= before[0] or fgens[1] <= before[1]:
             return False  # the friendship event has not been applied to the Redis copy yet
         for user, other in ((a, b), (b, a)):
-            found = S.suggestions_cached(user)
+            found = store.suggestions_cached(user)
             if found is None or any(row[0] == other for row in found[1]):
                 return False
         return True
 
     samples: list[dict[str, Any]] = []
     for (a, b), request in zip(pairs, requests, strict=True):
-        before = tuple(int(g or 0) for g in redis.mget(S.fgen_key(a), S.fgen_key(b)))
+        before = tuple(int(g or 0) for g in redis.mget(store.fgen_key(a), store.fgen_key(b)))
         affected = 2 + redis.sunionstore("bench:affected", [friend_set_key(a), friend_set_key(b)])
         accepted_at = timezone.now()
         stamps: list[float] = []
@@ -1344,7 +1348,7 @@ def task_timeline(accepted_at: Any) -> dict[str, Any]:
             "actor_name", "started_at", "finished_at", "result"
         )
     )
-    events = [r for r in records if r["actor_name"] == "update_graph_cache" and r["finished_at"]]
+    events = [r for r in records if r["actor_name"] == "update_graph_after_friendship" and r["finished_at"]]
     drains = [r for r in records if r["actor_name"] == "recompute_dirty_suggestions" and r["finished_at"]]
     return {
         "events_started_ms": min((ms(r["started_at"]) for r in events), default=math.nan),
@@ -1360,7 +1364,7 @@ def task_timeline(accepted_at: Any) -> dict[str, Any]:
 def drain_profile(samples: list[dict[str, Any]]) -> dict[str, Any]:
     """Replay, in this process, the recompute of the median accept's affected users (one drain batch),
     phase by phase, and the same for the pair alone (what recomputing the two users first would cost)."""
-    from friends.cache import friend_set_key
+    from friends.friend_sets import friend_set_key
     from socialsite.redis import get_redis
 
     sample = sorted(samples, key=lambda s: s["affected"])[len(samples) // 2]

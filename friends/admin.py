@@ -1,10 +1,11 @@
-"""Admin for the friend graph. Changes with side effects go through the services, so they emit events."""
+"""Admin for the friend graph. Changes go through the services, so they emit events; a refusal is shown
+with the service's message (`socialsite.service_admin`), never a 500."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 
-from socialsite.errors import ServiceError
+from socialsite.service_admin import ServiceModelAdmin
 
 from . import services
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
@@ -19,7 +20,7 @@ class FriendshipAddForm(forms.ModelForm):
 
 
 @admin.register(Friendship)
-class FriendshipAdmin(admin.ModelAdmin):
+class FriendshipAdmin(ServiceModelAdmin):
     list_display = ["user", "friend", "is_friend_since"]
     search_fields = ["user__username", "friend__username"]
     raw_id_fields = ["user", "friend"]
@@ -40,16 +41,13 @@ class FriendshipAdmin(admin.ModelAdmin):
         obj.pk = Friendship.objects.get(user=obj.user, friend=obj.friend).pk
 
     def delete_model(self, request, obj) -> None:
-        services.friendship_remove(user=obj.user, friend=obj.friend)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for friendship in queryset.select_related("user", "friend"):
-            if Friendship.objects.filter(pk=friendship.pk).exists():  # the mirror row may already be gone
-                services.friendship_remove(user=friendship.user, friend=friendship.friend)
+        """Both rows go; when both rows of a pair are selected, the second is already gone with the first."""
+        if Friendship.objects.filter(pk=obj.pk).exists():
+            services.friendship_remove(user=obj.user, friend=obj.friend)
 
 
 @admin.register(FriendRequest)
-class FriendRequestAdmin(admin.ModelAdmin):
+class FriendRequestAdmin(ServiceModelAdmin):
     list_display = ["id", "from_user", "to_user", "state", "created_at", "responded_at"]
     list_filter = ["state"]
     search_fields = ["from_user__username", "to_user__username"]
@@ -60,27 +58,28 @@ class FriendRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    def _act(self, request, queryset, service, verb: str) -> None:
-        done = 0
-        for friend_request in queryset.select_related("to_user"):
-            try:
-                service(request_id=friend_request.pk, user=friend_request.to_user)
-                done += 1
-            except ServiceError as exc:
-                self.message_user(request, f"#{friend_request.pk}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{verb} {done} request(s).")
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a request is accepted, declined or cancelled (with its event), never erased
 
     @admin.action(description="Accept on behalf of the receiver")
     def accept(self, request, queryset) -> None:
-        self._act(request, queryset, services.friend_request_accept, "Accepted")
+        self._on_behalf_of_receiver(request, queryset, services.friend_request_accept, done="Accepted")
 
     @admin.action(description="Decline on behalf of the receiver")
     def decline(self, request, queryset) -> None:
-        self._act(request, queryset, services.friend_request_decline, "Declined")
+        self._on_behalf_of_receiver(request, queryset, services.friend_request_decline, done="Declined")
+
+    def _on_behalf_of_receiver(self, request, queryset, service, *, done: str) -> None:
+        self.apply_each(
+            request,
+            queryset.select_related("from_user", "to_user"),
+            lambda r: service(request_id=r.pk, user=r.to_user),
+            done=done + " {count} request(s)",
+        )
 
 
 @admin.register(Block)
-class BlockAdmin(admin.ModelAdmin):
+class BlockAdmin(ServiceModelAdmin):
     fields = ["blocker", "blocked"]
     list_display = ["blocker", "blocked", "created_at"]
     search_fields = ["blocker__username", "blocked__username"]
@@ -95,10 +94,6 @@ class BlockAdmin(admin.ModelAdmin):
 
     def delete_model(self, request, obj) -> None:
         services.block_remove(blocker=obj.blocker, blocked=obj.blocked)
-
-    def delete_queryset(self, request, queryset) -> None:
-        for block in queryset.select_related("blocker", "blocked"):
-            services.block_remove(blocker=block.blocker, blocked=block.blocked)
 
 
 @admin.register(SuggestionDismissal)

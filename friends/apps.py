@@ -7,5 +7,6 @@ class FriendsConfig(AppConfig):
     name = "friends"
 
     def ready(self) -> None:
-        # Subscriber actors must be registered in every process that emits events (web and workers).
-        from . import tasks  # noqa: F401
+        # Subscriber actors must be registered in every process that emits events (web and workers);
+        # jobs in every process that enqueues them.
+        from . import subscribers, tasks  # noqa: F401

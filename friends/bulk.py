@@ -3,7 +3,7 @@
 Why not `friendship_create` per edge: the SNAP ego-Facebook graph is 88,234 edges; a service call per
 edge is a lock, two inserts and an outbox event each (minutes, and 88k pointless events). Here each phase
 is one transaction of batched `bulk_create(ignore_conflicts=True)`, so a re-run adds nothing. It emits no
-domain events: the caller rebuilds the derived Redis copy afterwards (`friends.cache.friend_sets_rebuild`),
+domain events: the caller rebuilds the derived Redis copy afterwards (`friends.friend_sets.friend_sets_rebuild`),
 as `manage.py load_graph` does.
 """
 

@@ -1,30 +1,73 @@
-"""Reads of the friend graph. Each is a bounded number of queries, whatever the user's degree."""
+"""Reads of the friend graph. Each is a bounded number of queries, whatever the user's degree.
+
+Selectors only read (the database, and the Redis cache through `friends.suggestions.store`); none writes
+or enqueues. Who may see whom is decided in one place, `user_visible_to`, and every list of people shown
+to a viewer goes through one filter (`_blocked_either_way_ids`, and `_mutual_ids_listable` for mutual
+friends), so a count and its list cannot disagree.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from socialsite.errors import NotFound
 
-from . import suggestions
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
-from .suggestions import Cached
+from .suggestions import store
 
 User = get_user_model()
 
 
-def user_get(*, username: str) -> AbstractBaseUser:
-    """An active user by name; a name the database cannot even hold (NUL) is simply nobody's."""
-    user = None if "\x00" in username else User.objects.filter(username=username, is_active=True).first()
+def user_visible_to(*, viewer: AbstractBaseUser, username: str) -> AbstractBaseUser:
+    """The user named `username`, as `viewer` may see them: the one visibility rule (one query).
+
+    An unknown name, an inactive user and a user who blocks the viewer all raise the same NotFound with
+    the same message, so a block is never revealed. A user the viewer blocks stays visible (to unblock).
+    Every page and endpoint that names another user goes through this.
+
+    Raises:
+        NotFound: nobody by that name is visible to `viewer`.
+    """
+    user = None
+    if "\x00" not in username:  # a name the database cannot even hold is simply nobody's
+        blocks_viewer = Block.objects.filter(blocker=OuterRef("pk"), blocked_id=viewer.pk)
+        user = User.objects.filter(username=username, is_active=True).exclude(Exists(blocks_viewer)).first()
     if user is None:
         raise NotFound(f"No user named {username!r}.")
     return user
+
+
+def _blocked_either_way_ids(viewer: AbstractBaseUser) -> set[int]:
+    """Everyone the viewer blocks or is blocked by: never listed to the viewer (one query)."""
+    blocks = Block.objects.filter(Q(blocker_id=viewer.pk) | Q(blocked_id=viewer.pk))
+    return {b if a == viewer.pk else a for a, b in blocks.values_list("blocker_id", "blocked_id")}
+
+
+def _mutual_ids_listable(viewer: AbstractBaseUser, ids: list[int]) -> list[int]:
+    """The cached mutual friends (order kept) that the viewer's list shows and counts: not blocked either
+    way with the viewer, and not an inactive friend of the viewer. The one filter of both
+    `mutual_friends_get` and `mutual_friend_count_get`, so a profile's count equals its list's.
+
+    Two queries whose size does not grow with `len(ids)` (an `IN` of a hub's thousand mutual friends
+    would): the viewer's blocks, and the viewer's inactive friends, which are every inactive user a
+    mutual-friends list can hold.
+    """
+    if not ids:
+        return []
+    hidden = _blocked_either_way_ids(viewer)
+    inactive_friends = Friendship.objects.filter(user_id=viewer.pk, friend__is_active=False)
+    hidden.update(inactive_friends.values_list("friend_id", flat=True))
+    return [uid for uid in ids if uid not in hidden]
+
+
+def _users_by_id(ids: list[int]) -> dict[int, AbstractBaseUser]:
+    """Active users by id, with their names: only what a list shows (one query)."""
+    return {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True).only("username")}
 
 
 def friendships_of(*, user: AbstractBaseUser) -> QuerySet[Friendship]:
@@ -47,20 +90,18 @@ def blocks_of(*, user: AbstractBaseUser) -> QuerySet[Block]:
     return Block.objects.filter(blocker=user).select_related("blocked")
 
 
-def is_blocked_either_way(*, a: AbstractBaseUser, b: AbstractBaseUser) -> bool:
-    return Block.objects.filter(Q(blocker=a, blocked=b) | Q(blocker=b, blocked=a)).exists()
-
-
 @dataclass(frozen=True)
 class Relationship:
-    """What `viewer` and `other` are to each other, for profile buttons and the API."""
+    """What `viewer` and `other` are to each other, for profile buttons and the API.
+
+    Whether `other` blocks the viewer is not here: then the viewer never sees `other` (`user_visible_to`).
+    """
 
     is_self: bool
     friend_since: datetime | None
     incoming_request_id: int | None  # other -> viewer, pending
     outgoing_request_id: int | None  # viewer -> other, pending
     blocks_other: bool
-    blocked_by_other: bool
 
     @property
     def is_friend(self) -> bool:
@@ -70,7 +111,7 @@ class Relationship:
 def relationship(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> Relationship:
     """Three queries, whatever either user's degree."""
     if viewer.pk == other.pk:
-        return Relationship(True, None, None, None, False, False)
+        return Relationship(True, None, None, None, False)
     since = Friendship.objects.filter(user=viewer, friend=other).values_list("is_friend_since", flat=True).first()
     incoming = outgoing = None
     for req_id, from_id in FriendRequest.objects.filter(
@@ -80,12 +121,8 @@ def relationship(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> Relati
             outgoing = req_id
         else:
             incoming = req_id
-    blockers = set(
-        Block.objects.filter(Q(blocker=viewer, blocked=other) | Q(blocker=other, blocked=viewer)).values_list(
-            "blocker_id", flat=True
-        )
-    )
-    return Relationship(False, since, incoming, outgoing, viewer.pk in blockers, other.pk in blockers)
+    blocks_other = Block.objects.filter(blocker=viewer, blocked=other).exists()
+    return Relationship(False, since, incoming, outgoing, blocks_other)
 
 
 @dataclass(frozen=True)
@@ -100,32 +137,35 @@ class Profile:
 def user_profile(*, viewer: AbstractBaseUser, username: str) -> Profile:
     """Five queries, whatever either user's degree.
 
-    A viewer the owner blocks gets the same NotFound as for an unknown name, so the block is not revealed.
+    Raises:
+        NotFound: the user is not visible to the viewer (`user_visible_to`).
     """
-    user = user_get(username=username)
+    user = user_visible_to(viewer=viewer, username=username)
     rel = relationship(viewer=viewer, other=user)
-    if rel.blocked_by_other:
-        raise NotFound(f"No user named {username!r}.")
     return Profile(user=user, friend_count=friend_count(user=user), relationship=rel)
 
 
-def _users_by_id(ids: Iterable[int]) -> dict[int, AbstractBaseUser]:
-    return {u.pk: u for u in User.objects.filter(pk__in=set(ids), is_active=True).only("id", "username")}
-
-
-def _blocked_either_way_ids(user: AbstractBaseUser) -> set[int]:
-    pairs = Block.objects.filter(Q(blocker=user) | Q(blocked=user)).values_list("blocker_id", "blocked_id")
-    return {b if a == user.pk else a for a, b in pairs}
-
-
 def _not_to_suggest_now(user: AbstractBaseUser) -> set[int]:
-    """People excluded since the cached list was computed (the worker has not caught up yet): blocked,
-    dismissed, or with a request pending either way. Three small queries, independent of the degree."""
+    """People excluded since the cached list was computed (the worker has not caught up yet): dismissed,
+    or with a request pending either way (blocks: `_blocked_either_way_ids`). Two small queries,
+    independent of the degree."""
     pending = FriendRequest.objects.filter(
         Q(from_user=user) | Q(to_user=user), state=FriendRequest.State.PENDING
     ).values_list("from_user_id", "to_user_id")
     dismissed = SuggestionDismissal.objects.filter(user=user).values_list("dismissed_id", flat=True)
-    return _blocked_either_way_ids(user) | {b if a == user.pk else a for a, b in pending} | set(dismissed)
+    return {b if a == user.pk else a for a, b in pending} | set(dismissed)
+
+
+@dataclass
+class Cached:
+    """What a page or endpoint shows of a cached result: "ready" with it, or "computing" with the task
+    to poll (`task_id` None when the broker could not take the task: ask again later)."""
+
+    status: str  # "ready" | "computing"
+    task_id: str | None = None
+    computed_at: datetime | None = None
+    results: list = field(default_factory=list)
+    count: int | None = None
 
 
 @dataclass(frozen=True)
@@ -135,23 +175,21 @@ class SuggestionView:
     mutual_sample: list[AbstractBaseUser]
 
 
-def suggestions_get(*, user: AbstractBaseUser) -> Cached:
-    """The user's cached suggestions, or "computing" with the task to poll.
+def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
+    """The user's fresh cached suggestions, best first, or None when nothing fresh is cached.
 
-    Reads only the cache (two queries to show names, whatever the degree). On a miss it asks for the
-    computation, once however many readers miss at the same time: it never computes inline.
+    Reads only the cache and four queries to show names, whatever the degree; it never computes nor
+    enqueues (on None, the caller asks `suggestions.enqueue.suggestions_request_computation_rollback_unsafe`).
+    People excluded since the computation are left out, and so are inactive users and anyone blocked
+    either way, as suggestions and as mutual friends in a sample.
     """
-    from . import tasks
-
-    found = suggestions.suggestions_cached(user.pk)
+    found = store.suggestions_cached(user.pk)
     if found is None:
-        task_id = suggestions.request_computation(
-            f"pending:sugg:{user.pk}", tasks.compute_suggestions, user.pk, owner_id=user.pk
-        )
-        return Cached(status="computing", task_id=task_id)
+        return None
     computed_at, rows = found
+    blocked = _blocked_either_way_ids(user)
     hidden = _not_to_suggest_now(user)
-    people = _users_by_id(uid for row in rows for uid in [row[0], *row[2]])
+    people = _users_by_id([uid for row in rows for uid in [row[0], *row[2]] if uid not in blocked])
     results = [
         SuggestionView(people[uid], count, [people[m] for m in sample if m in people])
         for uid, count, sample in rows
@@ -160,28 +198,31 @@ def suggestions_get(*, user: AbstractBaseUser) -> Cached:
     return Cached(status="ready", computed_at=computed_at, results=results)
 
 
-def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, limit: int = 50) -> Cached:
-    """Mutual friends of the viewer and another user (only ever the viewer's own pair).
+def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, limit: int = 50) -> Cached | None:
+    """Mutual friends of the viewer and another user (only ever the viewer's own pair), or None when
+    nothing fresh is cached (the caller then asks
+    `suggestions.enqueue.mutual_friends_request_computation_rollback_unsafe`).
 
-    `results` holds up to `limit` users, smallest ids first; `count` is in `Cached.count`. Users blocked
-    either way with the viewer never appear.
+    `results` holds up to `limit` users, smallest ids first; `count` counts them all. Only people
+    listable to the viewer appear or count (`_mutual_ids_listable`), as in `mutual_friend_count_get`.
+    Three queries.
     """
-    from . import tasks
-
-    found = suggestions.mutual_cached(viewer.pk, other.pk)
+    found = store.mutual_cached(viewer.pk, other.pk)
     if found is None:
-        lo, hi = sorted((viewer.pk, other.pk))
-        task_id = suggestions.request_computation(
-            f"pending:mutual:{lo}:{hi}:{viewer.pk}", tasks.compute_mutual_friends, lo, hi, owner_id=viewer.pk
-        )
-        return Cached(status="computing", task_id=task_id)
+        return None
     computed_at, ids = found
-    hidden = _blocked_either_way_ids(viewer)
-    visible = [uid for uid in ids if uid not in hidden]
-    people = _users_by_id(visible[:limit])
+    listable = _mutual_ids_listable(viewer, ids)  # ascending, as cached
+    people = _users_by_id(listable[:limit])
     return Cached(
         status="ready",
         computed_at=computed_at,
-        results=[people[uid] for uid in visible[:limit] if uid in people],
-        count=len(visible),
+        results=[people[uid] for uid in listable[:limit] if uid in people],
+        count=len(listable),
     )
+
+
+def mutual_friend_count_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> int | None:
+    """How many mutual friends `mutual_friends_get` would list (the same filter), or None when nothing
+    fresh is cached; never enqueues. Two queries on a hit."""
+    found = store.mutual_cached(viewer.pk, other.pk)
+    return None if found is None else len(_mutual_ids_listable(viewer, found[1]))

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,26 +20,6 @@ from .models import Block, FriendRequest, Friendship, SuggestionDismissal
 
 User = get_user_model()
 Pending = FriendRequest.State.PENDING
-
-
-def user_sign_up(*, username: str, password: str, email: str = "") -> AbstractBaseUser:
-    """Create an account; password rules are Django's validators."""
-    username = (username or "").strip()
-    if not username:
-        raise ServiceError("A username is required.", code="username")
-    if User.objects.filter(username__iexact=username).exists():
-        raise Conflict("That username is taken.", code="username")
-    user = User(username=username, email=(email or "").strip())
-    try:
-        User.username_validator(username)
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ServiceError(
-            " ".join(exc.messages), code="password" if "password" in str(exc).lower() else "invalid"
-        ) from exc
-    user.set_password(password)
-    user.save()
-    return user
 
 
 def _lock_pair(a_id: int, b_id: int) -> None:

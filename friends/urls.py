@@ -1,4 +1,4 @@
-"""Pages of the site (server-rendered)."""
+"""Pages of the friend graph (server-rendered); the account pages are in `accounts.urls`."""
 
 from django.urls import path
 
@@ -6,9 +6,6 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("signup/", views.signup, name="signup"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("friends/", views.friends_page, name="friends"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("u/<str:username>/request/", views.send_request, name="send-request"),

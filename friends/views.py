@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.contrib.auth import login
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
@@ -25,26 +23,20 @@ from django.views.decorators.http import require_POST
 from socialsite.errors import NotFound, ServiceError
 
 from . import selectors, services
-from .forms import SignUpForm
+from .suggestions import enqueue
 
 PAGE_SIZE = 50
 HOME_SUGGESTIONS = 5  # the home panel shows the best few; the suggestions page shows all (TOP_K)
 
 
-class LoginView(auth_views.LoginView):
-    redirect_authenticated_user = True
-
-
-LogoutView = auth_views.LogoutView  # POST only (Django 5)
-
-
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _user_or_404(username: str) -> AbstractBaseUser:
-    """Unknown or inactive usernames are 404s, like any missing page."""
+def _visible_or_404(request: HttpRequest, username: str) -> AbstractBaseUser:
+    """The user named in the URL if the viewer may see them (`selectors.user_visible_to`), else a 404 like
+    any missing page: unknown, inactive and "blocks you" look the same."""
     try:
-        return selectors.user_get(username=username)
+        return selectors.user_visible_to(viewer=request.user, username=username)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -89,33 +81,19 @@ def _act(request: HttpRequest, action: Callable[[], object], *, success: str, fa
     return redirect(_next_url(request, fallback))
 
 
+def _suggestions(request: HttpRequest) -> selectors.Cached:
+    """The viewer's cached suggestions, or "computing" after asking for them (never computed here)."""
+    me = request.user
+    return selectors.suggestions_get(user=me) or enqueue.suggestions_request_computation_rollback_unsafe(user=me)
+
+
 # --- pages -------------------------------------------------------------------------------------------
-
-
-def signup(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = services.user_sign_up(
-                username=form.cleaned_data["username"],
-                password=form.cleaned_data["password1"],
-                email=form.cleaned_data["email"],
-            )
-        except ServiceError as exc:
-            form.add_service_error(exc)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(request, f"Welcome, {user.username}! Your account is ready.")
-            return redirect("home")
-    return render(request, "signup.html", {"form": form})
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """Counters and the best few suggestions (cached; "computing…" fills in by itself on a miss)."""
-    found = selectors.suggestions_get(user=request.user)
+    found = _suggestions(request)
     return render(
         request,
         "friends/home.html",
@@ -141,7 +119,9 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     context = {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends}
     if not shown.relationship.is_self:
         # Always the viewer's own pair: nobody sees the mutual friends of two other people.
-        mutual = selectors.mutual_friends_get(viewer=request.user, other=shown.user)
+        mutual = selectors.mutual_friends_get(
+            viewer=request.user, other=shown.user
+        ) or enqueue.mutual_friends_request_computation_rollback_unsafe(viewer=request.user, other=shown.user)
         context.update(
             mutual=mutual,
             mutual_more=(mutual.count or 0) - len(mutual.results),
@@ -154,7 +134,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 @login_required
 def suggestions_page(request: HttpRequest) -> HttpResponse:
     """People you may know, each with a few of your mutual friends; cached, "computing…" on a miss."""
-    found = selectors.suggestions_get(user=request.user)
+    found = _suggestions(request)
     return render(
         request,
         "friends/suggestions.html",
@@ -181,64 +161,52 @@ def friends_page(request: HttpRequest) -> HttpResponse:
 # --- actions (POST only) -----------------------------------------------------------------------------
 
 
-@login_required
-@require_POST
-def send_request(request: HttpRequest, username: str) -> HttpResponse:
-    other = _user_or_404(username)
-    return _act(
-        request,
-        lambda: services.friend_request_send(from_user=request.user, to_user=other),
-        success=f"Friend request sent to {other.username}.",
-        fallback=reverse("friends"),
-    )
+def _action_on_user(
+    service: Callable[[AbstractBaseUser, AbstractBaseUser], object], *, success: str, fallback: str
+) -> Callable[[HttpRequest, str], HttpResponse]:
+    """A POST-only page action on the user named in the URL: `service(me, other)`, then `success`
+    (with ``{other}``) or the service's refusal, then back to the form's `next` or `fallback` (a URL name).
+    A user the viewer may not see is a 404 (`_visible_or_404`), before any service runs."""
+
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, username: str) -> HttpResponse:
+        other = _visible_or_404(request, username)
+        return _act(
+            request,
+            lambda: service(request.user, other),
+            success=success.format(other=other.username),
+            fallback=reverse(fallback),
+        )
+
+    return view
 
 
-@login_required
-@require_POST
-def unfriend(request: HttpRequest, username: str) -> HttpResponse:
-    other = _user_or_404(username)
-    return _act(
-        request,
-        lambda: services.friendship_remove(user=request.user, friend=other),
-        success=f"You are no longer friends with {other.username}.",
-        fallback=reverse("friends"),
-    )
-
-
-@login_required
-@require_POST
-def block(request: HttpRequest, username: str) -> HttpResponse:
-    other = _user_or_404(username)
-    return _act(
-        request,
-        lambda: services.block_create(blocker=request.user, blocked=other),
-        success=f"You blocked {other.username}.",
-        fallback=reverse("friends"),
-    )
-
-
-@login_required
-@require_POST
-def unblock(request: HttpRequest, username: str) -> HttpResponse:
-    other = _user_or_404(username)
-    return _act(
-        request,
-        lambda: services.block_remove(blocker=request.user, blocked=other),
-        success=f"You unblocked {other.username}.",
-        fallback=reverse("friends"),
-    )
-
-
-@login_required
-@require_POST
-def dismiss_suggestion(request: HttpRequest, username: str) -> HttpResponse:
-    other = _user_or_404(username)
-    return _act(
-        request,
-        lambda: services.suggestion_dismiss(user=request.user, dismissed=other),
-        success=f"{other.username} will not be suggested to you again.",
-        fallback=reverse("suggestions"),
-    )
+send_request = _action_on_user(
+    lambda me, other: services.friend_request_send(from_user=me, to_user=other),
+    success="Friend request sent to {other}.",
+    fallback="friends",
+)
+unfriend = _action_on_user(
+    lambda me, other: services.friendship_remove(user=me, friend=other),
+    success="You are no longer friends with {other}.",
+    fallback="friends",
+)
+block = _action_on_user(
+    lambda me, other: services.block_create(blocker=me, blocked=other),
+    success="You blocked {other}.",
+    fallback="friends",
+)
+unblock = _action_on_user(
+    lambda me, other: services.block_remove(blocker=me, blocked=other),
+    success="You unblocked {other}.",
+    fallback="friends",
+)
+dismiss_suggestion = _action_on_user(
+    lambda me, other: services.suggestion_dismiss(user=me, dismissed=other),
+    success="{other} will not be suggested to you again.",
+    fallback="suggestions",
+)
 
 
 _REQUEST_ACTIONS = {

@@ -1,4 +1,7 @@
-"""API plumbing shared by every app: error format and pagination."""
+"""API plumbing shared by every app: the error format, input validation and the task status endpoint.
+
+Pagination is DRF's `PageNumberPagination`, configured in settings (`REST_FRAMEWORK`), not here.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from typing import Any
 
 from rest_framework import generics, serializers
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ServiceError
@@ -18,6 +22,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ServiceError):
         return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
     return drf_exception_handler(exc, context)
+
+
+def validated(serializer_class: type[Serializer], data: Any) -> dict:
+    """Parsed, validated input, or a 400 with field errors (raised as DRF's ValidationError)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
 
 
 class TaskRecordSerializer(serializers.ModelSerializer):

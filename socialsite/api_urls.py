@@ -5,6 +5,7 @@ from django.urls import include, path
 from .api import TaskDetailApi
 
 urlpatterns = [
+    path("", include("accounts.api.urls")),
     path("", include("friends.api.urls")),
     path("tasks/<uuid:id>/", TaskDetailApi.as_view(), name="api-task-detail"),
 ]

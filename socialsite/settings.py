@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "django_dramatiq",
     "dramatiq_crontab",
     "socialsite",
+    "accounts",
     "friends",
     "notifications",
 ]

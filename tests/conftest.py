@@ -110,7 +110,7 @@ def api_as(api):
 def deliver_events():
     """An in-process stand-in for the broker hop: call every subscriber of every new outbox event, in
     commit order, then drain the dirty suggestions. The real hop is covered by tests/integration."""
-    from friends.suggestions import drain_dirty
+    from friends.suggestions.freshness import drain_dirty
     from socialsite.events import subscribers_of
     from socialsite.models import OutboxEvent
 

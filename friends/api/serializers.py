@@ -18,12 +18,6 @@ USERNAME_MAX = User._meta.get_field("username").max_length
 # --- input ---------------------------------------------------------------------------------------
 
 
-class SignUpInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=USERNAME_MAX)
-    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-
-
 class UsernameInputSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=USERNAME_MAX)
 
@@ -41,10 +35,6 @@ class FriendRequestListParamsSerializer(serializers.Serializer):
 # --- output --------------------------------------------------------------------------------------
 
 
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
-
-
 class UserSerializer(serializers.ModelSerializer):
     """A person as shown inside other objects (a friend, a request, a block)."""
 
@@ -52,25 +42,6 @@ class UserSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username"]
         read_only_fields = fields
-
-
-class AccountSerializer(serializers.ModelSerializer):
-    """The signed-up account, as its owner sees it."""
-
-    class Meta:
-        model = User
-        fields = ["id", "username", "email", "date_joined"]
-        read_only_fields = fields
-
-
-class MeSerializer(serializers.Serializer):
-    """Renders a `selectors.Profile` of the viewer themselves."""
-
-    id = serializers.IntegerField(source="user.pk", read_only=True)
-    username = serializers.CharField(source="user.username", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
-    date_joined = serializers.DateTimeField(source="user.date_joined", read_only=True)
-    friend_count = serializers.IntegerField(read_only=True)
 
 
 class ProfileSerializer(serializers.Serializer):
@@ -167,7 +138,8 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 class SuggestionsSerializer(serializers.Serializer):
-    """Renders the `Cached` result of `selectors.suggestions_get`: best suggestions first."""
+    """Renders a `selectors.Cached`: the result of `selectors.suggestions_get`, best suggestions first, or
+    the "computing" answer of a miss."""
 
     status = _status_field()
     task_id = _task_id_field()
@@ -176,7 +148,7 @@ class SuggestionsSerializer(serializers.Serializer):
 
 
 class MutualFriendsSerializer(serializers.Serializer):
-    """Renders the `Cached` result of `selectors.mutual_friends_get`."""
+    """Renders a `selectors.Cached`: the result of `selectors.mutual_friends_get`, or "computing"."""
 
     status = _status_field()
     task_id = _task_id_field()

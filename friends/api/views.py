@@ -6,23 +6,19 @@ A refused service call raises `ServiceError`; `socialsite.api.exception_handler`
 
 from __future__ import annotations
 
-from typing import Any
-
+from django.contrib.auth.models import AbstractBaseUser
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from socialsite.api import validated
 from socialsite.errors import NotFound, ServiceError
 
-from .. import selectors, services, suggestions
+from .. import selectors, services
+from ..suggestions import enqueue
 from . import serializers as s
 
 REQUEST_ID = OpenApiParameter("request_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="Friend request id.")
@@ -35,11 +31,10 @@ def _request_id(value: str) -> int:
     return int(value)
 
 
-def _valid(serializer_class: type[Serializer], data: Any) -> dict:
-    """Parsed, validated input, or a 400 with field errors."""
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+def _visible(request: Request, username: str) -> AbstractBaseUser:
+    """The user named in the URL or body, as the viewer may see them: unknown, inactive and "blocks me"
+    are the same 404 (`selectors.user_visible_to`)."""
+    return selectors.user_visible_to(viewer=request.user, username=username)
 
 
 def _refuse_malformed_body(request: Request) -> None:
@@ -47,38 +42,7 @@ def _refuse_malformed_body(request: Request) -> None:
     request.data  # noqa: B018 - accessing it parses it; a ParseError becomes a 400
 
 
-# --- accounts ------------------------------------------------------------------------------------
-
-
-@extend_schema(tags=["accounts"], request=AuthTokenSerializer, responses=s.TokenSerializer)
-class AuthTokenApi(ObtainAuthToken):
-    """Exchange a username and password for the token clients send as `Authorization: Token <token>`."""
-
-    # No authentication: a stale token header must not stop anyone from logging in again.
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
-
-
-class UserSignUpApi(APIView):
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
-
-    @extend_schema(tags=["accounts"], request=s.SignUpInputSerializer, responses={201: s.AccountSerializer})
-    def post(self, request: Request) -> Response:
-        """Create an account (no authentication needed); then obtain a token from `auth/token/`."""
-        data = _valid(s.SignUpInputSerializer, request.data)
-        user = services.user_sign_up(**data)
-        return Response(s.AccountSerializer(user).data, status=status.HTTP_201_CREATED)
-
-
-class MeApi(APIView):
-    @extend_schema(tags=["accounts"], responses=s.MeSerializer)
-    def get(self, request: Request) -> Response:
-        """The authenticated account."""
-        profile = selectors.user_profile(viewer=request.user, username=request.user.get_username())
-        return Response(s.MeSerializer(profile).data)
+# --- users ------------------------------------------------------------------------------------------
 
 
 class UserDetailApi(APIView):
@@ -86,19 +50,14 @@ class UserDetailApi(APIView):
     def get(self, request: Request, username: str) -> Response:
         """A user's profile and what they are to me (friend since, pending request ids, whether I block them).
 
-        A user I am blocked by answers 404, exactly like one that does not exist.
+        A user who blocks me, or is inactive, answers 404 exactly like a name nobody has.
         """
         profile = selectors.user_profile(viewer=request.user, username=username)
-        context = {"mutual_friend_count": _mutual_friend_count_cached(request.user, profile)}
-        return Response(s.ProfileSerializer(profile, context=context).data)
-
-
-def _mutual_friend_count_cached(viewer: Any, profile: selectors.Profile) -> int | None:
-    """What the cache knows, or None: a profile read never enqueues work (`mutual-friends/` does)."""
-    if profile.relationship.is_self:
-        return None
-    found = suggestions.mutual_cached(viewer.pk, profile.user.pk)
-    return None if found is None else len(found[1])
+        # What the cache knows, through the same filter as `mutual-friends/`; a profile read never enqueues.
+        count = None
+        if not profile.relationship.is_self:
+            count = selectors.mutual_friend_count_get(viewer=request.user, other=profile.user)
+        return Response(s.ProfileSerializer(profile, context={"mutual_friend_count": count}).data)
 
 
 # --- friends -------------------------------------------------------------------------------------
@@ -118,7 +77,7 @@ class FriendDeleteApi(APIView):
     @extend_schema(tags=["friends"], responses={204: None})
     def delete(self, request: Request, username: str) -> Response:
         """Unfriend: both directions of the friendship go."""
-        services.friendship_remove(user=request.user, friend=selectors.user_get(username=username))
+        services.friendship_remove(user=request.user, friend=_visible(request, username))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -135,7 +94,7 @@ class FriendRequestListCreateApi(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         """My pending requests: received (`incoming`, the default) or sent (`outgoing`). Nobody else's."""
-        params = _valid(s.FriendRequestListParamsSerializer, request.query_params)
+        params = validated(s.FriendRequestListParamsSerializer, request.query_params)
         requests = selectors.friend_requests_of(user=request.user, direction=params["direction"])
         page = self.paginate_queryset(requests)
         return self.get_paginated_response(s.FriendRequestSerializer(page, many=True).data)
@@ -147,8 +106,8 @@ class FriendRequestListCreateApi(generics.GenericAPIView):
     )
     def post(self, request: Request) -> Response:
         """Send a friend request. If they had already asked me, theirs is accepted and comes back `accepted`."""
-        data = _valid(s.FriendRequestCreateInputSerializer, request.data)
-        to_user = selectors.user_get(username=data["to_user"])
+        data = validated(s.FriendRequestCreateInputSerializer, request.data)
+        to_user = _visible(request, data["to_user"])
         friend_request = services.friend_request_send(from_user=request.user, to_user=to_user)
         return Response(s.FriendRequestSerializer(friend_request).data, status=status.HTTP_201_CREATED)
 
@@ -194,8 +153,8 @@ class BlockListCreateApi(generics.GenericAPIView):
     @extend_schema(tags=["blocks"], request=s.UsernameInputSerializer, responses={201: s.BlockSerializer})
     def post(self, request: Request) -> Response:
         """Block a user: ends our friendship and closes pending requests either way."""
-        data = _valid(s.UsernameInputSerializer, request.data)
-        block = services.block_create(blocker=request.user, blocked=selectors.user_get(username=data["username"]))
+        data = validated(s.UsernameInputSerializer, request.data)
+        block = services.block_create(blocker=request.user, blocked=_visible(request, data["username"]))
         return Response(s.BlockSerializer(block).data, status=status.HTTP_201_CREATED)
 
 
@@ -203,25 +162,11 @@ class BlockDeleteApi(APIView):
     @extend_schema(tags=["blocks"], responses={204: None})
     def delete(self, request: Request, username: str) -> Response:
         """Unblock a user."""
-        services.block_remove(blocker=request.user, blocked=selectors.user_get(username=username))
+        services.block_remove(blocker=request.user, blocked=_visible(request, username))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 # --- mutual friends and suggestions --------------------------------------------------------------
-
-
-def _someone_else_visible(viewer: Any, username: str) -> Any:
-    """Another user the viewer may compare graphs with.
-
-    Myself is a 400; a user who blocks me is a 404 exactly like an unknown name, so the block is not
-    revealed (as `users/{username}/` does).
-    """
-    other = selectors.user_get(username=username)
-    if other.pk == viewer.pk:
-        raise ServiceError("Mutual friends are between you and someone else.", code="self")
-    if selectors.relationship(viewer=viewer, other=other).blocked_by_other:
-        raise NotFound(f"No user named {username!r}.")
-    return other
 
 
 class MutualFriendListApi(APIView):
@@ -233,8 +178,13 @@ class MutualFriendListApi(APIView):
         people. Users blocked either way with me are left out. When nothing fresh is cached the answer is
         `computing` with a `task_id` to poll; the computation is never done inside the request.
         """
-        other = _someone_else_visible(request.user, username)
-        return Response(s.MutualFriendsSerializer(selectors.mutual_friends_get(viewer=request.user, other=other)).data)
+        other = _visible(request, username)
+        if other.pk == request.user.pk:
+            raise ServiceError("Mutual friends are between you and someone else.", code="self")
+        found = selectors.mutual_friends_get(
+            viewer=request.user, other=other
+        ) or enqueue.mutual_friends_request_computation_rollback_unsafe(viewer=request.user, other=other)
+        return Response(s.MutualFriendsSerializer(found).data)
 
 
 class SuggestionListApi(APIView):
@@ -245,7 +195,9 @@ class SuggestionListApi(APIView):
         Never people I am friends with, have a pending request with, have blocked or am blocked by, or have
         dismissed. When nothing fresh is cached the answer is `computing` with a `task_id` to poll.
         """
-        return Response(s.SuggestionsSerializer(selectors.suggestions_get(user=request.user)).data)
+        me = request.user
+        found = selectors.suggestions_get(user=me) or enqueue.suggestions_request_computation_rollback_unsafe(user=me)
+        return Response(s.SuggestionsSerializer(found).data)
 
 
 class SuggestionDismissApi(APIView):
@@ -253,5 +205,5 @@ class SuggestionDismissApi(APIView):
     def post(self, request: Request, username: str) -> Response:
         """Never suggest this user to me again. Dismissing twice is not an error; myself is a 400."""
         _refuse_malformed_body(request)
-        services.suggestion_dismiss(user=request.user, dismissed=selectors.user_get(username=username))
+        services.suggestion_dismiss(user=request.user, dismissed=_visible(request, username))
         return Response(status=status.HTTP_204_NO_CONTENT)

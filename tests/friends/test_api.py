@@ -240,8 +240,8 @@ def test_blocked_user_cannot_send_a_request_to_the_blocker(api_as, alice, bob):
     client = api_as(bob)
     before = db_state()
     response = client.post(f"{V1}/friend-requests/", {"to_user": "alice"}, format="json")
-    assert response.status_code == 403
-    assert response.json()["code"] == "blocked"
+    assert response.status_code == 404  # the blocker is invisible to bob, as if there were no alice
+    assert response.json()["detail"] == "No user named 'alice'."
     assert db_state() == before
 
 

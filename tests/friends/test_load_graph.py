@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Exists, OuterRef
 
 from friends import bulk
-from friends.cache import friend_ids
+from friends.friend_sets import friend_ids
 from friends.models import Block, Friendship
 from socialsite.models import OutboxEvent
 from socialsite.redis import get_redis
@@ -211,7 +211,7 @@ def test_command_limits_nodes_takes_password_from_env_and_rebuilds_friend_sets(t
     assert client.login(username="cmd2", password="from-the-environment")
     assert "Users: 3 (3 new)" in out.getvalue()
     # Suggestions are warm too: a triangle has nobody left to suggest, and that is a fresh, cached answer.
-    from friends.suggestions import suggestions_cached
+    from friends.suggestions.store import suggestions_cached
 
     assert all(suggestions_cached(uid)[1] == [] for uid in ids.values())
 

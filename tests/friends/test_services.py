@@ -2,6 +2,7 @@
 
 import pytest
 
+from accounts.services import user_sign_up
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
 from socialsite.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -113,8 +114,8 @@ def test_unfriend_removes_both_rows_and_unknown_pair_is_not_found(db, alice, bob
 
 def test_sign_up_rejects_taken_names_and_weak_passwords(db, alice):
     with pytest.raises(Conflict):
-        services.user_sign_up(username="ALICE", password="a-good-long-password-9")
+        user_sign_up(username="ALICE", password="a-good-long-password-9")
     with pytest.raises(ServiceError):
-        services.user_sign_up(username="dave", password="123")
-    user = services.user_sign_up(username="dave", password="a-good-long-password-9", email="d@example.com")
+        user_sign_up(username="dave", password="123")
+    user = user_sign_up(username="dave", password="a-good-long-password-9", email="d@example.com")
     assert user.check_password("a-good-long-password-9")

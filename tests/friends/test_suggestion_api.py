@@ -2,7 +2,7 @@
 task however many readers), privacy, bad input refused with nothing changed, and bounded SQL per request.
 
 The cache is filled by calling the real computations (`friend_sets_rebuild`, `suggestions_recompute`,
-`mutual_recompute`); graph events are handed to the real subscriber (`update_graph_cache`).
+`mutual_recompute`); graph events are handed to the real subscribers on the `graph` queue.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from friends import cache, services, suggestions
+from friends import friend_sets, services
 from friends.models import Friendship, SuggestionDismissal
-from friends.tasks import GRAPH_EVENTS, update_graph_cache
+from friends.suggestions import compute, store
+from socialsite import queues
+from socialsite.events import subscribers_of
 from socialsite.models import OutboxEvent, TaskRecord
 from socialsite.redis import get_redis
 
@@ -28,31 +30,28 @@ def befriend(*pairs) -> None:
 
 
 def fill_suggestions(*users) -> None:
-    cache.friend_sets_rebuild()
-    suggestions.suggestions_recompute([u.pk for u in users])
+    friend_sets.friend_sets_rebuild()
+    compute.suggestions_recompute([u.pk for u in users])
 
 
 def fill_mutual(a, b) -> None:
-    cache.friend_sets_rebuild()
-    suggestions.mutual_recompute(a.pk, b.pk)
+    friend_sets.friend_sets_rebuild()
+    compute.mutual_recompute(a.pk, b.pk)
 
 
 @pytest.fixture
 def deliver():
-    """Hand every graph event recorded so far (and not yet handed) to the graph subscriber, in order."""
+    """Hand every graph event recorded so far (and not yet handed) to its graph subscribers, in order."""
     done: set = set()
 
     def run() -> int:
-        events = (
-            OutboxEvent.objects.filter(name__in=[e.name for e in GRAPH_EVENTS])
-            .exclude(id__in=done)
-            .order_by("created_at")
-        )
         count = 0
-        for event in events:
-            update_graph_cache(event.as_message())
+        for event in OutboxEvent.objects.exclude(id__in=done).order_by("created_at"):
+            graph_subscribers = [a for a in subscribers_of(event.name) if a.queue_name == queues.GRAPH]
+            for actor in graph_subscribers:
+                actor(event.as_message())
             done.add(event.id)
-            count += 1
+            count += bool(graph_subscribers)
         return count
 
     return run
@@ -132,7 +131,7 @@ def test_cold_suggestions_answer_computing_with_one_real_task_owned_by_the_reade
     task = TaskRecord.objects.get(id=first["task_id"])
     assert task.owner_id == alice.pk and task.actor_name == "compute_suggestions" and task.state == "enqueued"
     assert TaskRecord.objects.filter(actor_name="compute_suggestions").count() == 1
-    assert suggestions.suggestions_cached(alice.pk) is None  # nothing was computed inside the request
+    assert store.suggestions_cached(alice.pk) is None  # nothing was computed inside the request
     status = client.get(f"{V1}/tasks/{first['task_id']}/")
     assert status.status_code == 200 and status.json()["state"] == "enqueued"
 
@@ -150,7 +149,7 @@ def test_dismissed_user_is_gone_after_the_next_computation_and_never_served_stal
 
     assert deliver() == 1
     assert client.get(f"{V1}/suggestions/").json()["status"] == "computing"  # the old list is stale now
-    suggestions.suggestions_recompute([alice.pk])
+    compute.suggestions_recompute([alice.pk])
     assert suggested(client) == ["fay", "gus", "hal"]
 
 
@@ -198,7 +197,7 @@ def test_cold_mutual_friends_answer_computing_with_one_real_task_owned_by_the_re
     task = TaskRecord.objects.get(id=first["task_id"])
     assert task.owner_id == alice.pk and task.actor_name == "compute_mutual_friends"
     assert TaskRecord.objects.filter(actor_name="compute_mutual_friends").count() == 1
-    assert suggestions.mutual_cached(alice.pk, people["erin"].pk) is None
+    assert store.mutual_cached(alice.pk, people["erin"].pk) is None
 
 
 def test_mutual_friend_who_blocks_me_is_left_out_before_and_after_recompute(api_as, people, deliver):
@@ -213,7 +212,7 @@ def test_mutual_friend_who_blocks_me_is_left_out_before_and_after_recompute(api_
 
     deliver()
     assert client.get(f"{V1}/users/erin/mutual-friends/").json()["status"] == "computing"
-    suggestions.mutual_recompute(alice.pk, erin.pk)
+    compute.mutual_recompute(alice.pk, erin.pk)
     body = client.get(f"{V1}/users/erin/mutual-friends/").json()
     assert [u["username"] for u in body["results"]] == ["bob", "dan"] and body["count"] == 2
 
@@ -309,9 +308,9 @@ def crowd(alice, bob, n: int) -> None:
     friends = User.objects.bulk_create([User(username=f"f{i:04}", password="!") for i in range(n)])
     strangers = User.objects.bulk_create([User(username=f"s{i:04}", password="!") for i in range(n)])
     befriend(*[(alice, f) for f in friends], *[(bob, f) for f in friends], *zip(friends, strangers, strict=True))
-    cache.friend_sets_rebuild()
-    suggestions.suggestions_recompute([alice.pk])
-    suggestions.mutual_recompute(alice.pk, bob.pk)
+    friend_sets.friend_sets_rebuild()
+    compute.suggestions_recompute([alice.pk])
+    compute.mutual_recompute(alice.pk, bob.pk)
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -322,7 +321,7 @@ def test_suggestions_queries_do_not_grow_with_friends_or_suggestions(
     client = api_as(alice)
     with django_assert_max_num_queries(SUGGESTIONS_MAX_QUERIES):
         body = client.get(f"{V1}/suggestions/").json()
-    assert body["status"] == "ready" and len(body["results"]) == min(n + 1, suggestions.TOP_K)
+    assert body["status"] == "ready" and len(body["results"]) == min(n + 1, compute.TOP_K)
     assert body["results"][0]["user"]["username"] == "bob" and body["results"][0]["mutual_count"] == n
 
 

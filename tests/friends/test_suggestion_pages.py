@@ -13,9 +13,11 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from friends import cache, services, suggestions
+from friends import friend_sets, services
 from friends.models import FriendRequest, Friendship, SuggestionDismissal
-from friends.tasks import GRAPH_EVENTS, update_graph_cache
+from friends.suggestions import compute
+from socialsite import queues
+from socialsite.events import subscribers_of
 from socialsite.models import OutboxEvent, TaskRecord
 
 User = get_user_model()
@@ -41,13 +43,15 @@ def befriend(*pairs) -> None:
 
 
 def fill_suggestions(*users) -> None:
-    cache.friend_sets_rebuild()
-    suggestions.suggestions_recompute([u.pk for u in users])
+    friend_sets.friend_sets_rebuild()
+    compute.suggestions_recompute([u.pk for u in users])
 
 
 def deliver_graph_events() -> None:
-    for event in OutboxEvent.objects.filter(name__in=[e.name for e in GRAPH_EVENTS]).order_by("created_at"):
-        update_graph_cache(event.as_message())
+    for event in OutboxEvent.objects.order_by("created_at"):
+        for actor in subscribers_of(event.name):
+            if actor.queue_name == queues.GRAPH:
+                actor(event.as_message())
 
 
 def suggestion_names(html: str) -> list[str]:
@@ -146,7 +150,7 @@ def test_dismiss_redirects_with_a_message_and_the_user_is_gone_after_the_recompu
 
     deliver_graph_events()
     assert "computing…" in client.get(reverse("suggestions")).content.decode()  # stale is never shown
-    suggestions.suggestions_recompute([alice.pk])
+    compute.suggestions_recompute([alice.pk])
     assert suggestion_names(client.get(reverse("suggestions")).content.decode())[0] == "fay"
 
 
@@ -212,8 +216,8 @@ def test_profile_shows_mutual_friends_computing_then_count_and_list(people):
     assert task.owner_id == alice.pk
     assert_computing(response.content.decode(), str(task.pk))
 
-    cache.friend_sets_rebuild()
-    suggestions.mutual_recompute(alice.pk, erin.pk)
+    friend_sets.friend_sets_rebuild()
+    compute.mutual_recompute(alice.pk, erin.pk)
     html = client.get(reverse("profile", args=["erin"])).content.decode()
     assert "computing…" not in html and NOSCRIPT_REFRESH not in html
     assert 'Mutual friends <span class="muted">(3)</span>' in html
@@ -223,8 +227,8 @@ def test_profile_shows_mutual_friends_computing_then_count_and_list(people):
 
 def test_profile_mutual_friends_leave_out_blocked_users(people):
     alice, erin = people["alice"], people["erin"]
-    cache.friend_sets_rebuild()
-    suggestions.mutual_recompute(alice.pk, erin.pk)
+    friend_sets.friend_sets_rebuild()
+    compute.mutual_recompute(alice.pk, erin.pk)
     services.block_create(blocker=people["carol"], blocked=alice)
     html = browser(alice).get(reverse("profile", args=["erin"])).content.decode()
     mutual = re.search(r'<ul class="people mutual">(.*?)</ul>', html, re.S).group(1)
@@ -240,8 +244,8 @@ def test_own_profile_has_no_mutual_friends_and_enqueues_nothing(people):
 
 def test_profile_says_when_there_is_no_friend_in_common(people, make_user):
     alice = people["alice"]
-    cache.friend_sets_rebuild()
-    suggestions.mutual_recompute(alice.pk, make_user("zed").pk)
+    friend_sets.friend_sets_rebuild()
+    compute.mutual_recompute(alice.pk, make_user("zed").pk)
     html = browser(alice).get(reverse("profile", args=["zed"])).content.decode()
     assert "You and zed have no friends in common." in html
 
@@ -253,8 +257,9 @@ SIZES = [5, 500]
 SUGGESTIONS_PAGE_MAX_QUERIES = 6
 # Session + user (2), friend count and incoming count (2), exclusions (3) and shown users (1).
 HOME_MAX_QUERIES = 8
-# Session + user (2), profile (5), friends page count and slice (2), blocks and shown mutual friends (2).
-PROFILE_MAX_QUERIES = 11
+# Session + user (2), profile (5), friends page count and slice (2), blocks, inactive friends and shown
+# mutual friends (3).
+PROFILE_MAX_QUERIES = 12
 
 
 def crowd(alice, bob, n: int) -> None:
@@ -262,9 +267,9 @@ def crowd(alice, bob, n: int) -> None:
     friends = User.objects.bulk_create([User(username=f"f{i:04}", password="!") for i in range(n)])
     strangers = User.objects.bulk_create([User(username=f"s{i:04}", password="!") for i in range(n)])
     befriend(*[(alice, f) for f in friends], *[(bob, f) for f in friends], *zip(friends, strangers, strict=True))
-    cache.friend_sets_rebuild()
-    suggestions.suggestions_recompute([alice.pk])
-    suggestions.mutual_recompute(alice.pk, bob.pk)
+    friend_sets.friend_sets_rebuild()
+    compute.suggestions_recompute([alice.pk])
+    compute.mutual_recompute(alice.pk, bob.pk)
 
 
 @pytest.mark.parametrize("n", SIZES)
@@ -280,7 +285,7 @@ def test_suggestion_pages_queries_do_not_grow_with_friends_or_suggestions(
         html = client.get(reverse(name)).content.decode()
     shown = suggestion_names(html)
     assert shown[0] == "bob" and f"{n} mutual friends" in html
-    assert len(shown) == min(n + 1, suggestions.TOP_K if name == "suggestions" else 5)
+    assert len(shown) == min(n + 1, compute.TOP_K if name == "suggestions" else 5)
 
 
 @pytest.mark.parametrize("n", SIZES)

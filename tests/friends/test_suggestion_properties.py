@@ -8,8 +8,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from friends import services, suggestions
+from friends import services
 from friends.models import Block, FriendRequest, Friendship, SuggestionDismissal
+from friends.suggestions import compute, freshness, store
 from socialsite.errors import ServiceError
 from socialsite.events import subscribers_of
 from socialsite.models import OutboxEvent
@@ -65,8 +66,8 @@ def fresh(users) -> dict[int, list]:
             for c in adj[f]:
                 if c != u and c not in adj[u] and c not in excluded[u]:
                     counts.setdefault(c, []).append(f)
-        ranked = sorted(counts.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: suggestions.TOP_K]
-        result[u] = [[c, len(m), sorted(m)[: suggestions.SAMPLE]] for c, m in ranked]
+        ranked = sorted(counts.items(), key=lambda kv: (-len(kv[1]), kv[0]))[: compute.TOP_K]
+        result[u] = [[c, len(m), sorted(m)[: compute.SAMPLE]] for c, m in ranked]
     return result, adj, excluded
 
 
@@ -77,7 +78,7 @@ def test_cached_results_equal_a_fresh_computation_after_any_operations(db, ops, 
     with transaction.atomic():
         run = next(_run)
         users = [User.objects.create(username=f"p{run}_{i}") for i in range(N)]
-        suggestions.suggestions_recompute([u.pk for u in users])  # a warm cache before anything happens
+        compute.suggestions_recompute([u.pk for u in users])  # a warm cache before anything happens
         delivered: set = set()
         for op, i, j in ops:
             apply(op, users[i], users[j])
@@ -86,17 +87,17 @@ def test_cached_results_equal_a_fresh_computation_after_any_operations(db, ops, 
                 for actor in subscribers_of(event.name):
                     actor(event.as_message())
                 delivered.add(event.id)
-            suggestions.drain_dirty()
+            freshness.drain_dirty()
 
         expected, adj, excluded = fresh(users)
         for u in users:
-            cached = suggestions.suggestions_cached(u.pk)
+            cached = store.suggestions_cached(u.pk)
             assert cached is not None, (u.username, "left stale after the drain", ops)
             assert cached[1] == expected[u.pk], (u.username, ops)
             for uid, _, _ in cached[1]:
                 assert uid != u.pk and uid not in adj[u.pk] and uid not in excluded[u.pk]
 
         a, b = data.draw(st.sampled_from(users)), data.draw(st.sampled_from(users))
-        assert suggestions.mutual_recompute(a.pk, b.pk) == suggestions.mutual_recompute(b.pk, a.pk)
-        assert suggestions.mutual_cached(a.pk, b.pk)[1] == sorted(adj[a.pk] & adj[b.pk] - {a.pk, b.pk})
+        assert compute.mutual_recompute(a.pk, b.pk) == compute.mutual_recompute(b.pk, a.pk)
+        assert store.mutual_cached(a.pk, b.pk)[1] == sorted(adj[a.pk] & adj[b.pk] - {a.pk, b.pk})
         transaction.set_rollback(True)

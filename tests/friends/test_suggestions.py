@@ -2,10 +2,13 @@
 
 import pytest
 
-from friends import cache, graph, services, suggestions
+from friends import friend_sets, graph, graph_cache, services
 from friends.models import Friendship
-from friends.tasks import recompute_dirty_suggestions, update_graph_cache
+from friends.subscribers import update_graph_after_friendship
+from friends.suggestions import compute, freshness, store
+from friends.tasks import recompute_dirty_suggestions
 from socialsite.models import OutboxEvent, TaskRecord
+from socialsite.redis import get_redis
 
 
 def ids(rows):
@@ -17,7 +20,7 @@ def db_reference(user, k=10):
     adj: dict[int, set[int]] = {}
     for a, b in Friendship.objects.values_list("user_id", "friend_id"):
         adj.setdefault(a, set()).add(b)
-    excluded = suggestions.exclusions_for([user.pk]).get(user.pk, set())
+    excluded = compute.exclusions_for([user.pk]).get(user.pk, set())
     counts: dict[int, int] = {}
     for f in adj.get(user.pk, ()):
         for c in adj.get(f, ()):
@@ -38,33 +41,34 @@ def square(make_user, deliver_events):
 
 def test_drained_results_match_a_fresh_computation_from_the_database(square):
     for user in square.values():
-        cached = suggestions.suggestions_cached(user.pk)
+        cached = store.suggestions_cached(user.pk)
         assert cached is not None, user.username
         assert ids(cached[1]) == db_reference(user)
-    _, rows = suggestions.suggestions_cached(square["a"].pk)
+    _, rows = store.suggestions_cached(square["a"].pk)
     assert rows == [[square["d"].pk, 2, sorted([square["b"].pk, square["c"].pk])]]
 
 
 def test_a_change_makes_exactly_the_affected_entries_stale(square, make_user, deliver_events):
     f = make_user("f")
     services.friendship_create(user=square["e"], friend=f)
-    update_graph_cache(OutboxEvent.objects.get(name="friendship.created", payload__friend_id=f.pk).as_message())
+    created = OutboxEvent.objects.get(name="friendship.created", payload__friend_id=f.pk)
+    update_graph_after_friendship(created.as_message())
     # e, f and e's friend d are affected; a, b and c are not (f is 3 hops from a). The pair itself is
     # recomputed at once by the subscriber; d waits for the drain.
-    stale = {n for n, u in {**square, "f": f}.items() if suggestions.suggestions_cached(u.pk) is None}
+    stale = {n for n, u in {**square, "f": f}.items() if store.suggestions_cached(u.pk) is None}
     assert stale == {"d"}
-    assert suggestions.get_redis().smembers(suggestions.DIRTY) >= {str(square["d"].pk)}
-    assert [row[0] for row in suggestions.suggestions_cached(f.pk)[1]] == [square["d"].pk]
+    assert get_redis().smembers(store.DIRTY) >= {str(square["d"].pk)}
+    assert [row[0] for row in store.suggestions_cached(f.pk)[1]] == [square["d"].pk]
 
 
 def test_mutual_friends_are_stale_once_either_friend_set_changes(square, deliver_events):
     a, d, e = square["a"], square["d"], square["e"]
-    assert suggestions.mutual_recompute(a.pk, d.pk) == sorted([square["b"].pk, square["c"].pk])
-    assert suggestions.mutual_cached(d.pk, a.pk)[1] == sorted([square["b"].pk, square["c"].pk])
+    assert compute.mutual_recompute(a.pk, d.pk) == sorted([square["b"].pk, square["c"].pk])
+    assert store.mutual_cached(d.pk, a.pk)[1] == sorted([square["b"].pk, square["c"].pk])
     services.friendship_create(user=a, friend=e)
     deliver_events()
-    assert suggestions.mutual_cached(a.pk, d.pk) is None  # never served stale
-    assert suggestions.mutual_recompute(d.pk, a.pk) == sorted([square["b"].pk, square["c"].pk, e.pk])
+    assert store.mutual_cached(a.pk, d.pk) is None  # never served stale
+    assert compute.mutual_recompute(d.pk, a.pk) == sorted([square["b"].pk, square["c"].pk, e.pk])
 
 
 @pytest.mark.parametrize("exclusion", ["block_by_user", "block_by_other", "pending_out", "pending_in", "dismissed"])
@@ -81,7 +85,7 @@ def test_excluded_people_are_never_suggested(square, deliver_events, exclusion):
     else:
         services.suggestion_dismiss(user=a, dismissed=d)
     deliver_events()
-    assert suggestions.suggestions_cached(a.pk)[1] == []
+    assert store.suggestions_cached(a.pk)[1] == []
 
 
 def test_a_burst_of_events_schedules_one_drain_and_recomputes_each_user_once(make_user, deliver_events):
@@ -93,7 +97,7 @@ def test_a_burst_of_events_schedules_one_drain_and_recomputes_each_user_once(mak
     assert deliver_events(drain=False) == 30
     after = TaskRecord.objects.filter(actor_name=recompute_dirty_suggestions.actor_name).count()
     assert after - before == 1  # thirty events, one drain message
-    assert suggestions.drain_dirty() == 31  # hub + 30 friends, each once
+    assert freshness.drain_dirty() == 31  # hub + 30 friends, each once
 
 
 def test_a_user_with_1000_friends_making_a_friend_enqueues_one_message(make_user, django_user_model):
@@ -102,32 +106,34 @@ def test_a_user_with_1000_friends_making_a_friend_enqueues_one_message(make_user
     Friendship.objects.bulk_create(
         [Friendship(user=hub, friend=f) for f in friends] + [Friendship(user=f, friend=hub) for f in friends]
     )
-    cache.friend_sets_rebuild()
+    friend_sets.friend_sets_rebuild()
     newcomer = make_user("newcomer")
     services.friendship_create(user=hub, friend=newcomer)
     event = OutboxEvent.objects.get(name="friendship.created").as_message()
     before = TaskRecord.objects.count()
-    assert update_graph_cache(event) == 1002  # hub, newcomer and the hub's 1,000 friends are affected
+    assert update_graph_after_friendship(event) == 1002  # hub, newcomer and the hub's 1,000 friends are affected
     assert TaskRecord.objects.count() - before == 1  # ...by one drain message, not 1,002
-    assert suggestions.drain_dirty() == 1002
+    assert freshness.drain_dirty() == 1002
 
 
 def test_an_older_computation_never_overwrites_a_newer_result(square):
     a = square["a"]
-    redis = suggestions.get_redis()
-    gen = int(redis.get(suggestions.sgen_key(a.pk)) or 0)
+    redis = get_redis()
+    gen = int(redis.get(store.sgen_key(a.pk)) or 0)
     pipe = redis.pipeline()
-    suggestions._write(pipe, a.pk, gen - 1, [graph.Suggestion(999, 9, ())], "2000-01-01T00:00:00+00:00")
+    store.suggestions_write(pipe, a.pk, gen - 1, [graph.Suggestion(999, 9, ())], "2000-01-01T00:00:00+00:00")
     pipe.execute()
-    assert suggestions.suggestions_cached(a.pk)[1][0][0] == square["d"].pk
+    assert store.suggestions_cached(a.pk)[1][0][0] == square["d"].pk
 
 
 def test_cold_reads_by_many_readers_share_one_task(square):
     from friends.selectors import suggestions_get
+    from friends.suggestions.enqueue import suggestions_request_computation_rollback_unsafe as request
 
-    suggestions.get_redis().delete(suggestions.sugg_key(square["a"].pk))
-    first = suggestions_get(user=square["a"])
-    second = suggestions_get(user=square["a"])
+    get_redis().delete(store.sugg_key(square["a"].pk))
+    assert suggestions_get(user=square["a"]) is None
+    first = request(user=square["a"])
+    second = request(user=square["a"])
     assert first.status == second.status == "computing"
     assert first.task_id and first.task_id == second.task_id
     record = TaskRecord.objects.get(id=first.task_id)
@@ -135,9 +141,9 @@ def test_cold_reads_by_many_readers_share_one_task(square):
 
 
 def test_rebuild_reproduces_what_the_events_maintained(square):
-    redis = suggestions.get_redis()
-    maintained = {u.pk: suggestions.suggestions_cached(u.pk)[1] for u in square.values()}
+    redis = get_redis()
+    maintained = {u.pk: store.suggestions_cached(u.pk)[1] for u in square.values()}
     for u in square.values():
-        redis.delete(suggestions.sugg_key(u.pk), cache.friend_set_key(u.pk))
-    suggestions.graph_cache_rebuild()
-    assert {u.pk: suggestions.suggestions_cached(u.pk)[1] for u in square.values()} == maintained
+        redis.delete(store.sugg_key(u.pk), friend_sets.friend_set_key(u.pk))
+    graph_cache.graph_cache_rebuild()
+    assert {u.pk: store.suggestions_cached(u.pk)[1] for u in square.values()} == maintained

@@ -1,7 +1,7 @@
 """Friend-graph subscribers, called directly: a duplicated or reordered event has one, right, effect."""
 
-from friends import cache, services
-from friends.tasks import update_graph_cache as sync_friend_sets
+from friends import friend_sets, services
+from friends.subscribers import update_graph_after_friendship as sync_friend_sets
 from socialsite.models import OutboxEvent
 
 
@@ -14,7 +14,7 @@ def test_sync_friend_sets_twice_has_one_effect(db, alice, bob):
     created = OutboxEvent.objects.get(name="friendship.created").as_message()
     sync_friend_sets(created)
     sync_friend_sets(created)
-    assert cache.friend_ids(alice.pk) == {bob.pk} and cache.friend_ids(bob.pk) == {alice.pk}
+    assert friend_sets.friend_ids(alice.pk) == {bob.pk} and friend_sets.friend_ids(bob.pk) == {alice.pk}
 
 
 def test_stale_created_event_after_removal_does_not_resurrect_the_friendship(db, alice, bob):
@@ -24,9 +24,9 @@ def test_stale_created_event_after_removal_does_not_resurrect_the_friendship(db,
     removed = OutboxEvent.objects.get(name="friendship.removed").as_message()
     sync_friend_sets(removed)
     sync_friend_sets(created)  # arrives late (redelivery)
-    assert cache.friend_ids(alice.pk) == set() and cache.friend_ids(bob.pk) == set()
+    assert friend_sets.friend_ids(alice.pk) == set() and friend_sets.friend_ids(bob.pk) == set()
 
 
 def test_event_about_vanished_users_changes_no_friend_set(db):
     sync_friend_sets(event("friendship.created", user_id=999991, friend_id=999992))
-    assert cache.friend_ids(999991) == set() and cache.friend_ids(999992) == set()
+    assert friend_sets.friend_ids(999991) == set() and friend_sets.friend_ids(999992) == set()

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from friends import cache, services
+from friends import friend_sets, services
 from friends.models import Friendship
 from socialsite.models import OutboxEvent, TaskRecord
 from tests.integration.conftest import wait_for
@@ -17,7 +17,7 @@ def test_accepted_request_updates_both_redis_friend_sets_through_the_worker(work
     services.friend_request_accept(request_id=request.pk, user=bob)
 
     wait_for(
-        lambda: cache.friend_ids(alice.pk) == {bob.pk} and cache.friend_ids(bob.pk) == {alice.pk},
+        lambda: friend_sets.friend_ids(alice.pk) == {bob.pk} and friend_sets.friend_ids(bob.pk) == {alice.pk},
         what="both friend sets in Redis",
     )
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
@@ -30,9 +30,9 @@ def test_accepted_request_updates_both_redis_friend_sets_through_the_worker(work
 
 def test_unfriend_removes_the_pair_from_both_sets(worker, alice, bob):
     services.friendship_create(user=alice, friend=bob)
-    wait_for(lambda: cache.friend_ids(alice.pk) == {bob.pk}, what="friendship in Redis")
+    wait_for(lambda: friend_sets.friend_ids(alice.pk) == {bob.pk}, what="friendship in Redis")
     services.friendship_remove(user=bob, friend=alice)
-    wait_for(lambda: not cache.friend_ids(alice.pk) and not cache.friend_ids(bob.pk), what="sets emptied")
+    wait_for(lambda: not friend_sets.friend_ids(alice.pk) and not friend_sets.friend_ids(bob.pk), what="sets emptied")
 
 
 def test_rolled_back_friendship_sends_nothing(worker, alice, bob, carol):
@@ -43,9 +43,9 @@ def test_rolled_back_friendship_sends_nothing(worker, alice, bob, carol):
     assert not Friendship.objects.exists()
     # A later, committed event is processed; the rolled-back one never shows up before or after it.
     services.friendship_create(user=alice, friend=carol)
-    wait_for(lambda: cache.friend_ids(carol.pk) == {alice.pk}, what="the committed friendship")
-    assert cache.friend_ids(alice.pk) == {carol.pk}
-    assert cache.friend_ids(bob.pk) == set()
+    wait_for(lambda: friend_sets.friend_ids(carol.pk) == {alice.pk}, what="the committed friendship")
+    assert friend_sets.friend_ids(alice.pk) == {carol.pk}
+    assert friend_sets.friend_ids(bob.pk) == set()
 
 
 def test_rebuild_command_reproduces_the_worker_maintained_sets(worker, make_user):
@@ -56,7 +56,7 @@ def test_rebuild_command_reproduces_the_worker_maintained_sets(worker, make_user
     services.friendship_remove(user=users[0], friend=users[5])
 
     def snapshot():
-        return {u.pk: cache.friend_ids(u.pk) for u in users}
+        return {u.pk: friend_sets.friend_ids(u.pk) for u in users}
 
     expected = {u.pk: set(Friendship.objects.filter(user=u).values_list("friend_id", flat=True)) for u in users}
     wait_for(lambda: snapshot() == expected, what="worker-maintained sets")

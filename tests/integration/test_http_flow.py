@@ -12,7 +12,7 @@ import urllib.request
 import pytest
 from django.utils import dateformat, timezone
 
-from friends import cache
+from friends import friend_sets
 from friends.models import Block, FriendRequest, Friendship
 from tests.integration.conftest import wait_for
 
@@ -84,7 +84,7 @@ def test_signup_request_accept_over_http_reaches_redis_and_both_profiles(live_se
 
     alice_id = request.from_user_id
     wait_for(
-        lambda: cache.friend_ids(alice_id) == {bob.pk} and cache.friend_ids(bob.pk) == {alice_id},
+        lambda: friend_sets.friend_ids(alice_id) == {bob.pk} and friend_sets.friend_ids(bob.pk) == {alice_id},
         what="both users' Redis friend sets to hold each other",
     )
 

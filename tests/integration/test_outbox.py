@@ -6,7 +6,7 @@ import dramatiq
 import pytest
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
-from friends import cache, services
+from friends import friend_sets, services
 from friends.models import FriendRequest
 from notifications.models import Notification
 from socialsite.events import subscriber_message, subscribers_of
@@ -45,12 +45,12 @@ def test_friendship_made_while_broker_is_down_succeeds_and_is_delivered_once_it_
         "friendship.created",
     }
     assert all(e.attempts >= 1 and e.last_error for e in pending)
-    assert cache.friend_ids(alice.pk) == set()
+    assert friend_sets.friend_ids(alice.pk) == set()
 
     # The broker is reachable again: the relay that runs with the workers hands everything over.
     start_worker()
     wait_for(
-        lambda: cache.friend_ids(alice.pk) == {bob.pk} and cache.friend_ids(bob.pk) == {alice.pk},
+        lambda: friend_sets.friend_ids(alice.pk) == {bob.pk} and friend_sets.friend_ids(bob.pk) == {alice.pk},
         what="friend sets after the relay",
     )
     wait_for(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), what="empty outbox")
@@ -92,11 +92,11 @@ def test_the_same_event_delivered_twice_has_one_effect_for_every_subscriber(work
         return TaskRecord.objects.filter(id__in=[m.message_id for m in messages], state="done").count() == len(messages)
 
     wait_for(all_done, what="first delivery")
-    effects = (Notification.objects.count(), cache.friend_ids(alice.pk), cache.friend_ids(bob.pk))
+    effects = (Notification.objects.count(), friend_sets.friend_ids(alice.pk), friend_sets.friend_ids(bob.pk))
 
     broker = dramatiq.get_broker()
     for message in messages:
         broker.enqueue(message)
     wait_for(lambda: TaskRecord.objects.filter(state="enqueued").count() == 0 and all_done(), what="redelivery")
-    assert (Notification.objects.count(), cache.friend_ids(alice.pk), cache.friend_ids(bob.pk)) == effects
+    assert (Notification.objects.count(), friend_sets.friend_ids(alice.pk), friend_sets.friend_ids(bob.pk)) == effects
     assert effects[0] == 2

@@ -39,7 +39,7 @@ def test_two_workers_on_one_queue_share_its_messages(start_worker, make_user):
     wait_for(lambda: Notification.objects.count() == 60, timeout=30, what="all notifications")
 
     def handled(worker) -> int:
-        return worker.output.count("-> notify_friend_request (attempt 1)")
+        return worker.output.count("-> notify_request_receiver (attempt 1)")
 
     assert handled(first) + handled(second) == 60
     assert handled(first) >= 10 and handled(second) >= 10, (handled(first), handled(second))

@@ -2,14 +2,16 @@
 
 import pytest
 
-from friends import services, suggestions
+from friends import services
+from friends.suggestions import compute, store
+from socialsite.redis import get_redis
 from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 
 
 def suggested(user) -> list[tuple[int, int]] | None:
-    cached = suggestions.suggestions_cached(user.pk)
+    cached = store.suggestions_cached(user.pk)
     return None if cached is None else [(row[0], row[1]) for row in cached[1]]
 
 
@@ -26,7 +28,7 @@ def test_cold_read_answers_computing_then_ready_with_the_right_data(worker, chai
     a, b = chain["a"], chain["b"]
     client = api_as(a)
     wait_for(lambda: suggested(a) is not None, what="suggestions warmed by the events")
-    suggestions.get_redis().delete(suggestions.sugg_key(a.pk))  # a cold cache
+    get_redis().delete(store.sugg_key(a.pk))  # a cold cache
 
     cold = client.get("/api/v1/suggestions/").json()
     assert cold["status"] == "computing" and cold["task_id"] and cold["results"] == []
@@ -50,7 +52,7 @@ def test_accepting_a_request_updates_both_users_their_friends_and_the_pairs_mutu
     wait_for(lambda: suggested(a) == [(c.pk, 1), (d.pk, 1)], what="initial suggestions")
     services.friendship_create(user=c, friend=e)
     wait_for(lambda: suggested(e) == [(b.pk, 1)], what="e's suggestions")
-    suggestions.mutual_recompute(a.pk, c.pk)
+    compute.mutual_recompute(a.pk, c.pk)
 
     request = services.friend_request_send(from_user=a, to_user=c)
     wait_for(lambda: suggested(a) == [(d.pk, 1)], what="a pending request hides c from a")
@@ -60,9 +62,9 @@ def test_accepting_a_request_updates_both_users_their_friends_and_the_pairs_mutu
     wait_for(lambda: suggested(c) == [(d.pk, 1)], what="c's suggestions")
     wait_for(lambda: suggested(e) == [(a.pk, 1), (b.pk, 1)], what="c's friend e sees a")
     wait_for(lambda: suggested(b) == [(e.pk, 1)], what="b's suggestions")
-    assert suggestions.mutual_cached(a.pk, c.pk) is None  # the pair's entry went stale with the change
-    assert suggestions.mutual_recompute(a.pk, c.pk) == [b.pk]
-    assert suggestions.mutual_recompute(b.pk, c.pk) == [a.pk]
+    assert store.mutual_cached(a.pk, c.pk) is None  # the pair's entry went stale with the change
+    assert compute.mutual_recompute(a.pk, c.pk) == [b.pk]
+    assert compute.mutual_recompute(b.pk, c.pk) == [a.pk]
 
 
 def test_unfriending_and_blocking_update_suggestions(worker, chain):

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from friends import bulk
+from friends.graph_cache import graph_cache_rebuild
 from friends.models import Friendship
-from friends.suggestions import graph_cache_rebuild
 
 
 class Command(BaseCommand):
@@ -92,7 +92,10 @@ class Command(BaseCommand):
                 tqdm(total=Friendship.objects.count(), desc="friend sets", unit="row", disable=no_progress) as rows_bar,
                 tqdm(total=users, desc="suggestions", unit="user", disable=no_progress) as users_bar,
             ):
-                rebuilt = graph_cache_rebuild(friend_progress=rows_bar.update, suggestion_progress=users_bar.update)
+                rebuilt = graph_cache_rebuild(
+                    friend_progress=rows_bar.update,
+                    suggestion_progress=lambda done, _total: users_bar.update(done - users_bar.n),
+                )
             self.stdout.write(
                 f"Rebuilt the Redis friend sets from {rebuilt['friendship_rows']} rows and the suggestions of "
                 f"{rebuilt['users']} users in {time.perf_counter() - loaded:.2f} s."

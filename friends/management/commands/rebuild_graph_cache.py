@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
+from friends.graph_cache import graph_cache_rebuild
 from friends.models import Friendship
-from friends.suggestions import graph_cache_rebuild
 
 
 class Command(BaseCommand):
@@ -21,7 +21,10 @@ class Command(BaseCommand):
             tqdm(total=rows, unit="row", desc="friend sets", disable=no_progress) as rows_bar,
             tqdm(total=users, unit="user", desc="suggestions", disable=no_progress) as users_bar,
         ):
-            result = graph_cache_rebuild(friend_progress=rows_bar.update, suggestion_progress=users_bar.update)
+            result = graph_cache_rebuild(
+                friend_progress=rows_bar.update,
+                suggestion_progress=lambda done, _total: users_bar.update(done - users_bar.n),
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Rebuilt friend sets from {result['friendship_rows']} rows, suggestions of {result['users']} "

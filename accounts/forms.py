@@ -10,7 +10,7 @@ from socialsite.errors import ServiceError
 class SignUpForm(forms.Form):
     """Username, optional e-mail, password typed twice.
 
-    Password strength and username rules are checked by `friends.services.user_sign_up`, so the page
+    Password strength and username rules are checked by `accounts.services.user_sign_up`, so the page
     and the API refuse exactly the same input; `add_service_error` puts its message on the right field.
     """
 

@@ -1,7 +1,9 @@
-"""The derived copy of the friend graph in Redis, per user: a set of friend ids (`friends:<id>`, for
-SINTER / SUNION) and the same ids as a compact comma-separated list (`flist:<id>`, for bulk reads).
+"""The friend sets: the derived copy of the friend graph in Redis, per user a set of friend ids
+(`friends:<id>`, for SINTER / SUNION) and the same ids as a compact comma-separated list (`flist:<id>`,
+for bulk reads). The computations of `friends.suggestions` read them.
 
-The friendship table is the source of truth; everything here can be rebuilt from it.
+The friendship table is the source of truth; everything here can be rebuilt from it (`friend_sets_rebuild`)
+and is kept in step by `friends.graph_cache.graph_after_friendship_changed`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,11 @@ def friend_list_key(user_id: int) -> str:
 
 def friend_ids(user_id: int) -> set[int]:
     return {int(x) for x in get_redis().smembers(friend_set_key(user_id))}
+
+
+def common_friend_ids(a_id: int, b_id: int) -> set[int]:
+    """Friends the two users share (SINTER of their sets)."""
+    return {int(x) for x in get_redis().sinter(friend_set_key(a_id), friend_set_key(b_id))}
 
 
 # Apply the pair's state to both sets and refresh both compact lists in one atomic step, so a list never

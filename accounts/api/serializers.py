@@ -1,0 +1,37 @@
+"""Shapes of the accounts API: input serializers only parse, output serializers only render."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+User = get_user_model()
+
+
+class SignUpInputSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=User._meta.get_field("username").max_length)
+    password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    """The signed-up account, as its owner sees it."""
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "email", "date_joined"]
+        read_only_fields = fields
+
+
+class MeSerializer(serializers.Serializer):
+    """Renders a `friends.selectors.Profile` of the viewer themselves."""
+
+    id = serializers.IntegerField(source="user.pk", read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    email = serializers.EmailField(source="user.email", read_only=True)
+    date_joined = serializers.DateTimeField(source="user.date_joined", read_only=True)
+    friend_count = serializers.IntegerField(read_only=True)

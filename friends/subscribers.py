@@ -1,0 +1,49 @@
+"""Subscribers of the friend graph's domain events: thin adapters on the `graph` queue.
+
+Each one reads the pair out of its event's payload and calls one service of `friends.graph_cache`, which
+holds the order that matters and its reasons. One subscriber per payload shape, so none needs to look at
+the event's name. Delivery is at-least-once; the services are idempotent.
+"""
+
+from socialsite import queues
+from socialsite.events import subscriber
+
+from . import events
+from .graph_cache import graph_after_friendship_changed, graph_after_pair_changed
+
+RETRIES = 8  # 1 s doubling (socialsite.broker): about four minutes, enough to ride out a Redis restart
+
+
+@subscriber(events.friendship_created, events.friendship_removed, queue_name=queues.GRAPH, max_retries=RETRIES)
+def update_graph_after_friendship(event: dict) -> int:
+    """Two users became friends, or stopped being friends."""
+    payload = event["payload"]
+    return graph_after_friendship_changed(user_id=payload["user_id"], friend_id=payload["friend_id"])
+
+
+# Not friend_request.accepted: its transaction always emits friendship.created too.
+@subscriber(
+    events.friend_request_sent,
+    events.friend_request_declined,
+    events.friend_request_cancelled,
+    queue_name=queues.GRAPH,
+    max_retries=RETRIES,
+)
+def update_graph_after_request(event: dict) -> int:
+    """A request became pending (the two are no longer suggested to each other) or stopped being pending."""
+    payload = event["payload"]
+    return graph_after_pair_changed(user_id=payload["from_user_id"], other_id=payload["to_user_id"])
+
+
+@subscriber(events.block_created, events.block_removed, queue_name=queues.GRAPH, max_retries=RETRIES)
+def update_graph_after_block(event: dict) -> int:
+    """A block was made or lifted: the two are left out of, or back in, each other's suggestions."""
+    payload = event["payload"]
+    return graph_after_pair_changed(user_id=payload["blocker_id"], other_id=payload["blocked_id"])
+
+
+@subscriber(events.suggestion_dismissed, queue_name=queues.GRAPH, max_retries=RETRIES)
+def update_graph_after_dismissal(event: dict) -> int:
+    """A user dismissed a suggestion: never suggest that person to them again."""
+    payload = event["payload"]
+    return graph_after_pair_changed(user_id=payload["user_id"], other_id=payload["dismissed_id"])
