@@ -9,3 +9,4 @@ class FriendsConfig(AppConfig):
     def ready(self) -> None:
         # Subscriber actors must be registered in every process that emits events (web and workers).
         from . import tasks  # noqa: F401
+        from .shares import tasks as share_tasks  # noqa: F401

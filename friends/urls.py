@@ -1,6 +1,6 @@
 """Pages of the site (server-rendered)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("requests/<int:request_id>/<str:action>/", views.request_action, name="request-action"),
     path("suggestions/", views.suggestions_page, name="suggestions"),
     path("suggestions/<str:username>/dismiss/", views.dismiss_suggestion, name="dismiss-suggestion"),
+    path("", include("friends.shares.urls")),
 ]

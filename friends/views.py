@@ -26,6 +26,7 @@ from socialsite.errors import NotFound, ServiceError
 
 from . import selectors, services
 from .forms import SignUpForm
+from .shares import views as shares_views
 
 PAGE_SIZE = 50
 HOME_SUGGESTIONS = 5  # the home panel shows the best few; the suggestions page shows all (TOP_K)
@@ -126,6 +127,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "top_suggestions": found.results[:HOME_SUGGESTIONS],
             "computing_task_id": found.task_id,
             "computing": found.status == "computing",
+            **shares_views.feed_context(request),
         },
     )
 
