@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -167,3 +169,39 @@ def test_delete_owner_204_friend_403_stranger_404(alice, bob, carol, befriend, a
 
 def test_anonymous_clients_are_refused(api):
     assert api.get("/api/v1/shares/").status_code in (401, 403)
+
+
+def test_a_large_upload_spooled_to_a_temporary_file_is_stored_whole(alice, api_as, stored):
+    data = (b"line of text\n" * 300_000)[:3_500_000]  # over FILE_UPLOAD_MAX_MEMORY_SIZE (2.5 MB)
+    response = api_as(alice).post("/api/v1/shares/", {"file": SimpleUploadedFile("big.txt", data)})
+    assert response.status_code == 201, response.json()
+    share = Share.objects.get()
+    services.share_process(share_id=share.pk)
+    share.refresh_from_db()
+    assert (share.size, share.content_type) == (len(data), "text/plain")
+    assert share.checksum == hashlib.sha256(data).hexdigest() and stored() == [share.file.name]
+
+
+def test_another_storage_backend_is_configuration_only(alice, bob, befriend, api_as, settings, stored):
+    """Swap the default storage (here Django's in-memory one, standing for an object store): nothing
+    reaches the disk, and upload, processing, preview and download work unchanged."""
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    befriend((alice, bob))
+    body = api_as(alice).post("/api/v1/shares/", {"file": SimpleUploadedFile("cat.png", samples.png())}).json()
+    services.share_process(share_id=body["id"])
+    detail = api_as(bob).get(f"/api/v1/shares/{body['id']}/").json()
+    assert detail["state"] == "ready"
+    assert api_as(bob).get(detail["file"]["thumbnail_url"]).status_code == 200
+    download = api_as(bob).get(detail["file"]["download_url"])
+    assert b"".join(download.streaming_content) == samples.png()
+    assert stored() == []
+
+
+def test_the_schema_documents_the_shares_api():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/shares/"])
+    assert {"get", "delete"} <= set(paths["/api/v1/shares/{share_id}/"])
+    assert "get" in paths["/api/v1/shares/{share_id}/download/"]
+    assert "get" in paths["/api/v1/shares/{share_id}/thumbnail/"]

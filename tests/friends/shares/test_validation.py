@@ -31,6 +31,7 @@ def test_a_checked_file_is_left_rewound_for_storage():
     assert file.read() == samples.png()
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")  # Pillow warns; we refuse
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
@@ -93,6 +94,7 @@ def test_the_size_limit_is_inclusive(settings):
         validation.check_file(upload("a.txt", b"a" * 1_001))
 
 
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 def test_the_pixel_limit_is_a_setting(settings):
     settings.SHARE_MAX_IMAGE_PIXELS = 100 * 100
     validation.check_file(upload("ok.png", samples.png((100, 100))))
