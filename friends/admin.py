@@ -112,3 +112,6 @@ class SuggestionDismissalAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+from .shares import admin as shares_admin  # noqa: E402,F401 - registers ShareAdmin

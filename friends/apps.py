@@ -10,3 +10,4 @@ class FriendsConfig(AppConfig):
         # Subscriber actors must be registered in every process that emits events (web and workers);
         # jobs in every process that enqueues them.
         from . import subscribers, tasks  # noqa: F401
+        from .shares import tasks as share_tasks  # noqa: F401

@@ -1,6 +1,6 @@
 """Pages of the friend graph (server-rendered); the account pages are in `accounts.urls`."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -15,4 +15,5 @@ urlpatterns = [
     path("requests/<int:request_id>/<str:action>/", views.request_action, name="request-action"),
     path("suggestions/", views.suggestions_page, name="suggestions"),
     path("suggestions/<str:username>/dismiss/", views.dismiss_suggestion, name="dismiss-suggestion"),
+    path("", include("friends.shares.urls")),
 ]

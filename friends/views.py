@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from socialsite.errors import NotFound, ServiceError
 
 from . import selectors, services
+from .shares import views as shares_views
 from .suggestions import enqueue
 
 PAGE_SIZE = 50
@@ -104,6 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "top_suggestions": found.results[:HOME_SUGGESTIONS],
             "computing_task_id": found.task_id,
             "computing": found.status == "computing",
+            **shares_views.feed_context(request),
         },
     )
 

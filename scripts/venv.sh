@@ -15,6 +15,15 @@ if [ ! -x .venv/bin/python ]; then
     fi
   fi
 fi
+# python-magic needs the libmagic C library (Debian: the `file` package depends on the right one).
+if ! ldconfig -p 2>/dev/null | grep -q 'libmagic\.so\.1'; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq file
+  else
+    echo "libmagic is missing. Run: sudo apt-get install -y file" >&2
+    exit 1
+  fi
+fi
 stamp=".venv/.installed-$(cat requirements.txt "$req" | sha256sum | cut -c1-16)-$(basename "$req")"
 if [ ! -f "$stamp" ]; then
   .venv/bin/pip install -q --upgrade pip

@@ -107,14 +107,19 @@ class DomainEvent(Signal):
 _JSON_TYPES = (int, str, bool, float)
 
 
-def subscriber(*events: DomainEvent, queue_name: str = "default", **actor_options: Any) -> Callable:
+def subscriber(
+    *events: DomainEvent, queue_name: str = "default", owner_field: str | None = None, **actor_options: Any
+) -> Callable:
     """Declare an actor that receives every event of the given `DomainEvent` objects (publish / subscribe).
 
     The actor is called with the event's JSON (`id`, `name`, `payload`, `created_at`). Naming events by
-    object, not by string, makes a typo an import error.
+    object, not by string, makes a typo an import error. `owner_field` names an int payload field holding
+    the user whose task this is: that user may then read its status (`GET /api/v1/tasks/{id}/`), as
+    for `send_tracked`.
 
     Raises:
-        EventContractError: an argument is not a declared `DomainEvent` (for example a string).
+        EventContractError: an argument is not a declared `DomainEvent` (for example a string), or
+            `owner_field` is not an int field of every event.
     """
     for event in events:
         if not isinstance(event, DomainEvent) or EVENTS.get(event.name) is not event:
@@ -122,6 +127,8 @@ def subscriber(*events: DomainEvent, queue_name: str = "default", **actor_option
                 f"subscriber() takes declared DomainEvent objects, got {event!r}; declare the event in the "
                 f"app's events.py and pass the object. Declared: {sorted(EVENTS)}"
             )
+        if owner_field is not None and event.fields.get(owner_field) is not int:
+            raise EventContractError(f"owner_field={owner_field!r} is not an int field of {event.name!r}.")
     if not events:
         raise EventContractError("subscriber() needs at least one event.")
 
@@ -137,6 +144,7 @@ def subscriber(*events: DomainEvent, queue_name: str = "default", **actor_option
         for event in events:
             _SUBSCRIBERS[event.name].append(actor)
         actor.subscribes_to = tuple(events)
+        actor.owner_field = owner_field
         return actor
 
     return decorator
@@ -191,15 +199,23 @@ def subscribers_of(name: str) -> list[dramatiq.Actor]:
     return list(_SUBSCRIBERS.get(name, ()))
 
 
+def subscriber_message_id(event: OutboxEvent, actor: dramatiq.Actor) -> uuid.UUID:
+    """The id of the message `actor` gets for `event` (and of its task record), known before it is sent."""
+    return uuid.uuid5(event.id, actor.actor_name)
+
+
 def subscriber_message(event: OutboxEvent, actor: dramatiq.Actor) -> Message:
     """The message one subscriber gets for one event; its id is stable across re-sends."""
+    options: dict[str, Any] = {"event_id": str(event.id)}
+    if owner_field := getattr(actor, "owner_field", None):
+        options["owner_id"] = event.payload[owner_field]
     return Message(
         queue_name=actor.queue_name,
         actor_name=actor.actor_name,
         args=(event.as_message(),),
         kwargs={},
-        options={"event_id": str(event.id)},
-        message_id=str(uuid.uuid5(event.id, actor.actor_name)),
+        options=options,
+        message_id=str(subscriber_message_id(event, actor)),
     )
 
 

@@ -103,8 +103,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+# Uploaded files. No URL serves MEDIA_ROOT: shares are read only through views that check access, so the
+# directory must stay outside anything a web server publishes (it is not under STATIC_ROOT).
 MEDIA_URL = "media/"
 MEDIA_ROOT = env("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+# Every file goes through Django's storage API, so several web hosts can share an object store by
+# configuration alone, e.g. DJANGO_FILE_STORAGE=storages.backends.s3.S3Storage and
+# DJANGO_FILE_STORAGE_OPTIONS='{"bucket_name": "...", "default_acl": "private"}' (with that package installed).
+STORAGES = {
+    "default": {
+        "BACKEND": env("DJANGO_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("DJANGO_FILE_STORAGE_OPTIONS", default={}),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 
 # --- Redis: derived graph copy, computed results, Django cache -----------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -182,7 +194,16 @@ X_FRAME_OPTIONS = "DENY"
 
 # --- Uploads ---------------------------------------------------------------------------------------
 SHARE_MAX_UPLOAD_BYTES = env.int("SHARE_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# Images above this many pixels are refused (decompression bombs: a small file, a huge bitmap).
+SHARE_MAX_IMAGE_PIXELS = env.int("SHARE_MAX_IMAGE_PIXELS", default=40_000_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# The first handler counts file bytes while they stream in and stops the request at the share limit;
+# it also refuses path-like or NUL-bearing file names that Django would otherwise silently strip.
+FILE_UPLOAD_HANDLERS = [
+    "friends.shares.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 LOGGING = {
     "version": 1,

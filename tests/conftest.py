@@ -58,6 +58,13 @@ def rabbitmq(_rabbitmq_broker):
 
 
 @pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded files go to a fresh directory per test (integration workers are given the same one)."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def clean_redis():
     """Tests use their own Redis DB number (test settings); it starts empty for each test."""
     get_redis().flushdb()

@@ -1,6 +1,6 @@
 """Routes of the friends API, under `/api/v1/` (see `socialsite.api_urls`; accounts are in `accounts.api`)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -34,4 +34,5 @@ urlpatterns = [
         views.SuggestionDismissApi.as_view(),
         name="api-suggestion-dismiss",
     ),
+    path("", include("friends.shares.api_urls")),
 ]

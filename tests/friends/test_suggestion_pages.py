@@ -255,8 +255,9 @@ def test_profile_says_when_there_is_no_friend_in_common(people, make_user):
 SIZES = [5, 500]
 # Session + user (2), exclusions since the computation (3) and shown users of the cached result (1).
 SUGGESTIONS_PAGE_MAX_QUERIES = 6
-# Session + user (2), friend count and incoming count (2), exclusions (3) and shown users (1).
-HOME_MAX_QUERIES = 8
+# Session + user (2), friend count and incoming count (2), exclusions (3) and shown users (1); the shares
+# feed, a count and a slice (2).
+HOME_MAX_QUERIES = 10
 # Session + user (2), profile (5), friends page count and slice (2), blocks, inactive friends and shown
 # mutual friends (3).
 PROFILE_MAX_QUERIES = 12

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import dramatiq
 import pytest
+from django.conf import settings
 from django.db import connection
 
 from socialsite import queues
@@ -55,6 +56,7 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",
             "DATABASE_URL": _database_url(),
             "SOCIALSITE_TEST_BROKER": "rabbitmq",
+            "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the test's own upload directory
         }
         cmd = [
             sys.executable,

@@ -94,3 +94,28 @@ def test_the_readme_event_map_is_the_one_the_code_declares():
     table = re.search(r"<!-- event-map -->\n(.*?)\n<!-- /event-map -->", readme, re.S)
     assert table, "README.md has no <!-- event-map --> section"
     assert table.group(1).strip() == printed
+
+
+def test_a_subscriber_owner_field_must_be_an_int_field_of_its_events(scratch_registry):
+    with pytest.raises(EventContractError, match=r"owner_field='user' is not an int field of 'friendship\.created'"):
+        subscriber(friend_events.friendship_created, owner_field="user")
+
+
+@pytest.mark.django_db
+def test_a_subscriber_with_an_owner_field_sends_messages_its_owner_may_track(scratch_registry):
+    owned = DomainEvent("owned.happened", fields={"who": int, "what": int})
+
+    @subscriber(owned, owner_field="who", max_retries=0)
+    def handle_owned(event):
+        return None
+
+    @subscriber(owned, max_retries=0)
+    def handle_unowned(event):
+        return None
+
+    event = owned.emit(who=7, what=8)
+    assert events.subscriber_message(event, handle_owned).options == {"event_id": str(event.id), "owner_id": 7}
+    assert events.subscriber_message(event, handle_unowned).options == {"event_id": str(event.id)}
+    assert events.subscriber_message(event, handle_owned).message_id == str(
+        events.subscriber_message_id(event, handle_owned)
+    )
