@@ -28,7 +28,6 @@ suggestion_dismissed = DomainEvent(
 share_created = DomainEvent(
     "share.created",
     fields={"share_id": int, "owner_id": int},
-    without_subscribers=True,  # until the processing and fan-out subscribers land
     doc="A share was committed; its file awaits processing.",
 )
 share_deleted = DomainEvent(

@@ -1,19 +1,15 @@
-"""Notification fan-out: subscribers on the latency-sensitive `notifications` queue."""
+"""Notification actors: subscribers on the latency-sensitive `notifications` queue, and pruning.
 
-from django.contrib.auth import get_user_model
-from django.urls import reverse
+Each actor is an adapter: it takes the event (or nothing), calls one service and returns its result.
+"""
+
+import dramatiq
 
 from friends import events as friend_events
 from socialsite import queues
 from socialsite.events import subscriber
 
-from .services import notification_create
-
-User = get_user_model()
-
-
-def _username(user_id: int) -> str | None:
-    return User.objects.filter(pk=user_id).values_list("username", flat=True).first()
+from . import services
 
 
 @subscriber(
@@ -23,20 +19,20 @@ def _username(user_id: int) -> str | None:
     max_retries=5,
 )
 def notify_friend_request(event: dict) -> bool:
-    """Tell the receiver of a request, or its sender once accepted. A vanished user is dropped quietly."""
-    payload = event["payload"]
-    if event["name"] == "friend_request.sent":
-        recipient_id, actor_id, verb = payload["to_user_id"], payload["from_user_id"], "sent you a friend request"
-    else:
-        recipient_id, actor_id, verb = payload["from_user_id"], payload["to_user_id"], "accepted your friend request"
-    name = _username(actor_id)
-    if name is None or not User.objects.filter(pk=recipient_id).exists():
-        return False
-    return notification_create(
-        recipient_id=recipient_id,
-        actor_id=actor_id,
-        event_id=event["id"],
-        kind=event["name"],
-        text=f"{name} {verb}",
-        url=reverse("profile", args=[name]),
+    """Tell the receiver of a request, or its sender once accepted, if still true (see the service)."""
+    return services.notifications_create_for_friend_request(
+        request_id=event["payload"]["request_id"], kind=event["name"], event_id=event["id"]
     )
+
+
+@subscriber(friend_events.share_created, queue_name=queues.NOTIFICATIONS, max_retries=5)
+def notify_friends_of_share(event: dict) -> int:
+    """Fan a new share out to the owner's current friends, in bulk (see the service)."""
+    return services.notifications_create_for_share(share_id=event["payload"]["share_id"], event_id=event["id"])
+
+
+# No @cron here: the regular-jobs schedule is wired in settings.
+@dramatiq.actor(queue_name=queues.MAINTENANCE, max_retries=3)
+def prune_read_notifications() -> int:
+    """Delete read notifications older than NOTIFICATIONS_RETENTION_DAYS; returns how many."""
+    return services.notifications_prune_read()

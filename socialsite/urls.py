@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("socialsite.api_urls")),
     path("tasks/<uuid:task_id>/", task_detail, name="task-detail"),
+    path("notifications/", include("notifications.urls")),
     path("", include("friends.urls")),
 ]
