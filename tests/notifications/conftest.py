@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -58,15 +57,10 @@ def note(recipient, actor, kind=Notification.Kind.FRIEND_REQUEST_RECEIVED, *, ag
     )
 
 
-@pytest.fixture
-def befriend():
-    """`befriend(a, b, ...)`: make each given user a friend of the first, both directions."""
-
-    def make(owner, *others) -> None:
-        since = timezone.now()
-        Friendship.objects.bulk_create(
-            [Friendship(user=owner, friend=o, is_friend_since=since) for o in others]
-            + [Friendship(user=o, friend=owner, is_friend_since=since) for o in others]
-        )
-
-    return make
+def befriend(owner, *others) -> None:
+    """Make each of `others` a friend of `owner`, both rows of each friendship written in bulk."""
+    since = timezone.now()
+    Friendship.objects.bulk_create(
+        [Friendship(user=owner, friend=o, is_friend_since=since) for o in others]
+        + [Friendship(user=o, friend=owner, is_friend_since=since) for o in others]
+    )

@@ -14,7 +14,7 @@ from notifications.models import Notification
 from socialsite.errors import NotFound
 from socialsite.models import OutboxEvent
 
-from .conftest import share_and_announce, with_friends
+from .conftest import befriend, share_and_announce, with_friends
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
@@ -27,7 +27,7 @@ def recipients(**filters) -> set[str]:
 # --- share fan-out ---------------------------------------------------------------------------------
 
 
-def test_each_current_friend_gets_one_unread_notification_and_nobody_else(alice, bob, carol, make_user, befriend):
+def test_each_current_friend_gets_one_unread_notification_and_nobody_else(alice, bob, carol, make_user):
     befriend(alice, bob, carol)
     stranger = make_user("stranger")
     share, event = share_and_announce(alice, url="https://example.com/a")
@@ -43,14 +43,14 @@ def test_each_current_friend_gets_one_unread_notification_and_nobody_else(alice,
         assert n.target == {"type": "share", "id": share.pk}
 
 
-def test_a_file_share_says_file(alice, bob, befriend):
+def test_a_file_share_says_file(alice, bob):
     befriend(alice, bob)
     share, event = share_and_announce(alice, file="shares/0123abcd", original_name="a.pdf")
     services.notifications_create_for_share(share_id=share.pk, event_id=event["id"])
     assert Notification.objects.get().text == "alice shared a file"
 
 
-def test_redelivery_of_the_same_event_creates_no_second_notification(alice, bob, carol, befriend):
+def test_redelivery_of_the_same_event_creates_no_second_notification(alice, bob, carol):
     befriend(alice, bob, carol)
     share, event = share_and_announce(alice)
     services.notifications_create_for_share(share_id=share.pk, event_id=event["id"])
@@ -91,7 +91,7 @@ def test_five_thousand_friends_cost_a_handful_of_queries(alice, django_assert_ma
     assert Notification.objects.filter(share=share, read_at__isnull=True).count() == 5000
 
 
-def test_a_share_deleted_before_its_event_is_handled_notifies_nobody(alice, bob, befriend):
+def test_a_share_deleted_before_its_event_is_handled_notifies_nobody(alice, bob):
     befriend(alice, bob)
     share, event = share_and_announce(alice)
     share.delete()
@@ -99,7 +99,7 @@ def test_a_share_deleted_before_its_event_is_handled_notifies_nobody(alice, bob,
     assert not Notification.objects.exists()
 
 
-def test_nobody_is_notified_about_someone_who_blocks_them_even_if_still_friends(alice, bob, carol, make_user, befriend):
+def test_nobody_is_notified_about_someone_who_blocks_them_even_if_still_friends(alice, bob, carol, make_user):
     """A block normally ends the friendship; rows written around the service are checked anyway."""
     befriend(alice, bob, carol, make_user("dave"))
     Block.objects.create(blocker=bob, blocked=alice)  # bob blocks the owner
@@ -109,7 +109,7 @@ def test_nobody_is_notified_about_someone_who_blocks_them_even_if_still_friends(
     assert recipients() == {"dave"}
 
 
-def test_a_block_made_through_the_service_before_handling_leaves_the_blocked_user_out(alice, bob, carol, befriend):
+def test_a_block_made_through_the_service_before_handling_leaves_the_blocked_user_out(alice, bob, carol):
     befriend(alice, bob, carol)
     share, event = share_and_announce(alice)
     friend_services.block_create(blocker=alice, blocked=bob)
@@ -117,7 +117,7 @@ def test_a_block_made_through_the_service_before_handling_leaves_the_blocked_use
     assert recipients() == {"carol"}
 
 
-def test_inactive_friends_and_inactive_owners_are_skipped(alice, bob, carol, befriend):
+def test_inactive_friends_and_inactive_owners_are_skipped(alice, bob, carol):
     befriend(alice, bob, carol)
     carol.is_active = False
     carol.save()
@@ -132,7 +132,7 @@ def test_inactive_friends_and_inactive_owners_are_skipped(alice, bob, carol, bef
     assert not Notification.objects.exists()
 
 
-def test_unfriended_before_handling_means_not_notified(alice, bob, carol, befriend):
+def test_unfriended_before_handling_means_not_notified(alice, bob, carol):
     befriend(alice, bob, carol)
     share, event = share_and_announce(alice)
     friend_services.friendship_remove(user=alice, friend=bob)

@@ -10,7 +10,7 @@ from notifications.tasks import notify_friend_request, notify_friends_of_share, 
 from socialsite import queues
 from socialsite.models import OutboxEvent
 
-from .conftest import note, share_and_announce
+from .conftest import befriend, note, share_and_announce
 
 
 def decode(raw: bytes) -> Message:
@@ -65,7 +65,7 @@ def test_a_committed_share_is_published_to_the_fan_out_actor_on_the_notification
     ]
 
 
-def test_share_fan_out_actor_notifies_friends_once_per_event(db, alice, bob, carol, befriend):
+def test_share_fan_out_actor_notifies_friends_once_per_event(db, alice, bob, carol):
     befriend(alice, bob, carol)
     share, event = share_and_announce(alice)
     assert notify_friends_of_share(event) == 2
