@@ -122,8 +122,10 @@ def notifications_create_for_share(*, share_id: int, event_id: str | uuid.UUID) 
     Friends are read by keyset (friend id > last seen) in chunks of `FAN_OUT_CHUNK`, each chunk inserted
     with one `INSERT … ON CONFLICT DO NOTHING` on the (event, recipient) unique constraint, so a
     redelivered event, or a worker killed half-way and run again, adds only what is missing. Cost:
-    1 query for the share + 2 per chunk + 1 for the last, empty chunk: 12 queries for 5,000 friends.
-    No transaction around it on purpose: each chunk stands alone, and no lock is held while the rest run.
+    1 query for the share + 2 per chunk + 1 for the last, empty chunk: 12 queries for 5,000 friends
+    (plus each insert's BEGIN/COMMIT when called outside a transaction, as the worker does).
+    No transaction around the whole on purpose: each chunk commits on its own, so the first friends see
+    their notification while later chunks are written, and no lock is held across chunks.
 
     Skipped: a share that is gone (nobody), an inactive owner (nobody), inactive friends, and friends
     who block the owner or whom the owner blocks (a block ends a friendship, but a block and the
