@@ -18,7 +18,11 @@ class Notification(models.Model):
         FRIEND_REQUEST_ACCEPTED = "friend_request.accepted", "Friend request accepted"
         SHARE_CREATED = "share.created", "Share created"
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # No index of its own: (recipient, created_at) below leads with it. Every index here is paid once per
+    # friend on each share's fan-out, so there are no redundant ones.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
@@ -32,6 +36,7 @@ class Notification(models.Model):
         "friends.FriendRequest",
         null=True,
         blank=True,
+        db_index=False,  # partial index below: share notifications (the many) leave it NULL
         on_delete=models.CASCADE,
         related_name="+",
         help_text="Target friend request.",
@@ -53,6 +58,11 @@ class Notification(models.Model):
             models.Index(fields=["recipient", "created_at"]),
             # The badge's count reads only this partial index.
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread_idx"),
+            models.Index(
+                fields=["friend_request"],
+                condition=Q(friend_request__isnull=False),
+                name="notification_request_idx",
+            ),
             # Pruning finds old read rows without scanning unread ones.
             models.Index(
                 fields=["created_at"], condition=Q(read_at__isnull=False), name="notification_read_created_idx"
