@@ -249,12 +249,14 @@ def test_profile_says_when_there_is_no_friend_in_common(people, make_user):
 # --- SQL per page does not grow with friends or suggestions --------------------------------------
 
 SIZES = [5, 500]
-# Session + user (2), exclusions since the computation (3) and shown users of the cached result (1).
-SUGGESTIONS_PAGE_MAX_QUERIES = 6
-# Session + user (2), friend count and incoming count (2), exclusions (3) and shown users (1).
-HOME_MAX_QUERIES = 8
-# Session + user (2), profile (5), friends page count and slice (2), blocks and shown mutual friends (2).
-PROFILE_MAX_QUERIES = 11
+# Session + user (2), exclusions since the computation (3), shown users of the cached result (1), and the
+# header's unread badge (1).
+SUGGESTIONS_PAGE_MAX_QUERIES = 7
+# Session + user (2), friend count and incoming count (2), exclusions (3), shown users (1), badge (1).
+HOME_MAX_QUERIES = 9
+# Session + user (2), profile (5), friends page count and slice (2), blocks and shown mutual friends (2),
+# badge (1).
+PROFILE_MAX_QUERIES = 12
 
 
 def crowd(alice, bob, n: int) -> None:
