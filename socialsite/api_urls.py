@@ -7,5 +7,6 @@ from .api import TaskDetailApi
 urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("friends.api.urls")),
+    path("", include("notifications.api.urls")),
     path("tasks/<uuid:id>/", TaskDetailApi.as_view(), name="api-task-detail"),
 ]

@@ -65,6 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -103,6 +104,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
+STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own JS and CSS (no inline scripts or styles)
 # Uploaded files. No URL serves MEDIA_ROOT: shares are read only through views that check access, so the
 # directory must stay outside anything a web server publishes (it is not under STATIC_ROOT).
 MEDIA_URL = "media/"
@@ -191,6 +193,10 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Notifications --------------------------------------------------------------------------------
+# Read notifications older than this are deleted by the `prune_read_notifications` job; unread ones stay.
+NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=30)
 
 # --- Uploads ---------------------------------------------------------------------------------------
 SHARE_MAX_UPLOAD_BYTES = env.int("SHARE_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)

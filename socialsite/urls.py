@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/v1/", include("socialsite.api_urls")),
     path("tasks/<uuid:task_id>/", task_detail, name="task-detail"),
     path("", include("accounts.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("friends.urls")),
 ]

@@ -253,14 +253,15 @@ def test_profile_says_when_there_is_no_friend_in_common(people, make_user):
 # --- SQL per page does not grow with friends or suggestions --------------------------------------
 
 SIZES = [5, 500]
-# Session + user (2), exclusions since the computation (3) and shown users of the cached result (1).
-SUGGESTIONS_PAGE_MAX_QUERIES = 6
-# Session + user (2), friend count and incoming count (2), exclusions (3) and shown users (1); the shares
-# feed, a count and a slice (2).
-HOME_MAX_QUERIES = 10
+# Session + user (2), exclusions since the computation (3), shown users of the cached result (1), and the
+# header's unread badge (1).
+SUGGESTIONS_PAGE_MAX_QUERIES = 7
+# Session + user (2), friend count and incoming count (2), exclusions (3), shown users (1), badge (1); the
+# shares feed, a count and a slice (2).
+HOME_MAX_QUERIES = 11
 # Session + user (2), profile (5), friends page count and slice (2), blocks, inactive friends and shown
-# mutual friends (3).
-PROFILE_MAX_QUERIES = 12
+# mutual friends (3), badge (1).
+PROFILE_MAX_QUERIES = 13
 
 
 def crowd(alice, bob, n: int) -> None:
