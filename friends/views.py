@@ -23,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from socialsite.errors import NotFound, ServiceError
+from socialsite.ratelimits import hit, limit_page, user_or_ip_key
 
 from . import selectors, services
 from .forms import SignUpForm
@@ -92,6 +93,7 @@ def _act(request: HttpRequest, action: Callable[[], object], *, success: str, fa
 # --- pages -------------------------------------------------------------------------------------------
 
 
+@limit_page("sign_up")  # per client address, one budget with the API's sign-up
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("home")
@@ -106,7 +108,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ServiceError as exc:
             form.add_service_error(exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="socialsite.backends.RateLimitedModelBackend")
             messages.success(request, f"Welcome, {user.username}! Your account is ready.")
             return redirect("home")
     return render(request, "signup.html", {"form": form})
@@ -139,7 +141,13 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         raise Http404(exc.message) from exc
     friends = _paginate(request, selectors.friendships_of(user=shown.user))
     context = {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends}
-    if not shown.relationship.is_self:
+    # A cold mutual-friends look-up enqueues work: one per-user budget with the API's look-ups. Spent,
+    # the profile still shows; only its mutual friends wait.
+    if not shown.relationship.is_self and (
+        wait := hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
+    ):
+        context["mutual_wait"] = wait
+    elif not shown.relationship.is_self:
         # Always the viewer's own pair: nobody sees the mutual friends of two other people.
         mutual = selectors.mutual_friends_get(viewer=request.user, other=shown.user)
         context.update(
@@ -183,6 +191,7 @@ def friends_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@limit_page("friend_requests")  # per user, one budget with the API's friend requests
 def send_request(request: HttpRequest, username: str) -> HttpResponse:
     other = _user_or_404(username)
     return _act(

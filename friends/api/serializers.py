@@ -41,10 +41,6 @@ class FriendRequestListParamsSerializer(serializers.Serializer):
 # --- output --------------------------------------------------------------------------------------
 
 
-class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
-
-
 class UserSerializer(serializers.ModelSerializer):
     """A person as shown inside other objects (a friend, a request, a block)."""
 

@@ -11,13 +11,10 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from socialsite.errors import NotFound, ServiceError
@@ -50,20 +47,13 @@ def _refuse_malformed_body(request: Request) -> None:
 # --- accounts ------------------------------------------------------------------------------------
 
 
-@extend_schema(tags=["accounts"], request=AuthTokenSerializer, responses=s.TokenSerializer)
-class AuthTokenApi(ObtainAuthToken):
-    """Exchange a username and password for the token clients send as `Authorization: Token <token>`."""
-
-    # No authentication: a stale token header must not stop anyone from logging in again.
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
+# `auth/token/` and the other token endpoints are in socialsite/api.py (django-rest-knox tokens).
 
 
 class UserSignUpApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
+    throttle_scopes = {"POST": "sign_up"}  # per client address (socialsite.throttles.ScopedThrottle)
 
     @extend_schema(tags=["accounts"], request=s.SignUpInputSerializer, responses={201: s.AccountSerializer})
     def post(self, request: Request) -> Response:
@@ -127,6 +117,7 @@ class FriendDeleteApi(APIView):
 
 class FriendRequestListCreateApi(generics.GenericAPIView):
     serializer_class = s.FriendRequestSerializer
+    throttle_scopes = {"POST": "friend_requests"}  # per user, shared with the page's "Add friend"
 
     @extend_schema(
         tags=["friend requests"],
@@ -225,6 +216,9 @@ def _someone_else_visible(viewer: Any, username: str) -> Any:
 
 
 class MutualFriendListApi(APIView):
+    # A cold look-up enqueues a computation: per user, shared with the profile pages of others.
+    throttle_scopes = {"GET": "mutual_friends"}
+
     @extend_schema(tags=["users"], responses=s.MutualFriendsSerializer)
     def get(self, request: Request, username: str) -> Response:
         """Friends I share with `username` (the first 50, and the `count` of all), from the cache.
