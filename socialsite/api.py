@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,6 +39,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("Malformed request.")
     return drf_exception_handler(exc, context)
+
+
+class JsonErrorsMixin:
+    """For API views whose success is not JSON (the OpenAPI schema in YAML, the docs page in HTML):
+    their errors are JSON all the same, like every other error under /api/."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 class TaskRecordSerializer(serializers.ModelSerializer):
@@ -143,4 +155,5 @@ class LogoutAllApi(APIView):
     )
     def post(self, request: Request) -> Response:
         """Log out everywhere: revoke every one of my API tokens, the one this request used included."""
+        request.data  # noqa: B018 - parsed although unused: a malformed body is refused (4xx), not ignored
         return Response({"revoked": tokens.tokens_revoke_all(user=request.user)})

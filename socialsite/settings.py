@@ -202,6 +202,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "socialsite.api.exception_handler",
+    # JSON only: API answers (errors included) are JSON whatever the client accepts; the interactive
+    # docs are /api/docs/ (DRF's browsable API would also need inline scripts, which the CSP refuses).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # Counted atomically in Redis; rates are RATE_LIMITS above (socialsite/throttles.py).
     "DEFAULT_THROTTLE_CLASSES": [
         "socialsite.throttles.AnonThrottle",
