@@ -141,21 +141,21 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         raise Http404(exc.message) from exc
     friends = _paginate(request, selectors.friendships_of(user=shown.user))
     context = {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends}
-    # A cold mutual-friends look-up enqueues work: one per-user budget with the API's look-ups. Spent,
-    # the profile still shows; only its mutual friends wait.
-    if not shown.relationship.is_self and (
-        wait := hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
-    ):
-        context["mutual_wait"] = wait
-    elif not shown.relationship.is_self:
-        # Always the viewer's own pair: nobody sees the mutual friends of two other people.
-        mutual = selectors.mutual_friends_get(viewer=request.user, other=shown.user)
-        context.update(
-            mutual=mutual,
-            mutual_more=(mutual.count or 0) - len(mutual.results),
-            computing=mutual.status == "computing",
-            computing_task_id=mutual.task_id,
-        )
+    if not shown.relationship.is_self:
+        # A cold look-up enqueues work: one per-user budget with the API's mutual-friends look-ups.
+        # Spent, the profile still shows; only its mutual friends wait.
+        wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
+        if wait is not None:
+            context["mutual_wait"] = wait
+        else:
+            # Always the viewer's own pair: nobody sees the mutual friends of two other people.
+            mutual = selectors.mutual_friends_get(viewer=request.user, other=shown.user)
+            context.update(
+                mutual=mutual,
+                mutual_more=(mutual.count or 0) - len(mutual.results),
+                computing=mutual.status == "computing",
+                computing_task_id=mutual.task_id,
+            )
     return render(request, "friends/profile.html", context)
 
 
