@@ -143,7 +143,13 @@ def login_failures(caplog) -> list[logging.LogRecord]:
 # --- password guessing: API token, page log-in, admin log-in --------------------------------------------
 
 
-def test_parallel_wrong_api_passwords_with_forged_addresses_pass_at_most_the_account_limit(live_url, make_user, caplog):
+@pytest.mark.parametrize("proxies", [0, 1], ids=["no-proxy", "one-trusted-proxy"])
+def test_parallel_wrong_api_passwords_with_forged_addresses_pass_at_most_the_account_limit(
+    live_url, make_user, caplog, settings, proxies
+):
+    """With no proxy the forged header is ignored; with one declared, every request is a different
+    address (the header is believed) and the per-account budget alone holds the line."""
+    settings.NUM_PROXIES = proxies
     make_user("alice")
     http = Http(live_url)
     caplog.set_level(logging.WARNING, logger="socialsite.auth")
