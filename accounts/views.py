@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from socialsite.errors import ServiceError
+from socialsite.ratelimits import limit_page
 
 from . import services
 from .forms import SignUpForm
@@ -22,6 +23,7 @@ class LoginView(auth_views.LoginView):
 LogoutView = auth_views.LogoutView  # POST only (Django 5)
 
 
+@limit_page("sign_up")  # per client address, one budget with the API's sign-up
 def signup(request: HttpRequest) -> HttpResponse:
     """Create an account and log in; a refused sign-up shows the service's message on its field."""
     if request.user.is_authenticated:
@@ -37,7 +39,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ServiceError as exc:
             form.add_service_error(exc)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="socialsite.backends.RateLimitedModelBackend")
             messages.success(request, f"Welcome, {user.username}! Your account is ready.")
             return redirect("home")
     return render(request, "accounts/signup.html", {"form": form})

@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from socialsite.errors import NotFound, ServiceError
+from socialsite.ratelimits import hit, limit_page, user_or_ip_key
 
 from . import selectors, services
 from .shares import views as shares_views
@@ -120,16 +121,22 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     friends = _paginate(request, selectors.friendships_of(user=shown.user))
     context = {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends}
     if not shown.relationship.is_self:
-        # Always the viewer's own pair: nobody sees the mutual friends of two other people.
-        mutual = selectors.mutual_friends_get(
-            viewer=request.user, other=shown.user
-        ) or enqueue.mutual_friends_request_computation_rollback_unsafe(viewer=request.user, other=shown.user)
-        context.update(
-            mutual=mutual,
-            mutual_more=(mutual.count or 0) - len(mutual.results),
-            computing=mutual.status == "computing",
-            computing_task_id=mutual.task_id,
-        )
+        # A cold look-up enqueues work: one per-user budget with the API's mutual-friends look-ups.
+        # Spent, the profile still shows; only its mutual friends wait.
+        wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
+        if wait is not None:
+            context["mutual_wait"] = wait
+        else:
+            # Always the viewer's own pair: nobody sees the mutual friends of two other people.
+            mutual = selectors.mutual_friends_get(
+                viewer=request.user, other=shown.user
+            ) or enqueue.mutual_friends_request_computation_rollback_unsafe(viewer=request.user, other=shown.user)
+            context.update(
+                mutual=mutual,
+                mutual_more=(mutual.count or 0) - len(mutual.results),
+                computing=mutual.status == "computing",
+                computing_task_id=mutual.task_id,
+            )
     return render(request, "friends/profile.html", context)
 
 
@@ -164,14 +171,17 @@ def friends_page(request: HttpRequest) -> HttpResponse:
 
 
 def _action_on_user(
-    service: Callable[[AbstractBaseUser, AbstractBaseUser], object], *, success: str, fallback: str
+    service: Callable[[AbstractBaseUser, AbstractBaseUser], object],
+    *,
+    success: str,
+    fallback: str,
+    rate_limit_scope: str | None = None,
 ) -> Callable[[HttpRequest, str], HttpResponse]:
     """A POST-only page action on the user named in the URL: `service(me, other)`, then `success`
     (with ``{other}``) or the service's refusal, then back to the form's `next` or `fallback` (a URL name).
-    A user the viewer may not see is a 404 (`_visible_or_404`), before any service runs."""
+    A user the viewer may not see is a 404 (`_visible_or_404`), before any service runs. With
+    `rate_limit_scope`, each POST counts against that per-user budget (shared with the API's)."""
 
-    @login_required
-    @require_POST
     def view(request: HttpRequest, username: str) -> HttpResponse:
         other = _visible_or_404(request, username)
         return _act(
@@ -181,13 +191,16 @@ def _action_on_user(
             fallback=reverse(fallback),
         )
 
-    return view
+    if rate_limit_scope is not None:
+        view = limit_page(rate_limit_scope)(view)
+    return login_required(require_POST(view))
 
 
 send_request = _action_on_user(
     lambda me, other: services.friend_request_send(from_user=me, to_user=other),
     success="Friend request sent to {other}.",
     fallback="friends",
+    rate_limit_scope="friend_requests",  # per user, one budget with the API's friend requests
 )
 unfriend = _action_on_user(
     lambda me, other: services.friendship_remove(user=me, friend=other),

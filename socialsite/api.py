@@ -1,4 +1,4 @@
-"""API plumbing shared by every app: the error format, input validation and the task status endpoint.
+"""API plumbing shared by every app: error format, body parsing, input validation and task status.
 
 Pagination is DRF's `PageNumberPagination`, configured in settings (`REST_FRAMEWORK`), not here.
 """
@@ -7,20 +7,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from rest_framework import generics, serializers
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from rest_framework import exceptions, generics, serializers
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import ServiceError
 from .models import TaskRecord
+from .parsers import RequestTooLarge
+from .ratelimits import RateLimited
 from .selectors import task_records_of
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """A refused service call is a 4xx `{"detail", "code"}`, like DRF's own errors."""
+    """Every error a view (or DRF before it: parsing, authentication, throttling) raises, as JSON.
+
+    A refused service call is a 4xx `{"detail", "code"}`, like DRF's own errors; a spent rate limit
+    (also from the password check) is DRF's 429 with `Retry-After`; Django's body-size and other
+    "suspicious request" refusals are 413 / 400 rather than the site's HTML error page.
+    """
     if isinstance(exc, ServiceError):
         return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
+    if isinstance(exc, RateLimited):
+        exc = exceptions.Throttled(wait=exc.wait)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = RequestTooLarge()
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError("Malformed request.")
     return drf_exception_handler(exc, context)
 
 
@@ -29,6 +44,17 @@ def validated(serializer_class: type[Serializer], data: Any) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+class JsonErrorsMixin:
+    """For API views whose success is not JSON (the OpenAPI schema in YAML, the docs page in HTML):
+    their errors are JSON all the same, like every other error under /api/."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
 
 class TaskRecordSerializer(serializers.ModelSerializer):

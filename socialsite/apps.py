@@ -8,5 +8,6 @@ class SocialsiteConfig(AppConfig):
     verbose_name = "Socialsite plumbing"
 
     def ready(self) -> None:
-        # Registers the maintenance actors (outbox relay, pruning) on the broker.
-        from . import checks, tasks  # noqa: F401
+        # Registers the maintenance actors (outbox relay, pruning) on the broker, the start-up checks and
+        # the failed log-in logger.
+        from . import auth_log, checks, tasks  # noqa: F401

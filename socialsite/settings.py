@@ -1,5 +1,6 @@
 """Settings read from the environment (django-environ), so production differs only by variables."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -31,11 +32,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: several per user, stored hashed, optional expiry, revocable by their owner
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_dramatiq",
     "dramatiq_crontab",
+    "csp",
     "socialsite",
     "accounts",
     "friends",
@@ -44,12 +46,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "socialsite.middleware.RateLimitMiddleware",
 ]
 
 ROOT_URLCONF = "socialsite.urls"
@@ -87,6 +92,15 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Every password check is rate-limited per account and per client address (socialsite/backends.py).
+AUTHENTICATION_BACKENDS = ["socialsite.backends.RateLimitedModelBackend"]
+# Argon2 first: new and changed passwords get it; older hashes still verify and are upgraded at log-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -103,6 +117,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own JS and CSS (no inline scripts or styles)
 # Uploaded files. No URL serves MEDIA_ROOT: shares are read only through views that check access, so the
@@ -122,7 +137,36 @@ STORAGES = {
 
 # --- Redis: derived graph copy, computed results, Django cache -----------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+# The Django cache holds the rate-limit counters. Short socket timeouts: a hung Redis must not hang every
+# request (rate limits fail open, see socialsite/ratelimits.py).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "django",  # apart from the graph's own keys (friends:, sugg:, …)
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
+
+# --- Rate limits (socialsite/ratelimits.py) ---------------------------------------------------------
+# "N/P": N requests per period P (s, m, h, d, optionally with a multiplier: "10/15m"); empty = no limit.
+# Each is `RATE_LIMIT_<SCOPE>` in the environment, e.g. RATE_LIMIT_LOGIN_ACCOUNT=5/15m.
+_RATE_DEFAULTS = {
+    "anon": "60/m",  # every anonymous API request, per client address
+    "user": "600/m",  # every authenticated API request, per user
+    "login_account": "10/15m",  # password checks (API token, page and admin log-in), per account name
+    "login_ip": "50/15m",  # password checks, per client address
+    "sign_up": "10/h",  # new accounts (API and page), per client address
+    "friend_requests": "60/h",  # friend requests sent (API and page), per user
+    "mutual_friends": "200/h",  # mutual-friend look-ups (API, and profile pages of others), per user
+    "shares": "30/h",  # shares created, per user
+}
+RATE_LIMITS = {scope: env.str(f"RATE_LIMIT_{scope.upper()}", default=rate) for scope, rate in _RATE_DEFAULTS.items()}
+RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+# Proxies in front of the site that append the client's address to X-Forwarded-For. 0 (default): the
+# client is the socket's peer (REMOTE_ADDR) and X-Forwarded-For is ignored, as any client can send it.
+NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
+RATELIMIT_USE_CACHE = "default"
 
 # --- RabbitMQ + Dramatiq --------------------------------------------------------------------------
 RABBITMQ_URL = env("RABBITMQ_URL", default="amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -163,15 +207,38 @@ HEALTHZ_CACHE_SECONDS = env.float("HEALTHZ_CACHE_SECONDS", default=5.0)
 # --- REST framework ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.tokens.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
+    ],
+    # JSON with a size limit and a depth error that is a 400, not a 500 (socialsite/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "socialsite.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "socialsite.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min"},
+    # JSON only: API answers (errors included) are JSON whatever the client accepts; the interactive
+    # docs are /api/docs/ (DRF's browsable API would also need inline scripts, which the CSP refuses).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Counted atomically in Redis; rates are RATE_LIMITS above (socialsite/throttles.py).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "socialsite.throttles.AnonThrottle",
+        "socialsite.throttles.UserThrottle",
+        "socialsite.throttles.ScopedThrottle",
+    ],
+    "NUM_PROXIES": NUM_PROXIES,
+}
+# API tokens (django-rest-knox): `Authorization: Token <token>`; several per user, stored as SHA-512
+# digests. API_TOKEN_TTL_HOURS > 0 makes new tokens expire that many hours after they are issued.
+_TOKEN_TTL_HOURS = env.float("API_TOKEN_TTL_HOURS", default=0)
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": timedelta(hours=_TOKEN_TTL_HOURS) if _TOKEN_TTL_HOURS > 0 else None,
+    "AUTO_REFRESH": False,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Socialsite API",
@@ -184,7 +251,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Security: secure by default whenever DEBUG is off --------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trust a forwarded-HTTPS header only when a TLS-terminating proxy is declared, e.g.
+# DJANGO_SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https; otherwise any client could claim HTTPS.
+if _proxy_ssl_header := env.list("DJANGO_SECURE_PROXY_SSL_HEADER", default=[]):
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
@@ -193,6 +263,41 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# No inline script or style anywhere (templates load static/js and static/css); frames refused.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Features this site never uses, refused for it and anything it could embed.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "browsing-topics",
+    )
+}
 
 # --- Notifications --------------------------------------------------------------------------------
 # Read notifications older than this are deleted by the `prune_read_notifications` job; unread ones stay.

@@ -7,11 +7,14 @@ both, plus the message itself so an admin can re-enqueue a dead letter.
 from __future__ import annotations
 
 import logging
+import re
+import traceback
 from typing import Any
 
 import dramatiq
 from django.db import close_old_connections
 from django.utils import timezone
+from dramatiq.errors import BrokerError
 from dramatiq.middleware import CurrentMessage, Middleware
 
 logger = logging.getLogger(__name__)
@@ -47,7 +50,7 @@ class TaskStatusMiddleware(Middleware):
             "message": message.asdict(),
         }
         if not retries:
-            defaults.update(enqueued_at=timezone.now(), started_at=None, finished_at=None, error="")
+            defaults.update(enqueued_at=timezone.now(), started_at=None, finished_at=None, error="", traceback="")
         if owner_id := message.options.get("owner_id"):
             defaults["owner_id"] = owner_id
         from .models import TaskRecord
@@ -75,7 +78,9 @@ class TaskStatusMiddleware(Middleware):
         if exception is None:
             _update(message, state=State.DONE, result=_jsonable(result), finished_at=timezone.now(), error="")
             return
-        error = f"{type(exception).__name__}: {exception}"
+        error = short_error(exception)
+        # The full traceback (paths, hosts, ports) is for admins and logs only; owners see `error`.
+        trace = message.options.get("traceback") or "".join(traceback.format_exception(exception))
         if message.failed:
             logger.error(
                 "task %s %s dead-lettered after %s retries: %s",
@@ -87,7 +92,8 @@ class TaskStatusMiddleware(Middleware):
             _update(
                 message,
                 state=State.FAILED,
-                error=message.options.get("traceback") or error,
+                error=error,
+                traceback=trace,
                 finished_at=timezone.now(),
                 # Retries counts failed attempts; the first attempt was not a retry.
                 retries=max(message.options.get("retries", 1) - 1, 0),
@@ -100,10 +106,37 @@ class TaskStatusMiddleware(Middleware):
                 message.options.get("retries", 0),
                 error,
             )
-            _update(message, state=State.RETRYING, error=error, retries=message.options.get("retries", 0))
+            _update(
+                message, state=State.RETRYING, error=error, traceback=trace, retries=message.options.get("retries", 0)
+            )
 
     def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
         _update(message, state=State.FAILED, error="skipped (message too old)", finished_at=timezone.now())
+
+
+# What must not reach a task's owner: where the site runs (addresses, URLs with credentials, ports)
+# and how it is laid out on disk.
+_REDACT = [
+    (re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://\S+"), "<url>"),
+    (re.compile(r"\[[0-9A-Fa-f:.]+\](?::\d+)?"), "<host>"),
+    (re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b"), "<host>"),
+    (re.compile(r"\b[A-Za-z0-9][\w.-]*:\d{2,5}\b"), "<host>"),
+    (re.compile(r"(?:[A-Za-z]:)?(?:[/\\][\w.@~+-]+){2,}[/\\]?"), "<path>"),
+]
+SHORT_ERROR_LENGTH = 200
+
+
+def short_error(exception: BaseException) -> str:
+    """What a task's owner reads about a failure: `ExceptionClass: message`, one line.
+
+    No traceback, and addresses, host:port pairs, URLs and file paths in the message are replaced by
+    placeholders (`<host>`, `<url>`, `<path>`); at most 200 characters. Admins see the traceback.
+    """
+    text = " ".join(str(exception).split())
+    for pattern, placeholder in _REDACT:
+        text = pattern.sub(placeholder, text)
+    line = f"{type(exception).__name__}: {text}" if text else type(exception).__name__
+    return line if len(line) <= SHORT_ERROR_LENGTH else line[: SHORT_ERROR_LENGTH - 1] + "…"
 
 
 def _update(message: dramatiq.Message, **fields: Any) -> None:
@@ -128,11 +161,36 @@ def send_tracked(actor: dramatiq.Actor, *args: Any, owner_id: int | None = None,
     return actor.send_with_options(args=args, kwargs=kwargs, owner_id=owner_id)
 
 
-def requeue(record: Any) -> dramatiq.Message:
-    """Send a dead letter's message again, as a fresh attempt with the same id."""
+def dead_letter_requeue(*, record_id: Any) -> dramatiq.Message:
+    """Send a dead letter's message again, as a fresh attempt with the same id.
+
+    Only a dead letter (state `failed`: retries exhausted) can be re-enqueued; an enqueued, running,
+    retrying or done task is refused with `ServiceError`, so a task never runs twice at once or again
+    after it succeeded. The record is claimed by moving it out of `failed` in one conditional UPDATE, so
+    two admins re-enqueueing it at once send it once. Raises `NotFound` for an unknown id, and the
+    broker's `BrokerError` (the record is failed again) if RabbitMQ refuses the message.
+    """
+    from .errors import NotFound, ServiceError
+    from .models import TaskRecord
+
+    record = TaskRecord.objects.filter(id=record_id).first()
+    if record is None:
+        raise NotFound("No such task.")
+    claimed = TaskRecord.objects.filter(id=record.id, state=State.FAILED).update(
+        state=State.ENQUEUED, updated_at=timezone.now()
+    )
+    if not claimed:
+        raise ServiceError(
+            f"Task {record.id} is {record.state}: only dead letters (failed tasks) can be re-enqueued.",
+            code="not_dead_letter",
+        )
     message = dramatiq.Message(**record.message)
     options = {
         k: v for k, v in message.options.items() if k not in ("retries", "traceback", "requeue_timestamp", "eta")
     }
     message = message.copy(queue_name=record.queue_name, options=options)
-    return dramatiq.get_broker().enqueue(message)
+    try:
+        return dramatiq.get_broker().enqueue(message)
+    except BrokerError:
+        TaskRecord.objects.filter(id=record.id, state=State.ENQUEUED).update(state=State.FAILED)
+        raise

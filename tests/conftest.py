@@ -103,11 +103,14 @@ def api():
 @pytest.fixture
 def api_as(api):
     """An API client authenticated as the given user (token auth, as real clients use)."""
-    from rest_framework.authtoken.models import Token
+    from accounts.tokens import token_create
+
+    tokens: dict[int, str] = {}
 
     def login(user):
-        token, _ = Token.objects.get_or_create(user=user)
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        if user.pk not in tokens:
+            tokens[user.pk] = token_create(user=user)[1]
+        api.credentials(HTTP_AUTHORIZATION=f"Token {tokens[user.pk]}")
         return api
 
     return login

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
+
+from .. import tokens
 
 User = get_user_model()
 
@@ -15,7 +19,23 @@ class SignUpInputSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown only once.")
+    token_id = serializers.CharField(help_text="Names this token in `auth/tokens/` (not the token itself).")
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When it stops working; null: never.")
+
+
+class TokenInfoSerializer(serializers.Serializer):
+    token_id = serializers.SerializerMethodField()
+    created = serializers.DateTimeField()
+    expiry = serializers.DateTimeField(allow_null=True)
+    current = serializers.SerializerMethodField(help_text="The token this request was made with.")
+
+    def get_token_id(self, obj: Any) -> str:
+        return tokens.token_id(obj)
+
+    def get_current(self, obj: Any) -> bool:
+        auth = self.context["request"].auth
+        return getattr(auth, "digest", None) == obj.digest
 
 
 class AccountSerializer(serializers.ModelSerializer):

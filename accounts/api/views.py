@@ -1,38 +1,29 @@
-"""REST API of accounts: sign-up, token, `me`. Views parse input and call a service or a selector."""
+"""REST API of accounts: sign-up, tokens (obtain, list, revoke, log out everywhere), `me`.
+
+Views parse input and call a service or a selector.
+"""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from friends import selectors as friend_selectors
 from socialsite.api import validated
 
-from .. import services
+from .. import services, tokens
 from . import serializers as s
-
-
-@extend_schema(tags=["accounts"], request=AuthTokenSerializer, responses=s.TokenSerializer)
-class AuthTokenApi(ObtainAuthToken):
-    """Exchange a username and password for the token clients send as `Authorization: Token <token>`."""
-
-    # No authentication: a stale token header must not stop anyone from logging in again.
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
 
 
 class UserSignUpApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [AnonRateThrottle]
+    throttle_scopes = {"POST": "sign_up"}  # per client address (socialsite.throttles.ScopedThrottle)
 
     @extend_schema(tags=["accounts"], request=s.SignUpInputSerializer, responses={201: s.AccountSerializer})
     def post(self, request: Request) -> Response:
@@ -47,3 +38,54 @@ class MeApi(APIView):
         """The authenticated account, with its friend count."""
         profile = friend_selectors.user_profile(viewer=request.user, username=request.user.get_username())
         return Response(s.MeSerializer(profile).data)
+
+
+# --- API tokens (django-rest-knox: several per user, hashed, revocable; see accounts/tokens.py) -------
+
+
+@extend_schema(tags=["accounts"], request=AuthTokenSerializer, responses=s.TokenSerializer)
+class TokenObtainApi(APIView):
+    """Exchange a username and password for a new token; every call issues another one.
+
+    Password checks are limited per account and per client address (429 with `Retry-After`).
+    """
+
+    # No authentication: a stale token header must not stop anyone from logging in again.
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        instance, token = tokens.token_create(user=serializer.validated_data["user"])
+        return Response({"token": token, "token_id": tokens.token_id(instance), "expiry": instance.expiry})
+
+
+@extend_schema(tags=["accounts"])
+class TokenListApi(generics.ListAPIView):
+    """My live API tokens, newest first (never anyone else's, never the token strings)."""
+
+    serializer_class = s.TokenInfoSerializer
+
+    def get_queryset(self):
+        return tokens.tokens_of(user=self.request.user)
+
+
+class TokenRevokeApi(APIView):
+    @extend_schema(tags=["accounts"], responses={204: None})
+    def delete(self, request: Request, token_id: str) -> Response:
+        """Revoke one of my tokens (it stops working at once); someone else's token id is a 404."""
+        tokens.token_revoke(user=request.user, token_id=token_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllApi(APIView):
+    @extend_schema(
+        tags=["accounts"],
+        request=None,
+        responses=inline_serializer("LogoutAll", fields={"revoked": serializers.IntegerField()}),
+    )
+    def post(self, request: Request) -> Response:
+        """Log out everywhere: revoke every one of my API tokens, the one this request used included."""
+        request.data  # noqa: B018 - parsed although unused: a malformed body is refused (4xx), not ignored
+        return Response({"revoked": tokens.tokens_revoke_all(user=request.user)})

@@ -86,6 +86,7 @@ class FriendDeleteApi(APIView):
 
 class FriendRequestListCreateApi(generics.GenericAPIView):
     serializer_class = s.FriendRequestSerializer
+    throttle_scopes = {"POST": "friend_requests"}  # per user, shared with the page's "Add friend"
 
     @extend_schema(
         tags=["friend requests"],
@@ -170,6 +171,9 @@ class BlockDeleteApi(APIView):
 
 
 class MutualFriendListApi(APIView):
+    # A cold look-up enqueues a computation: per user, shared with the profile pages of others.
+    throttle_scopes = {"GET": "mutual_friends"}
+
     @extend_schema(tags=["users"], responses=s.MutualFriendsSerializer)
     def get(self, request: Request, username: str) -> Response:
         """Friends I share with `username` (the first 50, and the `count` of all), from the cache.

@@ -67,3 +67,45 @@ def test_blocking_in_admin_removes_the_friendship(admin_client_, alice, bob):
     admin_client_.post("/admin/friends/block/add/", {"blocker": alice.pk, "blocked": bob.pk})
     assert Block.objects.filter(blocker=alice, blocked=bob).exists()
     assert not Friendship.objects.exists()
+
+
+# --- plumbing: outbox and task records (socialsite/admin.py) ------------------------------------------------
+
+
+def test_outbox_rows_are_read_only_and_cannot_be_deleted(admin_client_, alice, bob):
+    from friends import services
+
+    services.friend_request_send(from_user=alice, to_user=bob)
+    event = OutboxEvent.objects.get()
+    change_url = f"/admin/socialsite/outboxevent/{event.pk}/change/"
+    page = admin_client_.get(change_url)
+    assert page.status_code == 200 and "Save" not in page.content.decode()
+    assert admin_client_.post(change_url, {"name": "changed"}).status_code == 403
+    assert admin_client_.post(f"/admin/socialsite/outboxevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    listing = admin_client_.get("/admin/socialsite/outboxevent/").content.decode()
+    assert "delete_selected" not in listing
+    admin_client_.post(
+        "/admin/socialsite/outboxevent/", {"action": "delete_selected", "_selected_action": [str(event.pk)]}
+    )
+    assert OutboxEvent.objects.filter(pk=event.pk, name=event.name).exists()
+
+
+def test_task_records_offer_no_re_enqueue_only_dead_letters_do(admin_client_, stub_broker):
+    from socialsite.taskstatus import send_tracked
+    from tests.support.tasks import always_fails
+
+    done = TaskRecord.objects.get(id=send_tracked(always_fails, "a").message_id)
+    TaskRecord.objects.filter(id=done.id).update(state="done")
+    stub_broker.flush_all()
+    assert 'value="requeue"' not in admin_client_.get("/admin/socialsite/taskrecord/").content.decode()
+    admin_client_.post("/admin/socialsite/taskrecord/", {"action": "requeue", "_selected_action": [str(done.id)]})
+    # A finished task's id posted to the dead-letter page is not in its list, so nothing is sent.
+    response = admin_client_.post(
+        "/admin/socialsite/deadletter/", {"action": "requeue", "_selected_action": [str(done.id)]}, follow=True
+    )
+    assert response.status_code == 200
+    assert stub_broker.queues["default"].qsize() == 0
+    assert TaskRecord.objects.get(id=done.id).state == "done"
+    failed = TaskRecord.objects.get(id=send_tracked(always_fails, "b").message_id)
+    TaskRecord.objects.filter(id=failed.id).update(state="failed")
+    assert 'value="requeue"' in admin_client_.get("/admin/socialsite/deadletter/").content.decode()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
@@ -19,7 +19,7 @@ def db_state() -> dict:
     """Everything an API call could change; compared before and after a refused call."""
     return {
         "users": sorted(User.objects.values_list("id", "username", "email", "password")),
-        "tokens": sorted(Token.objects.values_list("key", "user_id")),
+        "tokens": sorted(AuthToken.objects.values_list("digest", "user_id")),
         "friendships": sorted(Friendship.objects.values_list("user_id", "friend_id", "is_friend_since")),
         "requests": sorted(
             FriendRequest.objects.values_list("id", "from_user_id", "to_user_id", "state", "responded_at")
@@ -415,14 +415,21 @@ def test_token_ignores_a_stale_token_header(api, alice):
     assert response.status_code == 200
 
 
-def test_token_endpoint_throttles_anonymous_guessing(api, alice):
-    """60 attempts a minute per client (settings `anon` rate), then 429: passwords cannot be brute-forced fast."""
+def test_token_endpoint_throttles_password_guessing_per_account(api, alice, settings):
+    """`login_account` attempts per window for one account, then 429 with Retry-After, even for the right password.
+
+    More in tests/socialsite/test_rate_limits.py (parallel, per address, forged X-Forwarded-For).
+    """
+    limit = int(settings.RATE_LIMITS["login_account"].split("/")[0])
     statuses = [
         api.post(f"{V1}/auth/token/", {"username": "alice", "password": f"guess{i}"}, format="json").status_code
-        for i in range(61)
+        for i in range(limit)
     ]
-    assert statuses[:60] == [400] * 60
-    assert statuses[60] == 429
+    assert statuses == [400] * limit
+    response = api.post(f"{V1}/auth/token/", {"username": "alice", "password": "correct-horse-42"}, format="json")
+    assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
+    assert "throttled" in response.json()["detail"]
 
 
 AUTHENTICATED = [

@@ -87,13 +87,16 @@ def suggested(client) -> list[str]:
 
 
 def graph_state() -> dict:
-    """What a refused call must leave alone: dismissals, events, tasks and the cached results."""
+    """What a refused call must leave alone: dismissals, events, tasks and the cached results.
+
+    Not the Django cache (`django:` keys): it holds rate-limit counters, and a refused call still counts.
+    """
     redis = get_redis()
     return {
         "dismissals": sorted(SuggestionDismissal.objects.values_list("user_id", "dismissed_id")),
         "events": OutboxEvent.objects.count(),
         "tasks": TaskRecord.objects.count(),
-        "redis": {key: redis.dump(key) for key in sorted(redis.keys("*"))},
+        "redis": {key: redis.dump(key) for key in sorted(redis.keys("*")) if not key.startswith("django:")},
     }
 
 

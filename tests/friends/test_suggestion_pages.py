@@ -79,7 +79,7 @@ def people(make_user):
 def assert_computing(html: str, task_id: str) -> None:
     assert "computing…" in html
     assert NOSCRIPT_REFRESH in html
-    assert f'"/api/v1/tasks/{task_id}/"' in html  # what the inline script polls
+    assert f'"/api/v1/tasks/{task_id}/"' in html  # what static/js/computing.js polls
     assert reverse("task-detail", args=[task_id]) in html
 
 

@@ -69,3 +69,28 @@ def test_always_failing_task_is_retried_then_dead_lettered_then_requeued_from_ad
         what="the re-enqueued run to fail again",
     )
     assert rerun.started_at > first_finish
+
+
+def test_a_failed_tasks_owner_sees_a_short_error_and_admins_the_traceback(worker, alice, api_as):
+    """The owner learns what failed, not where the site runs: no traceback, no hosts, ports or paths."""
+    tag = "redis://10.1.2.3:6379/0 via db.internal:5432 in /srv/socialsite/friends/graph.py"
+    message = send_tracked(always_fails, tag, owner_id=alice.pk)
+    record = wait_for(
+        lambda: TaskRecord.objects.filter(id=message.message_id, state="failed").first(), timeout=20, what="failure"
+    )
+
+    body = api_as(alice).get(f"/api/v1/tasks/{message.message_id}/").json()
+    assert body["state"] == "failed"
+    assert body["error"] == "ProbeFailure: probe <url> via <host> in <path> failed on purpose"
+    page = Client()
+    page.force_login(alice)
+    html = page.get(f"/tasks/{message.message_id}/").content.decode()
+    assert "ProbeFailure: probe &lt;url&gt; via &lt;host&gt; in &lt;path&gt; failed on purpose" in html
+    for leak in ("Traceback", "10.1.2.3", "6379", "db.internal", "/srv/", "tests/support/tasks.py"):
+        assert leak not in str(body) and leak not in html, leak
+
+    assert record.traceback.startswith("Traceback") and "tests/support/tasks.py" in record.traceback
+    admin = get_user_model().objects.create_superuser("root", "root@example.com", "admin-pass-123")
+    page.force_login(admin)
+    change = page.get(f"/admin/socialsite/taskrecord/{record.id}/change/").content.decode()
+    assert "Traceback" in change and "10.1.2.3" in change

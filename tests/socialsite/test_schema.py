@@ -72,14 +72,19 @@ def test_schema_documents_paginated_lists_and_integer_request_ids(api):
     assert directions[0]["schema"]["enum"] == ["incoming", "outgoing"]
 
 
-def test_docs_page_is_served_locally_without_any_cdn(client):
+def test_docs_page_is_served_locally_without_any_cdn_or_inline_script(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "SwaggerUIBundle" in html
     assert not re.search(r"https?://", html), "the docs page must not load anything from another site"
+    assert "<script>" not in html, "the start-up script is a file of its own (CSP: script-src 'self')"
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert assets, "the page should load Swagger UI's own files"
-    for asset in assets:
+    [start] = [a for a in assets if not a.startswith("/static/")]
+    for asset in set(assets) - {start}:
         assert asset.startswith("/static/drf_spectacular_sidecar/"), asset
         assert finders.find(asset.removeprefix("/static/")), f"{asset} is not shipped with the site"
+    script = client.get(start)
+    assert script.status_code == 200 and script["Content-Type"].startswith("application/javascript")
+    assert "SwaggerUIBundle" in script.content.decode()
+    assert not re.search(r"https?://", script.content.decode())

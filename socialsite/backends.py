@@ -1,0 +1,47 @@
+"""The one place a password is checked, limited per account and per client address.
+
+Every credential check goes through `django.contrib.auth.authenticate()`: the page log-in
+(`LoginView`), the admin log-in and the API's `auth/token/` all call it with the request. Limiting it
+here gives the three doors one shared budget per account (`login_account`) and per address
+(`login_ip`), and nobody can get more guesses by switching door. The attempt is counted before the
+password is looked at, so parallel guesses cannot overtake the counter.
+
+A spent budget raises `RateLimited` out of `authenticate()` (it lets only `PermissionDenied` through
+as "wrong credentials"): the API answers 429 JSON with `Retry-After` (`socialsite.api`), pages a 429
+page (`socialsite.middleware.RateLimitMiddleware`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from . import ratelimits
+
+logger = logging.getLogger("socialsite.auth")
+
+
+class RateLimitedModelBackend(ModelBackend):
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> Any:
+        if username is None:
+            username = kwargs.get("username")
+        checks = [("login_account", f"account:{ratelimits.account_key(username)}")]
+        if request is not None:
+            checks.append(("login_ip", f"ip:{ratelimits.ip_key(request)}"))
+        for scope, key in checks:
+            wait = ratelimits.hit(request=request, scope=scope, key=key)
+            if wait is not None:
+                logger.warning(
+                    "log-in refused by rate limit %s for username=%r from %s (retry in %s s)",
+                    scope,
+                    (username or "")[:150],
+                    ratelimits.client_ip(request) if request is not None else "-",
+                    wait,
+                )
+                raise ratelimits.RateLimited(scope=scope, wait=wait)
+        return super().authenticate(request, username=username, password=password, **kwargs)
