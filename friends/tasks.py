@@ -1,13 +1,16 @@
-"""Actors of the friend graph. Thin: they read the event's ids and call the graph cache functions."""
+"""Actors of the friend graph. Thin: they read the event's ids and call the graph cache functions.
+
+Regular jobs here (`refresh_all_suggestions`, `check_graph_consistency`) are scheduled from settings
+(`SOCIALSITE_SCHEDULES`), not by decorators: see `socialsite.schedule`.
+"""
 
 import dramatiq
-from dramatiq_crontab import cron
 
 from socialsite import queues
 from socialsite.events import subscriber
 from socialsite.taskstatus import report_progress
 
-from . import cache, events, suggestions
+from . import cache, consistency, events, suggestions
 
 GRAPH_EVENTS = (
     events.friendship_created,
@@ -73,10 +76,9 @@ def compute_mutual_friends(a: int, b: int) -> int:
     return len(mutual)
 
 
-@cron("40 4 * * *")
 @dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000, store_results=True)
 def refresh_all_suggestions() -> int:
-    """The periodic full refresh: every user's suggestions from the friendship table, with progress."""
+    """Recompute every user's suggestions from the friendship table, in batches, with progress."""
     from django.contrib.auth import get_user_model
 
     total = get_user_model().objects.filter(is_active=True).count()
@@ -88,3 +90,10 @@ def refresh_all_suggestions() -> int:
         report_progress(done, total, "suggestions refreshed")
 
     return suggestions.suggestions_rebuild_all(progress=progress)
+
+
+@dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000)
+def check_graph_consistency() -> dict:
+    """Compare the Redis graph copy with the friendship table, repair drift, report each repair."""
+    report = consistency.graph_consistency_repair(progress=report_progress)
+    return report.as_dict()

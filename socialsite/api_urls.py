@@ -2,9 +2,10 @@
 
 from django.urls import include, path
 
-from .api import TaskDetailApi
+from .api import StatsApi, TaskDetailApi
 
 urlpatterns = [
     path("", include("friends.api.urls")),
     path("tasks/<uuid:id>/", TaskDetailApi.as_view(), name="api-task-detail"),
+    path("stats/", StatsApi.as_view(), name="api-stats"),
 ]

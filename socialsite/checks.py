@@ -1,4 +1,5 @@
-"""Start-up checks (Django's system check framework): `runserver`, `migrate` and `check` run them."""
+"""Start-up checks (Django's system check framework): `runserver`, `migrate`, `check`, `crontab` and
+`rundramatiq` run them."""
 
 from __future__ import annotations
 
@@ -13,3 +14,23 @@ def event_contract_check(app_configs: Any = None, **kwargs: Any) -> list[checks.
     from .events import check_event_contract
 
     return [checks.Error(problem, id="socialsite.E001") for problem in check_event_contract()]
+
+
+@checks.register("socialsite")
+def schedules_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A regular job whose cron expression does not parse (or names no actor) would silently never run."""
+    from django.conf import settings
+
+    from .schedule import schedule_problems
+
+    problems = [checks.Error(problem, id="socialsite.E002") for problem in schedule_problems()]
+    lock = getattr(settings, "DRAMATIQ_CRONTAB", {})
+    if lock.get("LOCK_REFRESH_INTERVAL", 5) >= lock.get("LOCK_TIMEOUT", 10):
+        problems.append(
+            checks.Error(
+                "SCHEDULER_LOCK_REFRESH must be shorter than SCHEDULER_LOCK_TIMEOUT, or the scheduler's lock "
+                "expires between refreshes and a standby scheduler takes over while the first still fires.",
+                id="socialsite.E003",
+            )
+        )
+    return problems

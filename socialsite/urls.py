@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .health import healthz
-from .views import task_detail
+from .views import stats_page, task_detail
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,5 +12,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("socialsite.api_urls")),
     path("tasks/<uuid:task_id>/", task_detail, name="task-detail"),
+    path("stats/", stats_page, name="stats"),
     path("", include("friends.urls")),
 ]
