@@ -266,8 +266,9 @@ def register_scheduled_jobs(scheduler: Any) -> list[ScheduledJob]:
     return jobs
 
 
-def fire_scheduled_job(name: str) -> str | None:
-    """Enqueue the job's actor for the run that is due now, unless that run was already enqueued.
+def fire_scheduled_job(name: str, *, now: datetime | None = None) -> str | None:
+    """Enqueue the job's actor for the run that is due at `now` (default: now), unless that run was
+    already enqueued.
 
     Runs in the scheduler process, on APScheduler's thread pool. Returns the message id, or None when
     another scheduler fired this run first. The message carries ``scheduled_for`` (ISO time) in its
@@ -276,7 +277,7 @@ def fire_scheduled_job(name: str) -> str | None:
     from .redis import get_redis
 
     job = scheduled_job_get(name=name)
-    now = timezone.now()
+    now = now or timezone.now()
     run = job.run_at_or_before(now) or now.replace(microsecond=0)
     key = f"{FIRED_PREFIX}{name}:{run.isoformat()}"
     if not get_redis().set(key, "1", nx=True, ex=settings.SCHEDULER_MISFIRE_GRACE + 300):
