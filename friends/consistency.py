@@ -19,11 +19,12 @@ Kinds of drift, in the order they are checked (the key of `ConsistencyReport.rep
   after a friendship event.
 - ``friend_list_mismatch``: the compact list ``flist:<u>`` (what computations read) disagrees with a
   correct set. Repair: rewrite the list from the set.
-- ``suggestions_missing``, ``suggestions_stale``: an active user has no cached suggestions, or stale ones
-  that nothing is recomputing (not in the dirty set). Repair: mark dirty and recompute.
+- ``suggestions_missing``, ``suggestions_stale``: an active user with friends has no cached suggestions,
+  or stale ones that nothing is recomputing (not in the dirty set). Repair: mark dirty and recompute.
+  (A user without friends and without an entry is not drift: a first read computes the empty list.)
 - ``suggestions_wrong``: fresh-looking suggestions that differ from what the table gives (computed from a
   wrong set). Repair: invalidate and recompute; it counts only if the recompute changed the list.
-- ``suggestions_orphan``: cached suggestions of a user who is gone or inactive. Repair: delete.
+- ``suggestions_orphan``: cached suggestions of a deleted user. Repair: delete.
 - ``mutual_wrong``: a fresh-looking mutual-friends entry that differs from the table. Repair: recompute;
   it counts only if the recompute changed it.
 
@@ -291,6 +292,20 @@ def _read_cached(user_ids: list[int]) -> dict[int, tuple[int | None, int, Any]]:
     }
 
 
+def _still_stale(user_ids: list[int]) -> list[int]:
+    """Of these stale entries, those still stale with no recompute queued: a drain pops a user from the
+    dirty set before it writes, so a first look can catch a recompute in flight."""
+    if not user_ids:
+        return []
+    cached = _read_cached(user_ids)
+    dirty = get_redis().smismember(suggestions.DIRTY, user_ids)
+    return [
+        u
+        for u, is_dirty in zip(user_ids, dirty, strict=True)
+        if not is_dirty and cached[u][0] not in (None, cached[u][1])
+    ]
+
+
 def _repair_suggestions(report: ConsistencyReport, table: dict[int, set[int]], active: list[int]) -> None:
     redis = get_redis()
     report.checked["suggestions"] = len(active)
@@ -305,14 +320,19 @@ def _repair_suggestions(report: ConsistencyReport, table: dict[int, set[int]], a
         for user_id, is_dirty in zip(chunk, dirty, strict=True):
             stamp, current, data = cached[user_id]
             if stamp is None:
-                missing.append(user_id)
+                # Someone with friends always has an entry (events compute it). Without friends there is
+                # nothing to lose: a first read computes the empty list, so that is not drift.
+                if table.get(user_id):
+                    missing.append(user_id)
             elif stamp != current:
                 if not is_dirty:
                     stale.append(user_id)
             elif data != wanted[user_id]:
                 suspect[user_id] = data
+    stale = _still_stale(stale)
 
-    if len(missing) > FULL_REBUILD_SHARE * len(active) and len(missing) >= 100:
+    with_friends = sum(1 for u in active if table.get(u))
+    if len(missing) >= 100 and len(missing) > FULL_REBUILD_SHARE * with_friends:
         # Redis lost nearly everything: the batched full rebuild is the fast way back.
         report.recomputed += suggestions.suggestions_rebuild_all()
         report.add("suggestions_missing", missing, f"{len(missing)} users, rebuilt all", count=len(missing))
@@ -329,7 +349,12 @@ def _repair_suggestions(report: ConsistencyReport, table: dict[int, set[int]], a
             if after[user_id][2] != suspect[user_id]:
                 report.add("suggestions_wrong", [user_id], "recompute changed the cached list")
 
-    orphans = sorted(_ids_of_keys("sugg:") - set(active))
+    # Entries of deleted accounts (a deactivated user's entry is kept: events still recompute it).
+    cached_users = _ids_of_keys("sugg:")
+    existing: set[int] = set()
+    for chunk in _chunks(sorted(cached_users), 5_000):
+        existing.update(get_user_model().objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    orphans = sorted(cached_users - existing)
     if orphans:
         for chunk in _chunks(orphans):
             redis.delete(*[suggestions.sugg_key(u) for u in chunk])

@@ -274,16 +274,27 @@ def fire_scheduled_job(name: str, *, now: datetime | None = None) -> str | None:
     another scheduler fired this run first. The message carries ``scheduled_for`` (ISO time) in its
     options, so the task record shows which run it was.
     """
+    from django.db import close_old_connections
+
     from .redis import get_redis
 
+    # This thread's database connection (task records are written while enqueueing) may have idled for
+    # hours between daily runs; drop it if it is too old or broken, as a request would.
+    close_old_connections()
     job = scheduled_job_get(name=name)
     now = now or timezone.now()
     run = job.run_at_or_before(now) or now.replace(microsecond=0)
     key = f"{FIRED_PREFIX}{name}:{run.isoformat()}"
-    if not get_redis().set(key, "1", nx=True, ex=settings.SCHEDULER_MISFIRE_GRACE + 300):
+    redis = get_redis()
+    if not redis.set(key, "1", nx=True, ex=settings.SCHEDULER_MISFIRE_GRACE + 300):
         logger.info("scheduled job %s for %s was already fired by another scheduler", name, run.isoformat())
         return None
-    message = job.actor.send_with_options(scheduled_for=run.isoformat())
+    try:
+        message = job.actor.send_with_options(scheduled_for=run.isoformat())
+    except Exception:
+        redis.delete(key)  # not enqueued: leave the run unclaimed
+        logger.exception("scheduled job %s for %s could not be enqueued; the next run is on schedule", name, run)
+        raise
     logger.info("scheduled job %s for %s enqueued as %s", name, run.isoformat(), message.message_id)
     return message.message_id
 

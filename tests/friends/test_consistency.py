@@ -57,10 +57,32 @@ def repaired(report, kind: str, *users) -> bool:
     return found is not None and set(found["user_ids"]) == {u.pk for u in users} and found["users"] == len(users)
 
 
-def test_clean_graph_reports_no_drift(square):
+def test_clean_graph_reports_no_drift(square, make_user):
+    make_user("loner")  # no friends, never read their suggestions: no entry, and that is not drift
+    quiet = make_user("quiet")
+    services.friendship_create(user=quiet, friend=square["e"])
+    suggestions.suggestions_recompute([quiet.pk])
+    quiet.is_active = False  # a deactivated user's entry stays (events still recompute it)
+    quiet.save()
+    Friendship.objects.filter(user=quiet).delete()  # hand-made, so Redis is still right about the others
+    Friendship.objects.filter(friend=quiet).delete()
+
     report = graph_consistency_repair().as_dict()
+
     assert report["drift"] is False and report["repairs"] == {} and report["users_touched"] == 0
-    assert report["checked"]["users"] == 5 and report["checked"]["suggestions"] == 5
+    assert report["checked"]["users"] == 6 and report["checked"]["suggestions"] == 6
+    assert get_redis().exists(suggestions.sugg_key(quiet.pk))
+
+
+def test_stale_suggestions_nobody_recomputes_are_recomputed_and_reported(square):
+    a = square["a"]
+    get_redis().incr(suggestions.sgen_key(a.pk))  # a change was marked, but its recompute never came (lost)
+    assert suggestions.suggestions_cached(a.pk) is None
+
+    report = graph_consistency_repair()
+
+    assert repaired(report, "suggestions_stale", a)
+    assert_consistent(square.values())
 
 
 def test_friend_set_with_an_extra_and_a_missing_member_is_repaired_and_reported(square):
