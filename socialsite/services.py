@@ -1,4 +1,4 @@
-"""Writes of the plumbing that are not events or task status: the site counters."""
+"""Writes of the plumbing that are not events or task status: the site counters, pruning of task records."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from dramatiq.errors import BrokerError
 
-from .models import SiteCounters
+from .models import SiteCounters, TaskRecord
 from .redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -98,3 +98,11 @@ def site_counters_request() -> str | None:
             return None
         return message.message_id
     return redis.get(COUNTERS_PENDING_KEY)
+
+
+def task_records_prune(*, older_than_days: int = 7) -> int:
+    """Delete the records of tasks that finished successfully more than `older_than_days` days ago: history
+    nobody reads. Failed ones (dead letters) stay for admins to inspect and re-enqueue. Returns how many."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = TaskRecord.objects.filter(state=TaskRecord.State.DONE, finished_at__lt=cutoff).delete()
+    return deleted

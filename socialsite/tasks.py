@@ -4,13 +4,9 @@ Their schedules are in settings (`SOCIALSITE_SCHEDULES`), applied by `manage.py 
 `socialsite.schedule`.
 """
 
-from datetime import timedelta
-
 import dramatiq
-from django.utils import timezone
 
 from . import events, queues, services
-from .models import TaskRecord
 
 
 @dramatiq.actor(queue_name=queues.MAINTENANCE, max_retries=3)
@@ -22,9 +18,7 @@ def relay_outbox() -> int:
 @dramatiq.actor(queue_name=queues.MAINTENANCE, max_retries=3)
 def prune_task_records(days: int = 7) -> int:
     """Delete finished task records older than a week; failed ones stay for admins."""
-    cutoff = timezone.now() - timedelta(days=days)
-    deleted, _ = TaskRecord.objects.filter(state=TaskRecord.State.DONE, finished_at__lt=cutoff).delete()
-    return deleted
+    return services.task_records_prune(older_than_days=days)
 
 
 @dramatiq.actor(queue_name=queues.MAINTENANCE, max_retries=3)

@@ -173,3 +173,9 @@ def test_a_run_is_enqueued_once_however_often_it_is_fired(db, schedules, stub_br
     [message] = stub_broker.queues["maintenance"].queue
     assert b'"scheduled_for":"2026-03-04T10:00:00+00:00"' in message
     assert schedule.fire_scheduled_job("update_site_counters", now=at(2026, 3, 5, 10, 0, 1))  # the next day's run
+
+
+def test_lock_refresh_not_shorter_than_its_timeout_fails_the_start_up_check(settings):
+    settings.DRAMATIQ_CRONTAB = {**settings.DRAMATIQ_CRONTAB, "LOCK_TIMEOUT": 5, "LOCK_REFRESH_INTERVAL": 5}
+    with pytest.raises(SystemCheckError, match=r"socialsite\.E003"):
+        call_command("check")
