@@ -1,16 +1,17 @@
 """Jobs of the friend graph: actors enqueued by services (the drain, a reader's cold miss) or by the
-scheduler (the full refresh). Each parses its arguments and calls one service.
+scheduler (the full refresh, the consistency check). Each parses its arguments and calls one service.
 
 The actors bound to domain events are in `friends.subscribers`; they call services that enqueue the
-jobs below, which is why the two kinds live in two modules (no import cycle).
+jobs below, which is why the two kinds live in two modules (no import cycle). Regular jobs are scheduled
+from settings (`SOCIALSITE_SCHEDULES`), not by decorators: see `socialsite.schedule`.
 """
 
 import dramatiq
-from dramatiq_crontab import cron
 
 from socialsite import queues
 from socialsite.taskstatus import report_progress
 
+from . import consistency
 from .suggestions import compute, freshness
 
 
@@ -32,12 +33,18 @@ def compute_mutual_friends(a: int, b: int) -> int:
     return len(compute.mutual_recompute(a, b))
 
 
-@cron("40 4 * * *")
 @dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000, store_results=True)
 def refresh_all_suggestions() -> int:
-    """The periodic full refresh of every user's suggestions, with progress on its task record."""
+    """The periodic full refresh of every user's suggestions, in batches, with progress on its task record."""
     return compute.suggestions_rebuild_all(progress=_report_refresh)
 
 
 def _report_refresh(done: int, total: int) -> None:
     report_progress(done, total, "suggestions refreshed")
+
+
+@dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000)
+def check_graph_consistency() -> dict:
+    """Compare the Redis graph copy with the friendship table, repair drift, report each repair."""
+    report = consistency.graph_consistency_repair(progress=report_progress)
+    return report.as_dict()

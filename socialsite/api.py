@@ -7,15 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, serializers
 from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import selectors, services
 from .errors import ServiceError
-from .models import TaskRecord
+from .models import SiteCounters, TaskRecord
 from .parsers import RequestTooLarge
 from .ratelimits import RateLimited
 from .selectors import task_records_of
@@ -91,3 +96,67 @@ class TaskDetailApi(generics.RetrieveAPIView):
 
     def get_queryset(self):
         return task_records_of(user=self.request.user)
+
+
+class SiteCountersPointSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SiteCounters
+        fields = ["computed_at", *SiteCounters.COUNTERS]
+
+
+class StatsSerializer(serializers.Serializer):
+    """The site counters. Before the first computation: `status` "computing", every figure and
+    `updated_at` null, `task_id` the computation's task (readable by whoever first asked)."""
+
+    status = serializers.ChoiceField(choices=["ready", "computing"])
+    users = serializers.IntegerField(allow_null=True)
+    friendships = serializers.IntegerField(allow_null=True, help_text="Pairs of friends.")
+    shares = serializers.IntegerField(allow_null=True)
+    notifications = serializers.IntegerField(allow_null=True)
+    friendships_last_24h = serializers.IntegerField(allow_null=True)
+    active_users_last_24h = serializers.IntegerField(
+        allow_null=True, help_text="Logged in, or sent/answered a request, shared, blocked or read a notification."
+    )
+    updated_at = serializers.DateTimeField(allow_null=True, help_text="When these counters were computed.")
+    task_id = serializers.UUIDField(allow_null=True)
+    history = SiteCountersPointSerializer(many=True, help_text="Oldest first; at most 200 evenly spread points.")
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    days = serializers.IntegerField(min_value=1, default=7)
+
+    def validate_days(self, value: int) -> int:
+        if value > settings.SITE_COUNTERS_HISTORY_DAYS:
+            raise serializers.ValidationError(f"History is kept {settings.SITE_COUNTERS_HISTORY_DAYS} days at most.")
+        return value
+
+
+class StatsApi(APIView):
+    """Site counters (users, friendships, shares, notifications, ...), when they were computed, and their
+    history over the last `days` days."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("days", int, description="History to include, in days (default 7).")],
+        responses=StatsSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        query = StatsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        latest = selectors.site_counters_latest()
+        if latest is None:
+            body = {
+                "status": "computing",
+                **dict.fromkeys(SiteCounters.COUNTERS),
+                "updated_at": None,
+                "task_id": services.site_counters_request(),
+                "history": [],
+            }
+        else:
+            body = {
+                "status": "ready",
+                **latest.counts(),
+                "updated_at": latest.computed_at,
+                "task_id": None,
+                "history": selectors.site_counters_history(days=query.validated_data["days"]),
+            }
+        return Response(StatsSerializer(body).data)

@@ -1,4 +1,5 @@
-"""Start-up checks (Django's system check framework): `runserver`, `migrate` and `check` run them."""
+"""Start-up checks (Django's system check framework): `runserver`, `migrate`, `check`, `crontab` and
+`rundramatiq` run them."""
 
 from __future__ import annotations
 
@@ -30,4 +31,24 @@ def rate_limits_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Che
             validate_rate(rate)
         except ValueError as exc:
             problems.append(checks.Error(f"RATE_LIMIT_{scope.upper()}: {exc}", id="socialsite.E002", obj="RATE_LIMITS"))
+    return problems
+
+
+@checks.register("socialsite")
+def schedules_check(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """A regular job whose cron expression does not parse (or names no actor) would silently never run."""
+    from django.conf import settings
+
+    from .schedule import schedule_problems
+
+    problems = [checks.Error(problem, id="socialsite.E003") for problem in schedule_problems()]
+    lock = getattr(settings, "DRAMATIQ_CRONTAB", {})
+    if lock.get("LOCK_REFRESH_INTERVAL", 5) >= lock.get("LOCK_TIMEOUT", 10):
+        problems.append(
+            checks.Error(
+                "SCHEDULER_LOCK_REFRESH must be shorter than SCHEDULER_LOCK_TIMEOUT, or the scheduler's lock "
+                "expires between refreshes and a standby scheduler takes over while the first still fires.",
+                id="socialsite.E004",
+            )
+        )
     return problems

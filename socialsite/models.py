@@ -87,3 +87,49 @@ class DeadLetter(TaskRecord):
     class Meta:
         proxy = True
         verbose_name = "dead letter"
+
+
+class SiteCounters(models.Model):
+    """The site's counters as computed by one run of `update_site_counters`: one row per run (history).
+
+    Kept `SITE_COUNTERS_HISTORY_DAYS`, then pruned by the same job. "Active" users (last 24 h) are users
+    who logged in to a page, or did something: sent or answered a friend request, shared, blocked someone,
+    or read a notification (token-authenticated API clients never "log in", so actions count too).
+    """
+
+    computed_at = models.DateTimeField(db_index=True, help_text="When the counts were taken.")
+    users = models.PositiveIntegerField(help_text="Active accounts.")
+    friendships = models.PositiveIntegerField(help_text="Pairs of friends (one per pair, not per row).")
+    shares = models.PositiveIntegerField()
+    notifications = models.PositiveIntegerField()
+    friendships_last_24h = models.PositiveIntegerField(help_text="Pairs that became friends in the 24 h before.")
+    active_users_last_24h = models.PositiveIntegerField(help_text="Users who logged in or acted in the 24 h before.")
+    duration_ms = models.PositiveIntegerField(default=0, help_text="How long counting took.")
+
+    class Meta:
+        ordering = ["-computed_at"]
+        verbose_name_plural = "site counters"
+
+    COUNTERS = (
+        "users",
+        "friendships",
+        "shares",
+        "notifications",
+        "friendships_last_24h",
+        "active_users_last_24h",
+    )
+
+    def __str__(self) -> str:
+        return f"counters at {self.computed_at:%Y-%m-%d %H:%M}"
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.COUNTERS}
+
+
+class ScheduledJob(TaskRecord):
+    """An admin page, not data: the operator's view of the regular jobs (schedule, last and next run, run
+    now). The jobs themselves are in settings (`SOCIALSITE_SCHEDULES`); runs are task records."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "scheduled job"

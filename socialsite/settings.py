@@ -36,12 +36,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_dramatiq",
-    "dramatiq_crontab",
     "csp",
     "socialsite",
     "accounts",
     "friends",
     "notifications",
+    # After socialsite: its `crontab` command extends dramatiq-crontab's and must win the name
+    # (Django takes a management command from the first app in this list that has it).
+    "dramatiq_crontab",
 ]
 
 MIDDLEWARE = [
@@ -198,7 +200,43 @@ DRAMATIQ_RESULT_BACKEND = {
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
 OUTBOX_RELAY_INTERVAL = env.float("OUTBOX_RELAY_INTERVAL", default=2.0)
 OUTBOX_RELAY_GRACE = env.float("OUTBOX_RELAY_GRACE", default=3.0)  # seconds left to the after-commit publish
-DRAMATIQ_CRONTAB = {"REDIS_URL": REDIS_URL}
+
+# --- Regular jobs (cron syntax): one place for every schedule -------------------------------------
+# Job name = the Dramatiq actor's name; value = a cron expression (minute hour day month weekday, weekday
+# 0/7 = Sunday; a sixth, leading field adds seconds; "off" disables the job). Each one can be overridden
+# by the environment: SCHEDULE_<JOB NAME IN CAPITALS>, e.g. SCHEDULE_UPDATE_SITE_COUNTERS="*/5 * * * *".
+# An invalid expression stops start-up (system check socialsite.E003, and `manage.py crontab`).
+
+
+def _schedule(job: str, default: str) -> str:
+    return env.str(f"SCHEDULE_{job.upper()}", default=default)
+
+
+SOCIALSITE_SCHEDULES = {
+    job: _schedule(job, default)
+    for job, default in {
+        # A safety net: every worker also relays pending outbox events every OUTBOX_RELAY_INTERVAL seconds.
+        "relay_outbox": "* * * * *",
+        "update_site_counters": "*/10 * * * *",
+        "refresh_all_suggestions": "40 4 * * *",
+        "check_graph_consistency": "25 * * * *",
+        "prune_task_records": "17 3 * * *",
+        "prune_read_notifications": "47 3 * * *",
+    }.items()
+}
+# How late (seconds) a run may still fire after a stall of the scheduler; runs missed by more are dropped,
+# and several missed runs of one job are coalesced into one, so a scheduler that comes back fires no burst.
+SCHEDULER_MISFIRE_GRACE = env.int("SCHEDULER_MISFIRE_GRACE", default=30)
+DRAMATIQ_CRONTAB = {
+    "REDIS_URL": REDIS_URL,
+    # One scheduler fires; another one started beside it waits for the lock (a standby, blocking forever)
+    # and takes over at most LOCK_TIMEOUT seconds after the first one died.
+    "LOCK_TIMEOUT": env.int("SCHEDULER_LOCK_TIMEOUT", default=10),
+    "LOCK_REFRESH_INTERVAL": env.int("SCHEDULER_LOCK_REFRESH", default=5),
+    "LOCK_BLOCKING_TIMEOUT": None,
+}
+# Site counters: one row per run of update_site_counters, kept this many days (the stats page's history).
+SITE_COUNTERS_HISTORY_DAYS = env.int("SITE_COUNTERS_HISTORY_DAYS", default=90)
 
 # /healthz: the public answer is the cached verdict; details need staff or this bearer token (empty: off).
 HEALTHZ_TOKEN = env("HEALTHZ_TOKEN", default="")

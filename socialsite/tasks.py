@@ -1,26 +1,28 @@
-"""Maintenance actors of the plumbing: the outbox relay and pruning of finished task records."""
+"""Maintenance actors of the plumbing: the outbox relay, pruning of finished task records, site counters.
 
-from datetime import timedelta
+Their schedules are in settings (`SOCIALSITE_SCHEDULES`), applied by `manage.py crontab`; see
+`socialsite.schedule`.
+"""
 
 import dramatiq
-from django.utils import timezone
-from dramatiq_crontab import cron
 
-from . import events, queues
-from .models import TaskRecord
+from . import events, queues, services
 
 
-@cron("* * * * *")  # a safety net: workers also relay every few seconds
 @dramatiq.actor(queue_name=queues.MAINTENANCE, max_retries=3)
 def relay_outbox() -> int:
     """Hand over events that were not published after their commit (broker down, process died)."""
     return events.relay_pending()
 
 
-@cron("17 3 * * *")
 @dramatiq.actor(queue_name=queues.MAINTENANCE, max_retries=3)
 def prune_task_records(days: int = 7) -> int:
-    """Finished task records older than `days` are history nobody reads; failed ones stay for admins."""
-    cutoff = timezone.now() - timedelta(days=days)
-    deleted, _ = TaskRecord.objects.filter(state=TaskRecord.State.DONE, finished_at__lt=cutoff).delete()
-    return deleted
+    """Delete finished task records older than a week; failed ones stay for admins."""
+    return services.task_records_prune(older_than_days=days)
+
+
+@dramatiq.actor(queue_name=queues.MAINTENANCE, max_retries=3)
+def update_site_counters() -> dict:
+    """Count users, friendships, shares and notifications for the stats page; keep the history."""
+    row = services.site_counters_record()
+    return {"computed_at": row.computed_at.isoformat(), **row.counts()}

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from .api import JsonErrorsMixin
 from .health import healthz
-from .views import task_detail
+from .views import stats_page, task_detail
 
 
 class SchemaApi(JsonErrorsMixin, SpectacularAPIView):
@@ -29,6 +29,7 @@ urlpatterns = [
     path("tasks/<uuid:task_id>/", task_detail, name="task-detail"),
     path("", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
+    path("stats/", stats_page, name="stats"),
     path("", include("friends.urls")),
 ]
 

@@ -1,10 +1,22 @@
-"""Plumbing pages: task status."""
+"""Plumbing pages: task status and the site's stats."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from . import charts, selectors, services
 from .selectors import task_records_of
+
+STATS_HISTORY_DAYS = 7
+COUNTER_LABELS = {
+    "users": "Users",
+    "friendships": "Friendships",
+    "shares": "Shares",
+    "notifications": "Notifications",
+    "friendships_last_24h": "New friendships (24 h)",
+    "active_users_last_24h": "Active users (24 h)",
+}
 
 
 @login_required
@@ -12,3 +24,41 @@ def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     """Refreshes itself (a meta refresh, no JavaScript needed) until the task has finished."""
     task = get_object_or_404(task_records_of(user=request.user), id=task_id)
     return render(request, "socialsite/task.html", {"task": task})
+
+
+@login_required
+def stats_page(request: HttpRequest) -> HttpResponse:
+    """The latest site counters, when they were computed, and a chart of each one over the last week.
+
+    On a fresh site with no counters yet it asks for them once (shared by every reader) and says so;
+    the page reloads itself until they are there.
+    """
+    latest = selectors.site_counters_latest()
+    if latest is None:
+        return render(request, "socialsite/stats.html", {"latest": None, "task_id": services.site_counters_request()})
+    history = selectors.site_counters_history(days=STATS_HISTORY_DAYS)
+    counters = [
+        {
+            "name": name,
+            "label": label,
+            "value": getattr(latest, name),
+            "chart": charts.line_chart_svg(
+                [(row.computed_at, getattr(row, name)) for row in history],
+                title=f"{label}, last {STATS_HISTORY_DAYS} days",
+                chart_id=f"chart-{name}",
+            ),
+        }
+        for name, label in COUNTER_LABELS.items()
+    ]
+    return render(
+        request,
+        "socialsite/stats.html",
+        {
+            "latest": latest,
+            "counters": counters,
+            "recent": list(reversed(history[-10:])),
+            "labels": COUNTER_LABELS,
+            "days": STATS_HISTORY_DAYS,
+            "retention_days": settings.SITE_COUNTERS_HISTORY_DAYS,
+        },
+    )

@@ -139,3 +139,90 @@ def wait_for(predicate: Callable[[], object], *, timeout: float = 15, interval: 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
         time.sleep(interval)
+
+
+class Scheduler:
+    """One `manage.py crontab` process (the real scheduler) with the given environment, e.g. schedules."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        full_env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",
+            "DATABASE_URL": _database_url(),
+            "SOCIALSITE_TEST_BROKER": "rabbitmq",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "crontab", "--no-heartbeat"],
+            cwd=ROOT,
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        self.started_at: float | None = None  # time.time() when it said it holds the lock and starts
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line)
+            if "Starting scheduler" in line:
+                self.started_at = time.time()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def started(self) -> bool:
+        return self.started_at is not None
+
+    def signal(self, signum: int) -> None:
+        os.killpg(self.proc.pid, signum)
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up, so its Redis lock stays until it expires."""
+        if self.proc.poll() is None:
+            self.signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        """SIGTERM: dramatiq-crontab shuts the scheduler down and releases the lock."""
+        if self.proc.poll() is None:
+            self.signal(signal.SIGCONT)  # in case a test left it paused
+            self.signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def only_job(name: str, expression: str, **extra: str) -> dict[str, str]:
+    """Environment for a scheduler that runs one job on `expression` and has every other job switched off."""
+    from django.conf import settings
+
+    env = {f"SCHEDULE_{job.upper()}": "off" for job in settings.SOCIALSITE_SCHEDULES}
+    return {**env, f"SCHEDULE_{name.upper()}": expression, **extra}
+
+
+@pytest.fixture
+def start_scheduler(transactional_db) -> Callable[..., Scheduler]:
+    """Start real scheduler processes; each is stopped at the end, and nothing it enqueued outlives the test."""
+    purge_queues()
+    schedulers: list[Scheduler] = []
+
+    def start(env: dict[str, str], *, wait: bool = True) -> Scheduler:
+        scheduler = Scheduler(env)
+        schedulers.append(scheduler)
+        if wait:
+            wait_for(lambda: scheduler.started or scheduler.proc.poll() is not None, timeout=60, what="scheduler")
+            assert scheduler.started, "scheduler did not start:\n" + scheduler.output
+        return scheduler
+
+    yield start
+    for scheduler in schedulers:
+        scheduler.stop()
+    purge_queues()

@@ -1,0 +1,108 @@
+"""Writes of the plumbing that are not events or task status: the site counters, pruning of task records."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from dramatiq.errors import BrokerError
+
+from .models import SiteCounters, TaskRecord
+from .redis import get_redis
+
+logger = logging.getLogger(__name__)
+
+COUNTERS_PENDING_KEY = "stats:pending"
+COUNTERS_PENDING_TTL = 120  # seconds: a lost task frees the way for a new request after this
+
+
+def _active_user_count(since: datetime) -> int:
+    """Distinct users who logged in to a page, or acted, since `since` (the definition is on SiteCounters).
+
+    One UNION of small index-friendly selects, counted by the database; no id list comes back to Python.
+    """
+    from friends.models import Block, FriendRequest, Share
+    from notifications.models import Notification
+
+    user_model = get_user_model()
+    ids = (
+        user_model.objects.filter(is_active=True, last_login__gte=since)
+        .values("pk")
+        .union(
+            FriendRequest.objects.filter(created_at__gte=since).values("from_user_id"),
+            FriendRequest.objects.filter(responded_at__gte=since).values("to_user_id"),
+            Share.objects.filter(created_at__gte=since).values("owner_id"),
+            Block.objects.filter(created_at__gte=since).values("blocker_id"),
+            Notification.objects.filter(read_at__gte=since).values("recipient_id"),
+        )
+    )
+    return ids.count()
+
+
+def site_counters_record(*, now: datetime | None = None) -> SiteCounters:
+    """Count users, friendships, shares and notifications, store them as one history row, and prune rows
+    older than `SITE_COUNTERS_HISTORY_DAYS`.
+
+    `now` (default: the current time) is the moment the counts describe; the "last 24 h" figures are taken
+    over the 24 hours before it. Returns the new row. Safe to run twice: it only adds a row.
+    """
+    from friends.models import Friendship, Share
+    from notifications.models import Notification
+
+    now = now or timezone.now()
+    since = now - timedelta(hours=24)
+    started = time.perf_counter()
+    pairs = Friendship.objects.filter(user_id__lt=F("friend_id"))  # one row per pair of the two stored
+    counts = {
+        "users": get_user_model().objects.filter(is_active=True).count(),
+        "friendships": pairs.count(),
+        "shares": Share.objects.count(),
+        "notifications": Notification.objects.count(),
+        "friendships_last_24h": pairs.filter(is_friend_since__gte=since).count(),
+        "active_users_last_24h": _active_user_count(since),
+    }
+    duration_ms = round((time.perf_counter() - started) * 1000)
+    cutoff = now - timedelta(days=settings.SITE_COUNTERS_HISTORY_DAYS)
+    with transaction.atomic():
+        row = SiteCounters.objects.create(computed_at=now, duration_ms=duration_ms, **counts)
+        pruned, _ = SiteCounters.objects.filter(computed_at__lt=cutoff).delete()
+    get_redis().delete(COUNTERS_PENDING_KEY)  # an empty stats page asked for this run; the next may ask again
+    logger.info("site counters at %s: %s (%d ms, %d old rows pruned)", now.isoformat(), counts, duration_ms, pruned)
+    return row
+
+
+def site_counters_request() -> str | None:
+    """Ask for the counters to be computed now, because none exist yet (a fresh site); returns the task id.
+
+    Every reader of the empty stats page shares one task (``SET NX`` on a pending key with the message id);
+    None when the broker is down (the page says the counters are not computed yet either way).
+    """
+    import dramatiq
+
+    from .tasks import update_site_counters
+
+    redis = get_redis()
+    message = update_site_counters.message()
+    if redis.set(COUNTERS_PENDING_KEY, message.message_id, nx=True, ex=COUNTERS_PENDING_TTL):
+        try:
+            dramatiq.get_broker().enqueue(message)
+        except BrokerError:
+            redis.delete(COUNTERS_PENDING_KEY)
+            logger.warning("could not enqueue update_site_counters: broker unavailable")
+            return None
+        return message.message_id
+    return redis.get(COUNTERS_PENDING_KEY)
+
+
+def task_records_prune(*, older_than_days: int = 7) -> int:
+    """Delete the records of tasks that finished successfully more than `older_than_days` days ago: history
+    nobody reads. Failed ones (dead letters) stay for admins to inspect and re-enqueue. Returns how many."""
+    cutoff = timezone.now() - timedelta(days=older_than_days)
+    deleted, _ = TaskRecord.objects.filter(state=TaskRecord.State.DONE, finished_at__lt=cutoff).delete()
+    return deleted
