@@ -74,7 +74,7 @@ def compute_mutual_friends(a: int, b: int) -> int:
 
 
 @cron("40 4 * * *")
-@dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000, store_results=True)
+@dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000, store_results=True, track=True)
 def refresh_all_suggestions() -> int:
     """The periodic full refresh: every user's suggestions from the friendship table, with progress."""
     from django.contrib.auth import get_user_model
