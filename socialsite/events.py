@@ -134,7 +134,15 @@ def subscriber(*events: DomainEvent, queue_name: str = "default", **actor_option
         def handle(event: dict) -> Any:
             message = CurrentMessage.get_current_message()
             attempt = message.options.get("retries", 0) + 1 if message else 1
-            logger.info("event %s %s -> %s (attempt %d)", event["name"], event["id"], fn.__name__, attempt)
+            # A first delivery is routine (counted per actor, see taskstatus.task_counters); a retry is news.
+            logger.log(
+                logging.INFO if attempt > 1 else logging.DEBUG,
+                "event %s %s -> %s (attempt %d)",
+                event["name"],
+                event["id"],
+                fn.__name__,
+                attempt,
+            )
             return fn(event)
 
         actor = dramatiq.actor(handle, queue_name=queue_name, **actor_options)
