@@ -104,7 +104,8 @@ class DomainEvent(Signal):
         self.send(sender=DomainEvent, event=event)
         # The row itself is handed over (no query to find it again), and the request does not wait for
         # the broker: the publisher thread publishes it; the relay covers a process that dies first.
-        transaction.on_commit(lambda: hand_off([event]))
+        # `robust`: a failing hand-off is logged, never turned into an error for a request that committed.
+        transaction.on_commit(lambda: hand_off([event]), robust=True)
         return event
 
 
@@ -134,15 +135,7 @@ def subscriber(*events: DomainEvent, queue_name: str = "default", **actor_option
         def handle(event: dict) -> Any:
             message = CurrentMessage.get_current_message()
             attempt = message.options.get("retries", 0) + 1 if message else 1
-            # A first delivery is routine (counted per actor, see taskstatus.task_counters); a retry is news.
-            logger.log(
-                logging.INFO if attempt > 1 else logging.DEBUG,
-                "event %s %s -> %s (attempt %d)",
-                event["name"],
-                event["id"],
-                fn.__name__,
-                attempt,
-            )
+            logger.info("event %s %s -> %s (attempt %d)", event["name"], event["id"], fn.__name__, attempt)
             return fn(event)
 
         actor = dramatiq.actor(handle, queue_name=queue_name, **actor_options)
