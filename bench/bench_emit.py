@@ -109,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     configure_environment(database=args.database, redis_db=args.redis_db, vhost=args.vhost)
+    with __import__("psycopg").connect(f"{PG}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')  # fresh: nothing left over
     ensure_database(args.database)
     ensure_vhost(args.vhost)
     log_dir = Path(tempfile.mkdtemp(prefix="bench_emit_"))
@@ -133,10 +135,13 @@ def main(argv: list[str] | None = None) -> int:
                     fn(run, seq)
                     timings[name].append((time.perf_counter() - started) * 1000)
                     seq += 1
-        publisher_for(dramatiq.get_broker()).flush(30)
+        flushed = publisher_for(dramatiq.get_broker()).flush(60)
         from socialsite.models import OutboxEvent
 
         pending = OutboxEvent.objects.filter(published_at__isnull=True).count()
+        left = OutboxEvent.objects.filter(published_at__isnull=True)
+        errors = {e for e in left.values_list("last_error", flat=True)[:1000]}
+        seqs = sorted(e["seq"] for e in left.values_list("payload", flat=True))[:3]
     finally:
         connection.close()
         from django.db import connections
@@ -170,7 +175,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"emit p50: {emit_p50:.2f} ms (target <= {TARGET_MS} ms)  {'PASS' if ok else 'FAIL'}")
     print(f"inline publish / emit, p50: {inline_p50 / emit_p50:.1f}x")
-    print(f"events left unpublished after the publisher's flush: {pending}")
+    print(f"events left unpublished after the publisher's flush ({flushed=}): {pending}")
+    if pending:
+        print(f"  errors: {sorted(errors)[:3]}; first sequence numbers: {seqs}")
     return 0 if ok and pending == 0 else 1
 
 
