@@ -33,7 +33,7 @@ def compute_mutual_friends(a: int, b: int) -> int:
     return len(compute.mutual_recompute(a, b))
 
 
-@dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000, store_results=True)
+@dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000, store_results=True, track=True)
 def refresh_all_suggestions() -> int:
     """The periodic full refresh of every user's suggestions, in batches, with progress on its task record."""
     return compute.suggestions_rebuild_all(progress=_report_refresh)

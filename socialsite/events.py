@@ -1,8 +1,9 @@
 """Domain events: Django signals recorded in a transactional outbox and fanned out to subscribers.
 
 Flow: a service calls `SOME_EVENT.emit(...)` inside its transaction -> an `OutboxEvent` row is written
-with the change -> after commit the event is handed to RabbitMQ (publisher confirms), one message per
-subscriber actor, each on its own queue -> the relay re-sends whatever is still pending, oldest first.
+with the change -> after commit the event is handed to this process's publisher thread and the request
+goes on (socialsite/publisher.py: batches, publisher confirms), one message per subscriber actor, each on
+its own queue -> the relay re-sends whatever is still pending, oldest first.
 A rolled-back change leaves no row and sends nothing. Delivery is at-least-once, so subscribers are
 idempotent; every subscriber message of one event has a stable id derived from the event id.
 """
@@ -25,10 +26,12 @@ from django.db.models import F
 from django.dispatch import Signal
 from django.utils import timezone
 from dramatiq import Message
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.errors import BrokerError
 from dramatiq.middleware import CurrentMessage
 
 from .models import OutboxEvent
+from .publisher import publisher_for
 from .redis import get_redis
 
 logger = logging.getLogger(__name__)
@@ -99,8 +102,10 @@ class DomainEvent(Signal):
         self.validate(payload)
         event = OutboxEvent.objects.create(name=self.name, payload=payload)
         self.send(sender=DomainEvent, event=event)
-        # The row itself is handed over: no query to find it again after the commit.
-        transaction.on_commit(lambda: _publish([event]))
+        # The row itself is handed over (no query to find it again), and the request does not wait for
+        # the broker: the publisher thread publishes it; the relay covers a process that dies first.
+        # `robust`: a failing hand-off is logged, never turned into an error for a request that committed.
+        transaction.on_commit(lambda: hand_off([event]), robust=True)
         return event
 
 
@@ -219,9 +224,20 @@ def subscriber_message(event: OutboxEvent, actor: dramatiq.Actor) -> Message:
     )
 
 
+def hand_off(events: list[OutboxEvent], *, wait: bool = False) -> int | None:
+    """Publish committed events: on RabbitMQ through this process's publisher thread (without `wait`,
+    returns None at once); on any other broker (the unit tests' StubBroker) right here, one by one.
+    With `wait`, returns how many were published; the others stay pending for the relay."""
+    broker = dramatiq.get_broker()
+    if isinstance(broker, RabbitmqBroker):
+        return publisher_for(broker).submit(events, wait=wait, timeout=60)
+    return _publish(events)
+
+
 def publish_events(event_ids: Iterable[uuid.UUID]) -> int:
-    """Hand the given events to RabbitMQ now (called after commit); failures stay for the relay."""
-    return _publish(OutboxEvent.objects.filter(id__in=list(event_ids), published_at__isnull=True))
+    """Hand the given events to RabbitMQ now and wait (the admin's action); failures stay for the relay."""
+    pending = OutboxEvent.objects.filter(id__in=list(event_ids), published_at__isnull=True).order_by("created_at")
+    return hand_off(list(pending), wait=True) or 0
 
 
 def relay_pending(*, batch_size: int = 500, grace: float | None = None) -> int:
@@ -240,7 +256,7 @@ def relay_pending(*, batch_size: int = 500, grace: float | None = None) -> int:
         while True:
             cutoff = timezone.now() - timedelta(seconds=grace)
             pending = OutboxEvent.objects.filter(published_at__isnull=True, created_at__lte=cutoff)
-            published = _publish(pending.order_by("created_at")[:batch_size])
+            published = hand_off(list(pending.order_by("created_at")[:batch_size]), wait=True) or 0
             total += published
             if published < batch_size:
                 return total
@@ -249,10 +265,10 @@ def relay_pending(*, batch_size: int = 500, grace: float | None = None) -> int:
 
 
 def _publish(events) -> int:
-    """Publish each event to every subscriber, oldest first, stopping at the first broker failure.
+    """Publish each event to every subscriber through `broker.enqueue`, oldest first, stopping at the
+    first broker failure (brokers other than RabbitMQ; RabbitMQ goes through socialsite.publisher).
 
-    Runs outside any transaction on purpose: the task records written while enqueueing must be visible
-    to the worker at once, and no row lock is held while waiting for RabbitMQ's confirms. Marking an
+    Runs outside any transaction on purpose: no row lock is held while waiting for the broker. Marking an
     event published is a conditional update, so two publishers at worst deliver it twice.
     """
     published = 0

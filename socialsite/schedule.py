@@ -290,7 +290,8 @@ def fire_scheduled_job(name: str, *, now: datetime | None = None) -> str | None:
         logger.info("scheduled job %s for %s was already fired by another scheduler", name, run.isoformat())
         return None
     try:
-        message = job.actor.send_with_options(scheduled_for=run.isoformat())
+        # Tracked: the admin's job view shows each run's state, duration and result.
+        message = job.actor.send_with_options(scheduled_for=run.isoformat(), track=True)
     except Exception:
         redis.delete(key)  # not enqueued: leave the run unclaimed
         logger.exception("scheduled job %s for %s could not be enqueued; the next run is on schedule", name, run)

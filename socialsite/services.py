@@ -88,7 +88,7 @@ def site_counters_request() -> str | None:
     from .tasks import update_site_counters
 
     redis = get_redis()
-    message = update_site_counters.message()
+    message = update_site_counters.message_with_options(track=True)  # readers poll its status
     if redis.set(COUNTERS_PENDING_KEY, message.message_id, nx=True, ex=COUNTERS_PENDING_TTL):
         try:
             dramatiq.get_broker().enqueue(message)

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the application server (compressed, hashed names, far-future caching).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -89,6 +91,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         }
     )
+elif env.bool("DJANGO_DB_POOL", default=True):
+    # A psycopg connection pool per process: a request borrows a connection and gives it back when it
+    # ends, so a process never holds more than `max_size` connections, however many threads serve it
+    # (persistent per-thread connections piled up under threaded servers). Django requires
+    # CONN_MAX_AGE=0 with a pool; with CONN_HEALTH_CHECKS the pool replaces a connection the server
+    # dropped before lending it.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DJANGO_DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DJANGO_DB_POOL_MAX_SIZE", default=8),
+        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=10.0),  # seconds to wait for a free one
+        "max_idle": env.float("DJANGO_DB_POOL_MAX_IDLE", default=60.0),  # idle connections above min close
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -121,7 +137,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
-STATICFILES_DIRS = [BASE_DIR / "static"]  # the site's own JS and CSS (no inline scripts or styles)
 # Uploaded files. No URL serves MEDIA_ROOT: shares are read only through views that check access, so the
 # directory must stay outside anything a web server publishes (it is not under STATIC_ROOT).
 MEDIA_URL = "media/"
@@ -134,19 +149,21 @@ STORAGES = {
         "BACKEND": env("DJANGO_FILE_STORAGE", default="django.core.files.storage.FileSystemStorage"),
         "OPTIONS": env.json("DJANGO_FILE_STORAGE_OPTIONS", default={}),
     },
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    # `collectstatic` writes hashed, gzip-compressed copies; WhiteNoise serves them with far-future caching.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
 # --- Redis: derived graph copy, computed results, Django cache -----------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
-# The Django cache holds the rate-limit counters. Short socket timeouts: a hung Redis must not hang every
-# request (rate limits fail open, see socialsite/ratelimits.py).
+# The Django cache holds the rate-limit counters and sessions. Short socket timeouts: a hung Redis must not
+# hang every request (rate limits fail open, see socialsite/ratelimits.py; sessions fall back to the
+# database, see socialsite/sessions.py).
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "django",  # apart from the graph's own keys (friends:, sugg:, …)
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
     }
 }
 
@@ -169,6 +186,11 @@ RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 # client is the socket's peer (REMOTE_ADDR) and X-Forwarded-For is ignored, as any client can send it.
 NUM_PROXIES = env.int("DJANGO_NUM_PROXIES", default=0)
 RATELIMIT_USE_CACHE = "default"
+
+# Sessions read from Redis (no database query per request), written through to the database, and read
+# from the database when Redis is unreachable; see socialsite/sessions.py.
+SESSION_ENGINE = "socialsite.sessions"
+SESSION_CACHE_MAX_AGE = env.int("SESSION_CACHE_MAX_AGE", default=300)  # seconds a cached copy is trusted
 
 # --- RabbitMQ + Dramatiq --------------------------------------------------------------------------
 RABBITMQ_URL = env("RABBITMQ_URL", default="amqp://guest:guest@127.0.0.1:5672/%2F")
@@ -340,6 +362,22 @@ PERMISSIONS_POLICY = {
 # --- Notifications --------------------------------------------------------------------------------
 # Read notifications older than this are deleted by the `prune_read_notifications` job; unread ones stay.
 NOTIFICATIONS_RETENTION_DAYS = env.int("NOTIFICATIONS_RETENTION_DAYS", default=30)
+
+# --- Plain HTTP on loopback: the demo (scripts/run.sh) -------------------------------------------------
+# Production settings with DEBUG off, except that the site answers plain HTTP: no HTTPS redirect, no
+# HSTS, cookies without the Secure flag (a browser would not send them back over http://). Refused unless
+# every allowed host is a loopback name, so it cannot open a public site to cookie theft.
+if env.bool("SOCIALSITE_LOOPBACK_HTTP", default=False):
+    _loopback = {"localhost", "127.0.0.1", "[::1]", "::1"}
+    if not set(ALLOWED_HOSTS) <= _loopback:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            f"SOCIALSITE_LOOPBACK_HTTP serves plain HTTP and is for loopback only; DJANGO_ALLOWED_HOSTS is "
+            f"{ALLOWED_HOSTS!r}. Unset it and serve HTTPS behind a proxy instead."
+        )
+    SECURE_SSL_REDIRECT = SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = False
+    SECURE_HSTS_SECONDS, SECURE_HSTS_INCLUDE_SUBDOMAINS, SECURE_HSTS_PRELOAD = 0, False, False
 
 # --- Uploads ---------------------------------------------------------------------------------------
 SHARE_MAX_UPLOAD_BYTES = env.int("SHARE_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)

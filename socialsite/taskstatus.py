@@ -1,7 +1,15 @@
-"""Task status: every Dramatiq message gets a `TaskRecord` that moves enqueued -> running -> done/failed.
+"""Task status, in proportion: a full `TaskRecord` lifecycle for tracked tasks, failures for the rest.
 
-Dramatiq's own records (and django_dramatiq's) have no owner and no progress; this middleware keeps
-both, plus the message itself so an admin can re-enqueue a dead letter.
+A task is *tracked* when someone may watch it: its actor says `track=True` (jobs with progress), or the
+message carries an `owner_id` (a user-visible computation, see `send_tracked`) or `track=True` (a dead
+letter an admin re-enqueued). A tracked message's record moves enqueued -> running -> retrying ->
+done/failed, with progress, result and owner: three writes per message, which its owner reads at
+`GET /api/v1/tasks/{id}/`.
+
+Everything else (subscriber messages, drains, cron plumbing) is fire-and-forget: no write while it goes
+well, only a Redis counter per actor and outcome (`task_counters()`). Its first failure writes a record
+(state, error and the message itself), so the admin sees every retrying task and every dead letter and
+can re-enqueue it; if a retry then succeeds, that record is marked done.
 """
 
 from __future__ import annotations
@@ -9,15 +17,19 @@ from __future__ import annotations
 import logging
 import re
 import traceback
+from datetime import UTC, datetime
 from typing import Any
 
 import dramatiq
 from django.db import close_old_connections
 from django.utils import timezone
-from dramatiq.errors import BrokerError
+from dramatiq.errors import ActorNotFound, BrokerError
 from dramatiq.middleware import CurrentMessage, Middleware
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+COUNTERS_KEY = "task-counters"  # Redis hash: "<actor>:<outcome>" -> count
 
 
 class State:
@@ -26,8 +38,18 @@ class State:
     ENQUEUED, RUNNING, RETRYING, DONE, FAILED = "enqueued", "running", "retrying", "done", "failed"
 
 
+def is_tracked(broker: dramatiq.Broker, message: dramatiq.Message) -> bool:
+    """Whether this message gets the full record lifecycle (see the module doc)."""
+    if message.options.get("owner_id") or message.options.get("track"):
+        return True
+    try:
+        return bool(broker.get_actor(message.actor_name).options.get("track"))
+    except ActorNotFound:
+        return False
+
+
 class TaskStatusMiddleware(Middleware):
-    """Keeps `TaskRecord` rows in step with the message's life.
+    """Keeps `TaskRecord` rows for tracked messages and for every failure, counters for the rest.
 
     Listed before `Retries` in settings, so its `after_process_message` runs after Retries has decided
     (Dramatiq calls `after_*` hooks in reverse order) and can tell a retry from a dead letter.
@@ -41,31 +63,18 @@ class TaskStatusMiddleware(Middleware):
         # Before, not after: once published, a fast worker may finish the task before `after_enqueue`
         # runs, and "enqueued" would overwrite "done". If publishing then fails, the outbox relay (or the
         # caller) sends the same message id again.
+        if not is_tracked(broker, message):
+            return  # an untracked retry already has its record (written by the failure)
         retries = message.options.get("retries", 0)
-        defaults: dict[str, Any] = {
-            "actor_name": message.actor_name,
-            "queue_name": message.queue_name.removesuffix(".DQ"),
-            "state": State.RETRYING if retries else State.ENQUEUED,
-            "retries": retries,
-            "message": message.asdict(),
-        }
+        fields: dict[str, Any] = {"state": State.RETRYING if retries else State.ENQUEUED, "retries": retries}
         if not retries:
-            defaults.update(enqueued_at=timezone.now(), started_at=None, finished_at=None, error="", traceback="")
-        if owner_id := message.options.get("owner_id"):
-            defaults["owner_id"] = owner_id
-        from .models import TaskRecord
-
-        # One INSERT … ON CONFLICT UPDATE: this runs for every message, on the publishing side.
-        TaskRecord.objects.bulk_create(
-            [TaskRecord(id=message.message_id, **defaults)],
-            update_conflicts=True,
-            unique_fields=["id"],
-            update_fields=[f for f in defaults if f != "owner_id"] + ["updated_at"],
-        )
+            fields.update(enqueued_at=timezone.now(), started_at=None, finished_at=None, error="", traceback="")
+        _upsert(message, **fields)
 
     def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
         close_old_connections()
-        _update(message, state=State.RUNNING, started_at=timezone.now())
+        if is_tracked(broker, message):
+            _update(message, state=State.RUNNING, started_at=timezone.now())
 
     def after_process_message(
         self,
@@ -75,13 +84,21 @@ class TaskStatusMiddleware(Middleware):
         result: Any = None,
         exception: BaseException | None = None,
     ) -> None:
+        tracked = is_tracked(broker, message)
         if exception is None:
-            _update(message, state=State.DONE, result=_jsonable(result), finished_at=timezone.now(), error="")
+            _count(message, "processed")
+            if tracked:
+                _update(message, state=State.DONE, result=_jsonable(result), finished_at=timezone.now(), error="")
+            elif message.options.get("retries"):
+                # An earlier attempt failed and wrote a record: it must not stay "retrying" forever.
+                _update(message, state=State.DONE, finished_at=timezone.now(), error="")
             return
         error = short_error(exception)
         # The full traceback (paths, hosts, ports) is for admins and logs only; owners see `error`.
         trace = message.options.get("traceback") or "".join(traceback.format_exception(exception))
+        write = _update if tracked else _upsert  # an untracked message has no record before it fails
         if message.failed:
+            _count(message, "dead_lettered")
             logger.error(
                 "task %s %s dead-lettered after %s retries: %s",
                 message.actor_name,
@@ -89,7 +106,7 @@ class TaskStatusMiddleware(Middleware):
                 message.options.get("retries", 0),
                 error,
             )
-            _update(
+            write(
                 message,
                 state=State.FAILED,
                 error=error,
@@ -99,6 +116,7 @@ class TaskStatusMiddleware(Middleware):
                 retries=max(message.options.get("retries", 1) - 1, 0),
             )
         else:
+            _count(message, "failed")
             logger.warning(
                 "task %s %s attempt %s failed, will retry: %s",
                 message.actor_name,
@@ -106,12 +124,35 @@ class TaskStatusMiddleware(Middleware):
                 message.options.get("retries", 0),
                 error,
             )
-            _update(
+            write(
                 message, state=State.RETRYING, error=error, traceback=trace, retries=message.options.get("retries", 0)
             )
 
     def after_skip_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
-        _update(message, state=State.FAILED, error="skipped (message too old)", finished_at=timezone.now())
+        _count(message, "dead_lettered")
+        _upsert(message, state=State.FAILED, error="skipped (message too old)", finished_at=timezone.now())
+
+
+def _upsert(message: dramatiq.Message, **fields: Any) -> None:
+    """Create or update the message's record in one statement (INSERT … ON CONFLICT UPDATE)."""
+    from .models import TaskRecord
+
+    defaults: dict[str, Any] = {
+        "actor_name": message.actor_name,
+        "queue_name": message.queue_name.removesuffix(".DQ"),
+        "message": message.asdict(),
+        **fields,
+    }
+    defaults.setdefault("enqueued_at", datetime.fromtimestamp(message.message_timestamp / 1000, tz=UTC))
+    if owner_id := message.options.get("owner_id"):
+        defaults["owner_id"] = owner_id
+    TaskRecord.objects.bulk_create(
+        [TaskRecord(id=message.message_id, **defaults)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        # The first enqueue time and the owner stay as first written.
+        update_fields=[f for f in defaults if f not in ("owner_id", "enqueued_at") or f in fields] + ["updated_at"],
+    )
 
 
 # What must not reach a task's owner: where the site runs (addresses, URLs with credentials, ports)
@@ -145,6 +186,31 @@ def _update(message: dramatiq.Message, **fields: Any) -> None:
     TaskRecord.objects.filter(id=message.message_id).update(updated_at=timezone.now(), **fields)
 
 
+def _count(message: dramatiq.Message, outcome: str) -> None:
+    """One HINCRBY; a Redis outage loses a count, never the task."""
+    from .redis import get_redis
+
+    try:
+        get_redis().hincrby(COUNTERS_KEY, f"{message.actor_name}:{outcome}", 1)
+    except RedisError as exc:
+        logger.warning("task counter %s:%s not counted: %r", message.actor_name, outcome, exc)
+
+
+def task_counters() -> dict[str, dict[str, int]]:
+    """Messages handled per actor since Redis was last emptied.
+
+    Shape: ``{actor_name: {"processed": n, "failed": n, "dead_lettered": n}}`` (outcomes that never
+    happened are absent); "failed" counts attempts that will be retried.
+    """
+    from .redis import get_redis
+
+    counters: dict[str, dict[str, int]] = {}
+    for key, value in get_redis().hgetall(COUNTERS_KEY).items():
+        actor, _, outcome = key.rpartition(":")
+        counters.setdefault(actor, {})[outcome] = int(value)
+    return counters
+
+
 def _jsonable(value: Any) -> Any:
     return value if isinstance(value, (dict, list, str, int, float, bool, type(None))) else repr(value)
 
@@ -157,12 +223,13 @@ def report_progress(done: int, total: int, text: str = "") -> None:
 
 
 def send_tracked(actor: dramatiq.Actor, *args: Any, owner_id: int | None = None, **kwargs: Any) -> dramatiq.Message:
-    """Enqueue a task whose status its owner may read (`GET /api/v1/tasks/{id}/`)."""
-    return actor.send_with_options(args=args, kwargs=kwargs, owner_id=owner_id)
+    """Enqueue a task with a full status record, which its owner may read (`GET /api/v1/tasks/{id}/`)."""
+    return actor.send_with_options(args=args, kwargs=kwargs, owner_id=owner_id, track=True)
 
 
 def dead_letter_requeue(*, record_id: Any) -> dramatiq.Message:
-    """Send a dead letter's message again, as a fresh attempt with the same id.
+    """Send a dead letter's message again, as a fresh attempt with the same id; an admin is watching it,
+    so it is tracked from now on.
 
     Only a dead letter (state `failed`: retries exhausted) can be re-enqueued; an enqueued, running,
     retrying or done task is refused with `ServiceError`, so a task never runs twice at once or again
@@ -188,6 +255,7 @@ def dead_letter_requeue(*, record_id: Any) -> dramatiq.Message:
     options = {
         k: v for k, v in message.options.items() if k not in ("retries", "traceback", "requeue_timestamp", "eta")
     }
+    options["track"] = True
     message = message.copy(queue_name=record.queue_name, options=options)
     try:
         return dramatiq.get_broker().enqueue(message)

@@ -84,7 +84,14 @@ def test_redis_down_answers_503_naming_it(client, db, monkeypatch):
 @pytest.mark.django_db
 def test_database_down_answers_503_naming_it(client, monkeypatch):
     unreachable = connections.create_connection("default")
-    unreachable.settings_dict = {**unreachable.settings_dict, "HOST": "127.0.0.1", "PORT": 1, "NAME": "nowhere"}
+    options = {k: v for k, v in unreachable.settings_dict["OPTIONS"].items() if k != "pool"}  # not the live pool
+    unreachable.settings_dict = {
+        **unreachable.settings_dict,
+        "HOST": "127.0.0.1",
+        "PORT": 1,
+        "NAME": "nowhere",
+        "OPTIONS": options,
+    }
     if unreachable.vendor == "sqlite":
         unreachable.settings_dict["NAME"] = "/nonexistent-dir/db.sqlite3"
     monkeypatch.setattr(health, "connection", unreachable)

@@ -87,3 +87,27 @@ def test_a_malformed_rate_in_the_environment_stops_the_start_up():
     result = run_manage("check", DJANGO_SECRET_KEY=secrets.token_urlsafe(60), RATE_LIMIT_SIGN_UP="10 a minute")
     assert result.returncode != 0
     assert "RATE_LIMIT_SIGN_UP" in result.stderr and "socialsite.E002" in result.stderr
+
+
+def test_plain_http_on_loopback_is_refused_for_a_public_host():
+    result = run_manage(
+        "check",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
+        DJANGO_ALLOWED_HOSTS="socialsite.example",
+        SOCIALSITE_LOOPBACK_HTTP="true",
+    )
+    assert result.returncode != 0
+    assert "SOCIALSITE_LOOPBACK_HTTP" in result.stderr
+
+
+def test_plain_http_on_loopback_runs_with_debug_off_for_loopback_hosts():
+    result = run_manage(
+        "diffsettings",
+        "--all",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(60),
+        SOCIALSITE_LOOPBACK_HTTP="true",
+    )
+    assert result.returncode == 0, result.stderr
+    values = {line.removeprefix("### ") for line in result.stdout.splitlines()}  # "###": Django's default
+    for line in ("DEBUG = False", "SECURE_SSL_REDIRECT = False", "SESSION_COOKIE_SECURE = False"):
+        assert line in values

@@ -20,7 +20,15 @@ def always_fails(tag: str) -> None:
     raise ProbeFailure(f"probe {tag} failed on purpose")
 
 
-@dramatiq.actor(queue_name=queues.DEFAULT, max_retries=0)
+@dramatiq.actor(queue_name=queues.DEFAULT, max_retries=2, min_backoff=50, max_backoff=100)
+def fails_once(key: str) -> str:
+    """Fails on its first attempt (counted in Redis under `key`), succeeds on the retry."""
+    if get_redis().incr(key) == 1:
+        raise ProbeFailure(f"probe {key} fails once on purpose")
+    return "ok"
+
+
+@dramatiq.actor(queue_name=queues.DEFAULT, max_retries=0, track=True)
 def count_steps(steps: int, delay: float) -> dict:
     """A task with steps, reporting progress after each one."""
     for done in range(1, steps + 1):
