@@ -10,6 +10,7 @@ from rest_framework.authtoken.models import Token
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
 from socialsite.models import OutboxEvent
+from tests.support.factories import give_friends
 
 User = get_user_model()
 V1 = "/api/v1"
@@ -195,10 +196,7 @@ def test_me_counts_my_friends(api_as, alice, bob, carol):
 
 
 def test_friends_list_is_paginated_by_fifty(api_as, alice, make_user):
-    others = User.objects.bulk_create([User(username=f"f{i:03}", password="!") for i in range(51)])
-    Friendship.objects.bulk_create(
-        [Friendship(user=alice, friend=o) for o in others] + [Friendship(user=o, friend=alice) for o in others]
-    )
+    give_friends(alice, 51)
     first = api_as(alice).get(f"{V1}/friends/").json()
     assert first["count"] == 51 and len(first["results"]) == 50 and first["previous"] is None
     second = api_as(alice).get(first["next"]).json()

@@ -6,30 +6,17 @@ Each test runs with 5 and with 500 and the same ceiling, so a query per row (an 
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from friends.models import FriendRequest, Friendship
+from friends.models import FriendRequest
+from tests.support.factories import befriend, give_friends, make_users
 
-User = get_user_model()
 V1 = "/api/v1"
 SIZES = [5, 500]
 
 
-def many_users(n: int, prefix: str) -> list:
-    return User.objects.bulk_create([User(username=f"{prefix}{i:04}", password="!") for i in range(n)])
-
-
-def befriend_many(user, n: int) -> None:
-    """Both directions of each friendship, as the services write them (bulk: only tests may)."""
-    others = many_users(n, f"{user.username}-friend")
-    Friendship.objects.bulk_create(
-        [Friendship(user=user, friend=o) for o in others] + [Friendship(user=o, friend=user) for o in others]
-    )
-
-
 @pytest.mark.parametrize("n", SIZES)
 def test_friends_list_queries_do_not_grow_with_friends(api_as, alice, n, django_assert_max_num_queries):
-    befriend_many(alice, n)
+    give_friends(alice, n)
     client = api_as(alice)
     # token + user, page count, page rows with each friend joined in
     with django_assert_max_num_queries(3):
@@ -44,10 +31,10 @@ def test_friends_list_queries_do_not_grow_with_friends(api_as, alice, n, django_
 def test_profile_queries_do_not_grow_with_friends(
     api_as, alice, bob, n, viewer_is_friend, django_assert_max_num_queries
 ):
-    befriend_many(alice, n)
-    befriend_many(bob, n)
+    give_friends(alice, n)
+    give_friends(bob, n)
     if viewer_is_friend:
-        Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)])
+        befriend((alice, bob))
     client = api_as(bob)
     # token + user, owner, friendship, pending requests, blocks, friend count
     with django_assert_max_num_queries(6):
@@ -59,7 +46,7 @@ def test_profile_queries_do_not_grow_with_friends(
 
 @pytest.mark.parametrize("n", SIZES)
 def test_me_queries_do_not_grow_with_friends(api_as, alice, n, django_assert_max_num_queries):
-    befriend_many(alice, n)
+    give_friends(alice, n)
     client = api_as(alice)
     with django_assert_max_num_queries(3):
         response = client.get(f"{V1}/me/")
@@ -71,7 +58,7 @@ def test_me_queries_do_not_grow_with_friends(api_as, alice, n, django_assert_max
 def test_friend_request_list_queries_do_not_grow_with_requests(
     api_as, alice, n, direction, django_assert_max_num_queries
 ):
-    others = many_users(n, "asker")
+    others = make_users(n, "asker")
     pairs = [(o, alice) if direction == "incoming" else (alice, o) for o in others]
     FriendRequest.objects.bulk_create([FriendRequest(from_user=a, to_user=b) for a, b in pairs])
     client = api_as(alice)

@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from friends.models import Block, FriendRequest, Friendship
+from tests.support.factories import befriend
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="constraints under test are PostgreSQL's")
 
@@ -23,9 +24,7 @@ def test_self_friendship_is_rejected_by_the_database(db, alice):
 
 
 def test_duplicate_friendship_pair_is_rejected_by_the_database(db, alice, bob):
-    _commit(
-        lambda: Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)])
-    )
+    _commit(lambda: befriend((alice, bob)))
     with pytest.raises(IntegrityError):
         _commit(lambda: Friendship.objects.create(user=alice, friend=bob))
     assert Friendship.objects.count() == 2
@@ -38,9 +37,7 @@ def test_one_sided_friendship_cannot_commit(db, alice, bob):
 
 
 def test_deleting_one_direction_only_cannot_commit(db, alice, bob):
-    _commit(
-        lambda: Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)])
-    )
+    _commit(lambda: befriend((alice, bob)))
     with pytest.raises(IntegrityError):
         _commit(lambda: Friendship.objects.filter(user=alice, friend=bob).delete())
     assert Friendship.objects.count() == 2

@@ -12,20 +12,10 @@ from django.utils import dateformat, timezone
 
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
+from tests.support.pages import browser, page_messages
 
 User = get_user_model()
 PASSWORD = "correct-horse-42"
-
-
-def browser(user=None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
-
-
-def page_messages(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
 
 
 def since_text(user, friend) -> str:
@@ -59,7 +49,7 @@ def test_signup_request_accept_flow_shows_the_friendship_and_its_date_on_both_pr
     assert "Cancel request" in response.content.decode()
     request = FriendRequest.objects.get(from_user=me, to_user=bob, state="pending")
 
-    bob_browser = Client()
+    bob_browser = browser()
     response = bob_browser.post(reverse("login"), {"username": "bob", "password": PASSWORD}, follow=True)
     assert response.context["user"] == bob
     friends_page = bob_browser.get(reverse("friends")).content.decode()
@@ -145,7 +135,7 @@ def test_duplicate_request_is_refused_with_a_message_and_changes_nothing(alice, 
 
 @pytest.mark.django_db
 def test_signup_with_a_taken_name_shows_the_error_and_creates_nobody(alice):
-    client = Client()
+    client = browser()
     response = signup(client, "ALICE")
     assert response.status_code == 200
     assert "That username is taken." in response.content.decode()
@@ -156,7 +146,7 @@ def test_signup_with_a_taken_name_shows_the_error_and_creates_nobody(alice):
 
 @pytest.mark.django_db
 def test_signup_with_a_weak_password_shows_the_error_and_creates_nobody():
-    response = signup(Client(), "newbie", password="123")
+    response = signup(browser(), "newbie", password="123")
     errors = response.context["form"].errors["password1"]
     assert "too short" in errors[0] and "too common" in errors[0]
     assert not User.objects.exists()
@@ -164,7 +154,7 @@ def test_signup_with_a_weak_password_shows_the_error_and_creates_nobody():
 
 @pytest.mark.django_db
 def test_signup_with_mismatched_passwords_creates_nobody():
-    response = signup(Client(), "newbie", password2="another-horse-43")
+    response = signup(browser(), "newbie", password2="another-horse-43")
     assert response.context["form"].errors["password2"] == ["The two passwords do not match."]
     assert not User.objects.exists()
 
@@ -251,14 +241,14 @@ def test_redirect_after_an_action_ignores_an_offsite_next(alice, bob):
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ["home", "friends"])
 def test_pages_require_login(name):
-    response = Client().get(reverse(name))
+    response = browser().get(reverse(name))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
 
 
 @pytest.mark.django_db
 def test_profile_and_actions_require_login(alice):
-    client = Client()
+    client = browser()
     assert client.get(reverse("profile", args=["alice"]))["Location"].startswith(reverse("login"))
     assert client.post(reverse("send-request", args=["alice"]))["Location"].startswith(reverse("login"))
 
@@ -274,7 +264,7 @@ def test_logout_is_a_post_that_ends_the_session(alice):
 
 @pytest.mark.django_db
 def test_login_with_a_wrong_password_is_refused(alice):
-    response = Client().post(reverse("login"), {"username": "alice", "password": "wrong"})
+    response = browser().post(reverse("login"), {"username": "alice", "password": "wrong"})
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
     assert not response.context["user"].is_authenticated

@@ -2,83 +2,38 @@
 task however many readers), privacy, bad input refused with nothing changed, and bounded SQL per request.
 
 The cache is filled by calling the real computations (`friend_sets_rebuild`, `suggestions_recompute`,
-`mutual_recompute`); graph events are handed to the real subscriber (`update_graph_cache`).
+`mutual_recompute`); pending events are handed to their real subscribers by the `deliver_events` fixture.
 """
 
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from friends import cache, services, suggestions
-from friends.models import Friendship, SuggestionDismissal
-from friends.tasks import GRAPH_EVENTS, update_graph_cache
+from friends import services, suggestions
+from friends.models import SuggestionDismissal
 from socialsite.models import OutboxEvent, TaskRecord
 from socialsite.redis import get_redis
+from tests.support.factories import crowd, fill_mutual, fill_suggestions
 
-User = get_user_model()
 V1 = "/api/v1"
 
 
-def befriend(*pairs) -> None:
-    """Both directions of each friendship, written in bulk (only tests may)."""
-    Friendship.objects.bulk_create(
-        [Friendship(user=a, friend=b) for a, b in pairs] + [Friendship(user=b, friend=a) for a, b in pairs]
-    )
-
-
-def fill_suggestions(*users) -> None:
-    cache.friend_sets_rebuild()
-    suggestions.suggestions_recompute([u.pk for u in users])
-
-
-def fill_mutual(a, b) -> None:
-    cache.friend_sets_rebuild()
-    suggestions.mutual_recompute(a.pk, b.pk)
-
-
 @pytest.fixture
-def deliver():
-    """Hand every graph event recorded so far (and not yet handed) to the graph subscriber, in order."""
-    done: set = set()
-
-    def run() -> int:
-        events = (
-            OutboxEvent.objects.filter(name__in=[e.name for e in GRAPH_EVENTS])
-            .exclude(id__in=done)
-            .order_by("created_at")
-        )
-        count = 0
-        for event in events:
-            update_graph_cache(event.as_message())
-            done.add(event.id)
-            count += 1
-        return count
-
-    return run
-
-
-@pytest.fixture
-def people(make_user):
+def people(make_graph):
     """alice's friends bob, carol, dan; friends of theirs whom alice does not know, by mutual count:
 
     erin (bob, carol, dan: 3), fay (bob, carol: 2), gus (bob: 1), hal (dan: 1). gus was created before hal.
     """
-    users = {name: make_user(name) for name in ("alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal")}
-    u = users
-    befriend(
-        (u["alice"], u["bob"]),
-        (u["alice"], u["carol"]),
-        (u["alice"], u["dan"]),
-        (u["erin"], u["bob"]),
-        (u["erin"], u["carol"]),
-        (u["erin"], u["dan"]),
-        (u["fay"], u["bob"]),
-        (u["fay"], u["carol"]),
-        (u["gus"], u["bob"]),
-        (u["hal"], u["dan"]),
+    return make_graph(
+        [
+            *[("alice", f) for f in ("bob", "carol", "dan")],
+            *[("erin", f) for f in ("bob", "carol", "dan")],
+            *[("fay", f) for f in ("bob", "carol")],
+            ("gus", "bob"),
+            ("hal", "dan"),
+        ],
+        names=("alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal"),
     )
-    return users
 
 
 def suggested(client) -> list[str]:
@@ -137,7 +92,7 @@ def test_cold_suggestions_answer_computing_with_one_real_task_owned_by_the_reade
     assert status.status_code == 200 and status.json()["state"] == "enqueued"
 
 
-def test_dismissed_user_is_gone_after_the_next_computation_and_never_served_stale(api_as, people, deliver):
+def test_dismissed_user_is_gone_after_the_next_computation_and_never_served_stale(api_as, people, deliver_events):
     alice = people["alice"]
     fill_suggestions(alice)
     client = api_as(alice)
@@ -148,7 +103,7 @@ def test_dismissed_user_is_gone_after_the_next_computation_and_never_served_stal
     assert list(SuggestionDismissal.objects.values_list("user_id", "dismissed_id")) == [(alice.pk, people["erin"].pk)]
     assert OutboxEvent.objects.filter(name="suggestion.dismissed").count() == 1
 
-    assert deliver() == 1
+    assert deliver_events(drain=False) == 1
     assert client.get(f"{V1}/suggestions/").json()["status"] == "computing"  # the old list is stale now
     suggestions.suggestions_recompute([alice.pk])
     assert suggested(client) == ["fay", "gus", "hal"]
@@ -201,7 +156,7 @@ def test_cold_mutual_friends_answer_computing_with_one_real_task_owned_by_the_re
     assert suggestions.mutual_cached(alice.pk, people["erin"].pk) is None
 
 
-def test_mutual_friend_who_blocks_me_is_left_out_before_and_after_recompute(api_as, people, deliver):
+def test_mutual_friend_who_blocks_me_is_left_out_before_and_after_recompute(api_as, people, deliver_events):
     alice, erin = people["alice"], people["erin"]
     fill_mutual(alice, erin)
     client = api_as(alice)
@@ -211,7 +166,7 @@ def test_mutual_friend_who_blocks_me_is_left_out_before_and_after_recompute(api_
     assert body["status"] == "ready"
     assert [u["username"] for u in body["results"]] == ["bob", "dan"] and body["count"] == 2
 
-    deliver()
+    deliver_events(drain=False)
     assert client.get(f"{V1}/users/erin/mutual-friends/").json()["status"] == "computing"
     suggestions.mutual_recompute(alice.pk, erin.pk)
     body = client.get(f"{V1}/users/erin/mutual-friends/").json()
@@ -302,16 +257,6 @@ SIZES = [5, 500]
 SUGGESTIONS_MAX_QUERIES = 5
 # token + user (1), the other user (1), relationship (3), blocks (1), the users shown (1).
 MUTUAL_MAX_QUERIES = 7
-
-
-def crowd(alice, bob, n: int) -> None:
-    """alice and bob share n friends; each of those has one more friend alice does not know (n suggestions)."""
-    friends = User.objects.bulk_create([User(username=f"f{i:04}", password="!") for i in range(n)])
-    strangers = User.objects.bulk_create([User(username=f"s{i:04}", password="!") for i in range(n)])
-    befriend(*[(alice, f) for f in friends], *[(bob, f) for f in friends], *zip(friends, strangers, strict=True))
-    cache.friend_sets_rebuild()
-    suggestions.suggestions_recompute([alice.pk])
-    suggestions.mutual_recompute(alice.pk, bob.pk)
 
 
 @pytest.mark.parametrize("n", SIZES)

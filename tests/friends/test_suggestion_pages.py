@@ -9,45 +9,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 
-from friends import cache, services, suggestions
-from friends.models import FriendRequest, Friendship, SuggestionDismissal
-from friends.tasks import GRAPH_EVENTS, update_graph_cache
+from friends import services, suggestions
+from friends.models import FriendRequest, SuggestionDismissal
 from socialsite.models import OutboxEvent, TaskRecord
+from tests.support.factories import crowd, fill_mutual, fill_suggestions
+from tests.support.pages import browser, page_messages
 
-User = get_user_model()
 NOSCRIPT_REFRESH = '<noscript><meta http-equiv="refresh" content="3"></noscript>'
 
 pytestmark = pytest.mark.django_db
-
-
-def browser(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def page_messages(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
-
-
-def befriend(*pairs) -> None:
-    Friendship.objects.bulk_create(
-        [Friendship(user=a, friend=b) for a, b in pairs] + [Friendship(user=b, friend=a) for a, b in pairs]
-    )
-
-
-def fill_suggestions(*users) -> None:
-    cache.friend_sets_rebuild()
-    suggestions.suggestions_recompute([u.pk for u in users])
-
-
-def deliver_graph_events() -> None:
-    for event in OutboxEvent.objects.filter(name__in=[e.name for e in GRAPH_EVENTS]).order_by("created_at"):
-        update_graph_cache(event.as_message())
 
 
 def suggestion_names(html: str) -> list[str]:
@@ -56,20 +28,20 @@ def suggestion_names(html: str) -> list[str]:
 
 
 @pytest.fixture
-def people(make_user):
+def people(make_graph):
     """alice's friends bob, carol, dan; people she may know, best first:
 
     erin (3 mutual: bob, carol, dan), fay (2), then gus, hal, ivy, jay, kim (1 each, by id).
     """
-    names = ("alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal", "ivy", "jay", "kim")
-    u = {name: make_user(name) for name in names}
-    befriend(
-        *[(u["alice"], u[f]) for f in ("bob", "carol", "dan")],
-        *[(u["erin"], u[f]) for f in ("bob", "carol", "dan")],
-        *[(u["fay"], u[f]) for f in ("bob", "carol")],
-        *[(u[s], u["bob"]) for s in ("gus", "hal", "ivy", "jay", "kim")],
+    return make_graph(
+        [
+            *[("alice", f) for f in ("bob", "carol", "dan")],
+            *[("erin", f) for f in ("bob", "carol", "dan")],
+            *[("fay", f) for f in ("bob", "carol")],
+            *[(s, "bob") for s in ("gus", "hal", "ivy", "jay", "kim")],
+        ],
+        names=("alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal", "ivy", "jay", "kim"),
     )
-    return u
 
 
 def assert_computing(html: str, task_id: str) -> None:
@@ -134,7 +106,7 @@ def test_add_friend_from_a_suggestion_sends_the_request(people):
 # --- dismiss ---------------------------------------------------------------------------------------
 
 
-def test_dismiss_redirects_with_a_message_and_the_user_is_gone_after_the_recompute(people):
+def test_dismiss_redirects_with_a_message_and_the_user_is_gone_after_the_recompute(people, deliver_events):
     alice = people["alice"]
     fill_suggestions(alice)
     client = browser(alice)
@@ -144,7 +116,7 @@ def test_dismiss_redirects_with_a_message_and_the_user_is_gone_after_the_recompu
     assert page_messages(response) == ["erin will not be suggested to you again."]
     assert SuggestionDismissal.objects.filter(user=alice, dismissed=people["erin"]).exists()
 
-    deliver_graph_events()
+    deliver_events(drain=False)
     assert "computing…" in client.get(reverse("suggestions")).content.decode()  # stale is never shown
     suggestions.suggestions_recompute([alice.pk])
     assert suggestion_names(client.get(reverse("suggestions")).content.decode())[0] == "fay"
@@ -171,7 +143,7 @@ def test_dismiss_is_post_only_and_unknown_users_are_404(people):
 
 
 def test_suggestion_pages_require_login(people):
-    client = Client()
+    client = browser()
     for response in (client.get(reverse("suggestions")), client.post(reverse("dismiss-suggestion", args=["erin"]))):
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert not SuggestionDismissal.objects.exists() and not TaskRecord.objects.exists()
@@ -212,8 +184,7 @@ def test_profile_shows_mutual_friends_computing_then_count_and_list(people):
     assert task.owner_id == alice.pk
     assert_computing(response.content.decode(), str(task.pk))
 
-    cache.friend_sets_rebuild()
-    suggestions.mutual_recompute(alice.pk, erin.pk)
+    fill_mutual(alice, erin)
     html = client.get(reverse("profile", args=["erin"])).content.decode()
     assert "computing…" not in html and NOSCRIPT_REFRESH not in html
     assert 'Mutual friends <span class="muted">(3)</span>' in html
@@ -223,8 +194,7 @@ def test_profile_shows_mutual_friends_computing_then_count_and_list(people):
 
 def test_profile_mutual_friends_leave_out_blocked_users(people):
     alice, erin = people["alice"], people["erin"]
-    cache.friend_sets_rebuild()
-    suggestions.mutual_recompute(alice.pk, erin.pk)
+    fill_mutual(alice, erin)
     services.block_create(blocker=people["carol"], blocked=alice)
     html = browser(alice).get(reverse("profile", args=["erin"])).content.decode()
     mutual = re.search(r'<ul class="people mutual">(.*?)</ul>', html, re.S).group(1)
@@ -240,8 +210,7 @@ def test_own_profile_has_no_mutual_friends_and_enqueues_nothing(people):
 
 def test_profile_says_when_there_is_no_friend_in_common(people, make_user):
     alice = people["alice"]
-    cache.friend_sets_rebuild()
-    suggestions.mutual_recompute(alice.pk, make_user("zed").pk)
+    fill_mutual(alice, make_user("zed"))
     html = browser(alice).get(reverse("profile", args=["zed"])).content.decode()
     assert "You and zed have no friends in common." in html
 
@@ -255,16 +224,6 @@ SUGGESTIONS_PAGE_MAX_QUERIES = 6
 HOME_MAX_QUERIES = 8
 # Session + user (2), profile (5), friends page count and slice (2), blocks and shown mutual friends (2).
 PROFILE_MAX_QUERIES = 11
-
-
-def crowd(alice, bob, n: int) -> None:
-    """alice and bob share n friends; each of those has one more friend alice does not know."""
-    friends = User.objects.bulk_create([User(username=f"f{i:04}", password="!") for i in range(n)])
-    strangers = User.objects.bulk_create([User(username=f"s{i:04}", password="!") for i in range(n)])
-    befriend(*[(alice, f) for f in friends], *[(bob, f) for f in friends], *zip(friends, strangers, strict=True))
-    cache.friend_sets_rebuild()
-    suggestions.suggestions_recompute([alice.pk])
-    suggestions.mutual_recompute(alice.pk, bob.pk)
 
 
 @pytest.mark.parametrize("n", SIZES)

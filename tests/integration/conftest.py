@@ -1,27 +1,24 @@
 """Real worker processes against the real RabbitMQ, Redis and the test database.
 
-The worker is `manage.py rundramatiq`, started with the test settings and pointed at the test database
-(which pytest-django created), so what the test process commits is what the worker reads.
+The worker is `manage.py rundramatiq` (tests/support/processes.py, shared with the benchmarks), started
+with the test settings and pointed at the test database (which pytest-django created), so what the test
+process commits is what the worker reads.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import threading
-import time
 from collections.abc import Callable
-from pathlib import Path
 
 import dramatiq
 import pytest
 from django.db import connection
 
 from socialsite import queues
+from tests.support.processes import ManagedProcess, start_rundramatiq
+from tests.support.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["purge_queues", "wait_for"]  # `from tests.integration.conftest import wait_for` keeps working
 
 
 @pytest.fixture(autouse=True)
@@ -46,74 +43,21 @@ def purge_queues() -> None:
             broker.channel.queue_purge(q)
 
 
-class Worker:
-    """One `rundramatiq` process; its output is kept for assertions and failure reports."""
-
-    def __init__(self, *, queue_names: tuple[str, ...] = queues.ALL, threads: int = 2, processes: int = 1) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",
-            "DATABASE_URL": _database_url(),
-            "SOCIALSITE_TEST_BROKER": "rabbitmq",
-        }
-        cmd = [
-            sys.executable,
-            "manage.py",
-            "rundramatiq",
-            "--processes",
-            str(processes),
-            "--threads",
-            str(threads),
-            "--queues",
-            *queue_names,
-            "--worker-shutdown-timeout",
-            "5000",
-        ]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-        )
-        self.lines: list[str] = []
-        self._ready = threading.Event()
-        self._ready_count = 0
-        self._processes = processes
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self._ready.wait(60):
-            self.stop()
-            raise RuntimeError("worker did not start:\n" + self.output)
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(line)
-            if "is ready for action" in line:
-                self._ready_count += 1
-                if self._ready_count >= self._processes:
-                    self._ready.set()
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: the worker gets no chance to ack or requeue."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
 @pytest.fixture
-def start_worker(transactional_db) -> Callable[..., Worker]:
+def start_worker(transactional_db) -> Callable[..., ManagedProcess]:
+    """`start_worker(queue_names=..., threads=2, processes=1)`: a ready `rundramatiq` on the test database;
+    every worker a test starts is stopped after it. Its `.output` is what it logged."""
     purge_queues()
-    workers: list[Worker] = []
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",
+        "DATABASE_URL": _database_url(),
+        "SOCIALSITE_TEST_BROKER": "rabbitmq",
+    }
+    workers: list[ManagedProcess] = []
 
-    def start(**kwargs) -> Worker:
-        worker = Worker(**kwargs)
+    def start(*, queue_names: tuple[str, ...] = queues.ALL, threads: int = 2, processes: int = 1) -> ManagedProcess:
+        worker = start_rundramatiq(env=env, queues=queue_names, threads=threads, processes=processes)
         workers.append(worker)
         return worker
 
@@ -123,17 +67,5 @@ def start_worker(transactional_db) -> Callable[..., Worker]:
 
 
 @pytest.fixture
-def worker(start_worker) -> Worker:
+def worker(start_worker) -> ManagedProcess:
     return start_worker()
-
-
-def wait_for(predicate: Callable[[], object], *, timeout: float = 15, interval: float = 0.05, what: str = "") -> object:
-    """Poll until `predicate()` is truthy; the wait is bounded, the failure says what was awaited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(interval)
