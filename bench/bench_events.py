@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """Benchmark: domain events through the transactional outbox against a plain `actor.send` from on_commit.
 
-Usage: python bench/bench_events.py [--rate 100] [--seconds 10] [--burst 2000] [--repeats 3] [--emitters 8]
+Usage: python -m bench.bench_events [--rate 100] [--seconds 10] [--burst 2000] [--repeats 3] [--emitters 8]
 
 Why: the outbox (socialsite/events.py) buys durability with an extra row, an extra transaction and a
 row lock per event. This measures what that costs from commit to subscriber, with the same broker
@@ -11,20 +10,21 @@ process (`rundramatiq --processes 1 --threads 8 --queues default`).
 Targets (from the issue): outbox throughput >= 0.5 x plain throughput; outbox p99 latency < 100 ms at
 a steady --rate events/s.
 
-The script runs against its own PostgreSQL database, Redis DB number and RabbitMQ vhost (created when
-missing), so it never touches a developer's or a test run's data. It needs PostgreSQL, Redis and
-RabbitMQ running locally (scripts/services.sh --with-postgres) and `rabbitmqctl` on PATH.
+The run uses its own PostgreSQL database, Redis DB number and RabbitMQ vhost (created when missing;
+`--database`, `--redis-db`, `--vhost`), so it never touches a developer's or a test run's data, and the
+settings `bench.settings` (the test settings plus the probe actors of `bench.probes`). It needs
+PostgreSQL, Redis and RabbitMQ running locally (scripts/services.sh --with-postgres) and `rabbitmqctl`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,8 +33,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PG = "postgres://postgres@127.0.0.1:5432"
+from bench.support.services import add_service_options, django_env, ensure_database, ensure_vhost
+from bench.support.stats import percentile
+from tests.support.processes import start_rundramatiq
+from tests.support.waiting import wait_for
+
 QUEUE = "default"
 
 
@@ -43,33 +46,16 @@ QUEUE = "default"
 
 def configure_environment(*, database: str, redis_db: int, vhost: str) -> None:
     """Set before Django is imported: the worker inherits exactly the same settings."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "socialsite.test_settings"
-    os.environ["SOCIALSITE_TEST_BROKER"] = "rabbitmq"  # the real broker, not the unit tests' StubBroker
-    os.environ["DATABASE_URL"] = f"{PG}/{database}"
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
-    os.environ["RABBITMQ_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "INFO")  # production's level: its log lines are part of the cost
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-
-
-def ensure_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def ensure_vhost(vhost: str) -> None:
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, check=True)
-    if vhost not in listed.stdout.split():
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True,
-        capture_output=True,
+    os.environ.update(
+        django_env(
+            settings="bench.settings",
+            database=database,
+            redis_db=redis_db,
+            vhost=vhost,
+            SOCIALSITE_TEST_BROKER="rabbitmq",  # the real broker, not the unit tests' StubBroker
+        )
     )
+    os.environ.setdefault("DJANGO_LOG_LEVEL", "INFO")  # production's level: its log lines are part of the cost
 
 
 def setup_django(log_dir: Path) -> None:
@@ -99,49 +85,6 @@ def setup_django(log_dir: Path) -> None:
         )
 
 
-# --- The worker: one `rundramatiq` process, as tests/integration/conftest.py starts it --------------
-
-
-class Worker:
-    """One worker process (its own process group, so its forked children go with it)."""
-
-    def __init__(self, *, log_path: Path, threads: int = 8) -> None:
-        self.log_path = log_path
-        self.log = log_path.open("w")
-        cmd = [
-            sys.executable,
-            "manage.py",
-            "rundramatiq",
-            "--processes",
-            "1",
-            "--threads",
-            str(threads),
-            "--queues",
-            QUEUE,
-            "--worker-shutdown-timeout",
-            "5000",
-        ]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=dict(os.environ), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + 60
-        while "is ready for action" not in log_path.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
-
-
 # --- The two paths ------------------------------------------------------------------------------------
 #
 # Each event is one transaction with one small INSERT, committed by this process (standing for a web
@@ -162,7 +105,7 @@ def _stamp(commits: dict[int, float], seq: int) -> None:
 def emit_outbox(run: str, seq: int, commits: dict[int, float]) -> None:
     from django.db import transaction
 
-    from tests.support.tasks import bench_pinged
+    from bench.probes.tasks import bench_pinged
 
     with transaction.atomic():
         transaction.on_commit(functools.partial(_stamp, commits, seq))
@@ -172,7 +115,7 @@ def emit_outbox(run: str, seq: int, commits: dict[int, float]) -> None:
 def emit_plain(run: str, seq: int, commits: dict[int, float]) -> None:
     from django.db import connection, transaction
 
-    from tests.support.tasks import bench_ping_received
+    from bench.probes.tasks import bench_ping_received
 
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -191,22 +134,23 @@ PATHS: dict[str, Callable[[str, int, dict[int, float]], None]] = {"outbox": emit
 
 
 def receipts(run: str) -> dict[int, float]:
+    from bench.probes.tasks import bench_receipts_key
     from socialsite.redis import get_redis
-    from tests.support.tasks import bench_receipts_key
 
     return {int(seq): float(t) for seq, t in get_redis().hgetall(bench_receipts_key(run)).items()}
 
 
 def wait_for_receipts(run: str, count: int, *, timeout: float) -> dict[int, float]:
+    from bench.probes.tasks import bench_receipts_key
     from socialsite.redis import get_redis
-    from tests.support.tasks import bench_receipts_key
 
-    deadline = time.monotonic() + timeout
-    while get_redis().hlen(bench_receipts_key(run)) < count:
-        if time.monotonic() > deadline:
-            got = get_redis().hlen(bench_receipts_key(run))
-            raise RuntimeError(f"run {run}: only {got} of {count} events reached the subscriber in {timeout}s")
-        time.sleep(0.02)
+    key = bench_receipts_key(run)
+    wait_for(
+        lambda: get_redis().hlen(key) >= count,
+        timeout=timeout,
+        interval=0.02,
+        what=f"run {run}: all {count} events at the subscriber (got {get_redis().hlen(key)})",
+    )
     return receipts(run)
 
 
@@ -219,28 +163,18 @@ def task_records_not_done() -> int:
 
 def reset_between_runs(run: str | None = None) -> None:
     """Each run starts with an empty queue, an empty outbox and empty task records."""
-    import dramatiq
     from django.db import connection
 
+    from bench.probes.tasks import bench_receipts_key
     from socialsite.redis import get_redis
-    from tests.support.tasks import bench_receipts_key
+    from tests.support.brokers import purge_queues
 
-    broker = dramatiq.get_broker()
-    broker.declare_queue(QUEUE, ensure=True)
-    for name in (QUEUE, f"{QUEUE}.DQ", f"{QUEUE}.XQ"):
-        broker.channel.queue_purge(name)
+    purge_queues([QUEUE])
     with connection.cursor() as cursor:
         # The database is the benchmark's own: nothing else lives in these tables.
         cursor.execute("TRUNCATE socialsite_outboxevent, socialsite_taskrecord, bench_ping")
     if run:
         get_redis().delete(bench_receipts_key(run))
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile: the smallest value with at least q% of the samples at or below it."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil without floats
-    return ordered[int(rank) - 1]
 
 
 def _timed(
@@ -263,7 +197,10 @@ def measure_throughput(pool: ThreadPoolExecutor, path: str, burst: int) -> dict[
     emit_seconds = time.perf_counter() - started
     got = wait_for_receipts(run, burst, timeout=180)
     span = max(got.values()) - min(commits.values())
-    time.sleep(0.5)  # the worker's last "done" updates
+    # The receipt is written inside the actor; its "done" update follows. Wait (bounded) for those updates,
+    # then report whatever is still not done.
+    with contextlib.suppress(AssertionError):
+        wait_for(lambda: task_records_not_done() == 0, timeout=5, what="the last task records done")
     not_done = task_records_not_done()
     reset_between_runs(run)
     return {
@@ -373,9 +310,7 @@ def main() -> int:
     parser.add_argument(
         "--emitters", type=int, default=8, help="threads committing events, standing for web threads (default 8)"
     )
-    parser.add_argument("--database", default="socialsite_bench_events")
-    parser.add_argument("--redis-db", type=int, default=9)
-    parser.add_argument("--vhost", default="socialsite_bench")
+    add_service_options(parser, database="socialsite_bench_events", redis_db=9, vhost="socialsite_bench")
     args = parser.parse_args()
 
     configure_environment(database=args.database, redis_db=args.redis_db, vhost=args.vhost)
@@ -391,7 +326,9 @@ def main() -> int:
     # Each emitter thread has its own database connection and RabbitMQ channel (both are per thread).
     pool = ThreadPoolExecutor(args.emitters, thread_name_prefix="emitter")
     try:
-        worker = Worker(log_path=log_dir / "worker.log")
+        worker = start_rundramatiq(
+            env=os.environ, queues=[QUEUE], processes=1, threads=8, log_path=log_dir / "worker.log"
+        )
         warm_up(pool)
         results: dict[str, dict[str, list[float]]] = {path: {} for path in PATHS}
         for i in range(args.repeats):

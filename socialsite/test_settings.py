@@ -40,4 +40,4 @@ RABBITMQ_DRAMATIQ_BROKER = DRAMATIQ_BROKER  # noqa: F405
 if os.environ.get("SOCIALSITE_TEST_BROKER") != "rabbitmq":
     DRAMATIQ_BROKER = {**RABBITMQ_DRAMATIQ_BROKER, "BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
 
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405 - probe actors for tests and benchmarks
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405 - probe actors for tests

@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-import dramatiq
 import pytest
 from django.db import connection
 
 from socialsite import queues
+from tests.support.brokers import purge_queues
 from tests.support.processes import ManagedProcess, start_rundramatiq
 from tests.support.waiting import wait_for
 
-__all__ = ["purge_queues", "wait_for"]  # `from tests.integration.conftest import wait_for` keeps working
+__all__ = ["wait_for"]  # `from tests.integration.conftest import wait_for` keeps working
 
 
 @pytest.fixture(autouse=True)
@@ -34,20 +34,11 @@ def _database_url() -> str:
     return f"sqlite:///{s['NAME']}"
 
 
-def purge_queues() -> None:
-    """Nothing from an earlier test may reach this test's worker."""
-    broker = dramatiq.get_broker()
-    for name in queues.ALL:
-        broker.declare_queue(name, ensure=True)
-        for q in (name, f"{name}.DQ", f"{name}.XQ"):
-            broker.channel.queue_purge(q)
-
-
 @pytest.fixture
 def start_worker(transactional_db) -> Callable[..., ManagedProcess]:
     """`start_worker(queue_names=..., threads=2, processes=1)`: a ready `rundramatiq` on the test database;
     every worker a test starts is stopped after it. Its `.output` is what it logged."""
-    purge_queues()
+    purge_queues(queues.ALL)  # nothing from an earlier test may reach this test's worker
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",
