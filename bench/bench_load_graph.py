@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.support.services import (
+    REDIS,
     add_service_options,
     database_url,
     django_env,
     drop_database,
     manage,
     recreate_database,
-    redis_url,
 )
 
 USERS, ROWS = 4_039, 176_468
@@ -137,7 +137,7 @@ def clear_friend_sets(redis_db: int) -> None:
     """Leave the bench's Redis database as it was found: no friend sets."""
     import redis
 
-    client = redis.Redis.from_url(redis_url(redis_db))
+    client = redis.Redis.from_url(f"{REDIS}/{redis_db}")
     keys = list(client.scan_iter(match="friends:*", count=10_000))
     for start in range(0, len(keys), 10_000):
         client.delete(*keys[start : start + 10_000])

@@ -108,6 +108,20 @@ def api_as(api):
 
 
 @pytest.fixture
+def get_within_queries(django_assert_max_num_queries):
+    """`get_within_queries(client, url, ceiling, **params) -> response`: a GET through a test client (page or
+    API) that fails unless it answers 200 within `ceiling` SQL queries."""
+
+    def get(client, url: str, ceiling: int, **params):
+        with django_assert_max_num_queries(ceiling):
+            response = client.get(url, params)
+        assert response.status_code == 200, response.content[:500]
+        return response
+
+    return get
+
+
+@pytest.fixture
 def deliver_events():
     """`deliver_events(*events, drain=True) -> int`: an in-process stand-in for the broker hop. Calls every
     subscriber of each outbox event not delivered yet (only the given events, objects or names, when

@@ -17,6 +17,8 @@ from typing import Any
 from tests.support.processes import ROOT
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS = "redis://127.0.0.1:6379"
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672"
 
 
 def add_service_options(
@@ -31,14 +33,6 @@ def add_service_options(
 
 def database_url(name: str) -> str:
     return f"{PG}/{name}"
-
-
-def redis_url(db: int) -> str:
-    return f"redis://127.0.0.1:6379/{db}"
-
-
-def rabbitmq_url(vhost: str) -> str:
-    return f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
 
 
 def _admin() -> Any:
@@ -87,12 +81,12 @@ def django_env(
         **os.environ,
         "DJANGO_SETTINGS_MODULE": settings,
         "DATABASE_URL": database if "://" in database else database_url(database),
-        "REDIS_URL": redis_url(redis_db),
+        "REDIS_URL": f"{REDIS}/{redis_db}",
         "PYTHONUNBUFFERED": "1",
         **extra,
     }
     if vhost is not None:
-        env["RABBITMQ_URL"] = rabbitmq_url(vhost)
+        env["RABBITMQ_URL"] = f"{RABBITMQ}/{vhost}"
     return env
 
 

@@ -260,21 +260,15 @@ MUTUAL_MAX_QUERIES = 7
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_suggestions_queries_do_not_grow_with_friends_or_suggestions(
-    api_as, alice, bob, n, django_assert_max_num_queries
-):
+def test_suggestions_queries_do_not_grow_with_friends_or_suggestions(api_as, alice, bob, n, get_within_queries):
     crowd(alice, bob, n)
-    client = api_as(alice)
-    with django_assert_max_num_queries(SUGGESTIONS_MAX_QUERIES):
-        body = client.get(f"{V1}/suggestions/").json()
+    body = get_within_queries(api_as(alice), f"{V1}/suggestions/", SUGGESTIONS_MAX_QUERIES).json()
     assert body["status"] == "ready" and len(body["results"]) == min(n + 1, suggestions.TOP_K)
     assert body["results"][0]["user"]["username"] == "bob" and body["results"][0]["mutual_count"] == n
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_mutual_friends_queries_do_not_grow_with_friends(api_as, alice, bob, n, django_assert_max_num_queries):
+def test_mutual_friends_queries_do_not_grow_with_friends(api_as, alice, bob, n, get_within_queries):
     crowd(alice, bob, n)
-    client = api_as(alice)
-    with django_assert_max_num_queries(MUTUAL_MAX_QUERIES):
-        body = client.get(f"{V1}/users/bob/mutual-friends/").json()
+    body = get_within_queries(api_as(alice), f"{V1}/users/bob/mutual-friends/", MUTUAL_MAX_QUERIES).json()
     assert body["status"] == "ready" and body["count"] == n and len(body["results"]) == min(n, 50)

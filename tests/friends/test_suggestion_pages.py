@@ -231,24 +231,19 @@ PROFILE_MAX_QUERIES = 11
     ("name", "ceiling"), [("suggestions", SUGGESTIONS_PAGE_MAX_QUERIES), ("home", HOME_MAX_QUERIES)]
 )
 def test_suggestion_pages_queries_do_not_grow_with_friends_or_suggestions(
-    alice, bob, n, name, ceiling, django_assert_max_num_queries
+    alice, bob, n, name, ceiling, get_within_queries
 ):
     crowd(alice, bob, n)
-    client = browser(alice)
-    with django_assert_max_num_queries(ceiling):
-        html = client.get(reverse(name)).content.decode()
+    html = get_within_queries(browser(alice), reverse(name), ceiling).content.decode()
     shown = suggestion_names(html)
     assert shown[0] == "bob" and f"{n} mutual friends" in html
     assert len(shown) == min(n + 1, suggestions.TOP_K if name == "suggestions" else 5)
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_profile_with_mutual_friends_queries_do_not_grow_with_friends(alice, bob, n, django_assert_max_num_queries):
+def test_profile_with_mutual_friends_queries_do_not_grow_with_friends(alice, bob, n, get_within_queries):
     crowd(alice, bob, n)
-    client = browser(alice)
-    with django_assert_max_num_queries(PROFILE_MAX_QUERIES):
-        response = client.get(reverse("profile", args=["bob"]))
-    html = response.content.decode()
+    html = get_within_queries(browser(alice), reverse("profile", args=["bob"]), PROFILE_MAX_QUERIES).content.decode()
     assert f'Mutual friends <span class="muted">({n})</span>' in html
     mutual = re.search(r'<ul class="people mutual">(.*?)</ul>', html, re.S).group(1)
     assert mutual.count("<li>") == min(n, 50)
