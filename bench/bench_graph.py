@@ -28,7 +28,6 @@ import heapq
 import platform
 import resource
 import statistics
-import sys
 import time
 import tracemalloc
 from collections import Counter
@@ -40,11 +39,10 @@ import networkx as nx
 import numpy as np
 import scipy
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # allow `python bench/bench_graph.py` as well as `python -m bench.bench_graph`
-    sys.path.insert(0, str(ROOT))
+from bench.support.stats import timed_series
+from friends.graph import Graph, Suggestion, read_edge_list, suggestions_all, suggestions_for
 
-from friends.graph import Graph, Suggestion, read_edge_list, suggestions_all, suggestions_for  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 FACEBOOK = ROOT / "friends" / "data" / "facebook_combined.txt.gz"
 K = 10
@@ -208,12 +206,7 @@ def run_one_user_benchmarks(graph: Graph, adj: dict[int, set[int]], g: nx.Graph,
         ):
             if fn() != expected:
                 raise AssertionError(f"{name} differs from scipy for user {user}")
-            times = []
-            for _ in range(runs):
-                t0 = time.perf_counter()
-                fn()
-                times.append(time.perf_counter() - t0)
-            row[name] = statistics.median(times) * 1000
+            row[name] = statistics.median(timed_series(fn, runs=runs)) * 1000
         out[label] = row
     return out
 

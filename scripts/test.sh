@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite: sets up the virtual environment, makes sure the services run, runs pytest.
+# The whole test command: sets up the virtual environment, makes sure the services run, then runs the
+# linter and the format check (either failing fails the run, before any test), then the test suite.
 # Extra arguments go to pytest (e.g. scripts/test.sh tests/friends -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -7,6 +8,9 @@ cd "$(dirname "$0")/.."
 bash scripts/services.sh --with-postgres
 bash scripts/venv.sh requirements-dev.txt
 . .venv/bin/activate
+
+ruff check .
+ruff format --check .
 
 set +e
 python -m pytest "$@"

@@ -40,7 +40,7 @@ RABBITMQ_DRAMATIQ_BROKER = DRAMATIQ_BROKER  # noqa: F405
 if os.environ.get("SOCIALSITE_TEST_BROKER") != "rabbitmq":
     DRAMATIQ_BROKER = {**RABBITMQ_DRAMATIQ_BROKER, "BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
 
-INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405 - probe actors for tests and benchmarks
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405 - probe actors for tests
 
 # Tests render admin and API-docs pages without running `collectstatic`; the manifest storage would refuse
 # them (it needs the manifest), so tests use plain storage. tests/socialsite/test_serving.py runs

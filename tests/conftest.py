@@ -1,4 +1,5 @@
-"""Fixtures for every test: users, a clean Redis database, an API client."""
+"""Fixtures for every test: the unit tier's broker, a clean Redis database, users and friend graphs, API
+clients, and in-process delivery of pending events. Plain helpers live in tests/support/."""
 
 from __future__ import annotations
 
@@ -117,24 +118,47 @@ def api_as(api):
 
 
 @pytest.fixture
+def get_within_queries(django_assert_max_num_queries):
+    """`get_within_queries(client, url, ceiling, **params) -> response`: a GET through a test client (page or
+    API) that fails unless it answers 200 within `ceiling` SQL queries."""
+
+    def get(client, url: str, ceiling: int, **params):
+        with django_assert_max_num_queries(ceiling):
+            response = client.get(url, params)
+        assert response.status_code == 200, response.content[:500]
+        return response
+
+    return get
+
+
+@pytest.fixture
 def deliver_events():
-    """An in-process stand-in for the broker hop: call every subscriber of every new outbox event, in
-    commit order, then drain the dirty suggestions. The real hop is covered by tests/integration."""
-    from friends.suggestions.freshness import drain_dirty
-    from socialsite.events import subscribers_of
-    from socialsite.models import OutboxEvent
+    """`deliver_events(*events, drain=True) -> int`: an in-process stand-in for the broker hop. Calls every
+    subscriber of each outbox event not delivered yet (only the given events, objects or names, when
+    some are given), in commit order, then drains the dirty suggestions unless `drain=False`; returns how
+    many events it delivered. The real hop is covered by tests/integration."""
+    from tests.support.events import EventDelivery
 
-    delivered: set = set()
+    return EventDelivery()
 
-    def deliver(*, drain: bool = True) -> int:
-        count = 0
-        for event in OutboxEvent.objects.exclude(id__in=delivered).order_by("created_at"):
-            for actor in subscribers_of(event.name):
-                actor(event.as_message())
-            delivered.add(event.id)
-            count += 1
-        if drain:
-            drain_dirty()
-        return count
 
-    return deliver
+@pytest.fixture
+def befriend(db):
+    """`befriend(*pairs)`: both friendship rows of each (user, user) pair in one bulk statement; no event,
+    no Redis (tests.support.factories.befriend)."""
+    from tests.support.factories import befriend
+
+    return befriend
+
+
+@pytest.fixture
+def make_graph(make_user):
+    """`make_graph(edges, names=(), through="bulk") -> {name: user}`: users by name and the friendships
+    between them, in bulk or through `friendship_create` (each emitting its event); an edge is
+    ("alice", "bob") or "ab". See tests.support.factories.make_graph."""
+    from tests.support.factories import make_graph
+
+    def build(edges, *, names=(), through: str = "bulk"):
+        return make_graph(edges, make_user=make_user, names=names, through=through)
+
+    return build

@@ -10,6 +10,7 @@ from knox.models import AuthToken
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
 from socialsite.models import OutboxEvent
+from tests.support.factories import act, give_friends
 
 User = get_user_model()
 V1 = "/api/v1"
@@ -195,10 +196,7 @@ def test_me_counts_my_friends(api_as, alice, bob, carol):
 
 
 def test_friends_list_is_paginated_by_fifty(api_as, alice, make_user):
-    others = User.objects.bulk_create([User(username=f"f{i:03}", password="!") for i in range(51)])
-    Friendship.objects.bulk_create(
-        [Friendship(user=alice, friend=o) for o in others] + [Friendship(user=o, friend=alice) for o in others]
-    )
+    give_friends(alice, 51)
     first = api_as(alice).get(f"{V1}/friends/").json()
     assert first["count"] == 51 and len(first["results"]) == 50 and first["previous"] is None
     second = api_as(alice).get(first["next"]).json()
@@ -296,35 +294,22 @@ def test_acting_on_myself_is_400(api_as, alice, path, field):
     assert assert_refused(response, 400, before)["code"] == "self"
 
 
-def test_duplicate_request_is_409(api_as, alice, pending):
+@pytest.mark.parametrize(
+    ("earlier", "path", "data", "code"),
+    [
+        ("request", "/friend-requests/", {"to_user": "bob"}, "duplicate"),
+        ("befriend", "/friend-requests/", {"to_user": "bob"}, "already_friends"),
+        ("block", "/friend-requests/", {"to_user": "bob"}, "blocking"),
+        ("block", "/blocks/", {"username": "bob"}, "duplicate"),
+    ],
+    ids=["duplicate_request", "request_to_a_friend", "request_to_someone_i_block", "blocking_twice"],
+)
+def test_what_conflicts_with_an_earlier_action_is_409(api_as, alice, bob, earlier, path, data, code):
+    act(earlier, alice, bob)  # alice already requested, befriended or blocked bob
     client = api_as(alice)
     before = db_state()
-    response = client.post(f"{V1}/friend-requests/", {"to_user": "bob"}, format="json")
-    assert assert_refused(response, 409, before)["code"] == "duplicate"
-
-
-def test_request_to_a_friend_is_409(api_as, alice, bob):
-    services.friendship_create(user=alice, friend=bob)
-    client = api_as(alice)
-    before = db_state()
-    response = client.post(f"{V1}/friend-requests/", {"to_user": "bob"}, format="json")
-    assert assert_refused(response, 409, before)["code"] == "already_friends"
-
-
-def test_request_to_someone_i_block_is_409(api_as, alice, bob):
-    services.block_create(blocker=alice, blocked=bob)
-    client = api_as(alice)
-    before = db_state()
-    response = client.post(f"{V1}/friend-requests/", {"to_user": "bob"}, format="json")
-    assert assert_refused(response, 409, before)["code"] == "blocking"
-
-
-def test_blocking_twice_is_409(api_as, alice, bob):
-    services.block_create(blocker=alice, blocked=bob)
-    client = api_as(alice)
-    before = db_state()
-    response = client.post(f"{V1}/blocks/", {"username": "bob"}, format="json")
-    assert assert_refused(response, 409, before)["code"] == "duplicate"
+    response = client.post(f"{V1}{path}", data, format="json")
+    assert assert_refused(response, 409, before)["code"] == code
 
 
 @pytest.mark.parametrize(("path", "what"), [("/friends/bob/", "friends with"), ("/blocks/bob/", "blocked")])

@@ -6,77 +6,50 @@ Each test runs with 5 and with 500 and the same ceiling, so a query per row (an 
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from friends.models import FriendRequest, Friendship
+from friends.models import FriendRequest
+from tests.support.factories import befriend, give_friends, make_users
 
-User = get_user_model()
 V1 = "/api/v1"
 SIZES = [5, 500]
 
 
-def many_users(n: int, prefix: str) -> list:
-    return User.objects.bulk_create([User(username=f"{prefix}{i:04}", password="!") for i in range(n)])
-
-
-def befriend_many(user, n: int) -> None:
-    """Both directions of each friendship, as the services write them (bulk: only tests may)."""
-    others = many_users(n, f"{user.username}-friend")
-    Friendship.objects.bulk_create(
-        [Friendship(user=user, friend=o) for o in others] + [Friendship(user=o, friend=user) for o in others]
-    )
-
-
 @pytest.mark.parametrize("n", SIZES)
-def test_friends_list_queries_do_not_grow_with_friends(api_as, alice, n, django_assert_max_num_queries):
-    befriend_many(alice, n)
-    client = api_as(alice)
+def test_friends_list_queries_do_not_grow_with_friends(api_as, alice, n, get_within_queries):
+    give_friends(alice, n)
     # token + user, page count, page rows with each friend joined in
-    with django_assert_max_num_queries(3):
-        response = client.get(f"{V1}/friends/")
-    assert response.status_code == 200
+    response = get_within_queries(api_as(alice), f"{V1}/friends/", 3)
     assert response.json()["count"] == n
     assert len(response.json()["results"]) == min(n, 50)
 
 
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("viewer_is_friend", [True, False])
-def test_profile_queries_do_not_grow_with_friends(
-    api_as, alice, bob, n, viewer_is_friend, django_assert_max_num_queries
-):
-    befriend_many(alice, n)
-    befriend_many(bob, n)
+def test_profile_queries_do_not_grow_with_friends(api_as, alice, bob, n, viewer_is_friend, get_within_queries):
+    give_friends(alice, n)
+    give_friends(bob, n)
     if viewer_is_friend:
-        Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)])
-    client = api_as(bob)
+        befriend((alice, bob))
     # token + user, owner, friendship, pending requests, blocks, friend count
-    with django_assert_max_num_queries(6):
-        response = client.get(f"{V1}/users/alice/")
-    assert response.status_code == 200
+    response = get_within_queries(api_as(bob), f"{V1}/users/alice/", 6)
     assert response.json()["friend_count"] == n + viewer_is_friend
     assert response.json()["is_friend"] is viewer_is_friend
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_me_queries_do_not_grow_with_friends(api_as, alice, n, django_assert_max_num_queries):
-    befriend_many(alice, n)
-    client = api_as(alice)
-    with django_assert_max_num_queries(3):
-        response = client.get(f"{V1}/me/")
+def test_me_queries_do_not_grow_with_friends(api_as, alice, n, get_within_queries):
+    give_friends(alice, n)
+    response = get_within_queries(api_as(alice), f"{V1}/me/", 3)
     assert response.json()["friend_count"] == n
 
 
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("direction", ["incoming", "outgoing"])
-def test_friend_request_list_queries_do_not_grow_with_requests(
-    api_as, alice, n, direction, django_assert_max_num_queries
-):
-    others = many_users(n, "asker")
+def test_friend_request_list_queries_do_not_grow_with_requests(api_as, alice, n, direction, get_within_queries):
+    others = make_users(n, "asker")
     pairs = [(o, alice) if direction == "incoming" else (alice, o) for o in others]
     FriendRequest.objects.bulk_create([FriendRequest(from_user=a, to_user=b) for a, b in pairs])
-    client = api_as(alice)
     # token + user, page count, page rows with both users joined in
-    with django_assert_max_num_queries(3):
-        response = client.get(f"{V1}/friend-requests/", {"direction": direction})
+    response = get_within_queries(api_as(alice), f"{V1}/friend-requests/", 3, direction=direction)
     assert response.json()["count"] == n
     assert len(response.json()["results"]) == min(n, 50)

@@ -4,6 +4,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from friends.models import Block, FriendRequest, Friendship
+from tests.support.factories import befriend
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="constraints under test are PostgreSQL's")
 
@@ -16,34 +17,23 @@ def _commit(fn):
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
-def test_self_friendship_is_rejected_by_the_database(db, alice):
+@pytest.mark.parametrize(
+    ("existing", "write"),
+    [
+        (False, lambda a, b: Friendship.objects.create(user=a, friend=a)),
+        (False, lambda a, b: Friendship.objects.create(user=a, friend=b)),
+        (True, lambda a, b: Friendship.objects.create(user=a, friend=b)),
+        (True, lambda a, b: Friendship.objects.filter(user=a, friend=b).delete()),
+    ],
+    ids=["self_friendship", "one_sided_friendship", "duplicate_pair", "deleting_one_direction_only"],
+)
+def test_a_broken_friendship_cannot_commit_and_what_was_there_stays(db, alice, bob, existing, write):
+    if existing:
+        _commit(lambda: befriend((alice, bob)))
+    rows = set(Friendship.objects.values_list("user_id", "friend_id"))
     with pytest.raises(IntegrityError):
-        _commit(lambda: Friendship.objects.create(user=alice, friend=alice))
-    assert not Friendship.objects.exists()
-
-
-def test_duplicate_friendship_pair_is_rejected_by_the_database(db, alice, bob):
-    _commit(
-        lambda: Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)])
-    )
-    with pytest.raises(IntegrityError):
-        _commit(lambda: Friendship.objects.create(user=alice, friend=bob))
-    assert Friendship.objects.count() == 2
-
-
-def test_one_sided_friendship_cannot_commit(db, alice, bob):
-    with pytest.raises(IntegrityError):
-        _commit(lambda: Friendship.objects.create(user=alice, friend=bob))
-    assert not Friendship.objects.exists()
-
-
-def test_deleting_one_direction_only_cannot_commit(db, alice, bob):
-    _commit(
-        lambda: Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)])
-    )
-    with pytest.raises(IntegrityError):
-        _commit(lambda: Friendship.objects.filter(user=alice, friend=bob).delete())
-    assert Friendship.objects.count() == 2
+        _commit(lambda: write(alice, bob))
+    assert set(Friendship.objects.values_list("user_id", "friend_id")) == rows
 
 
 def test_second_pending_request_for_a_pair_in_either_direction_is_rejected(db, alice, bob):

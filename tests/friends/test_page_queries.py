@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from friends import services
-from friends.models import Friendship
-
-User = get_user_model()
+from tests.support.factories import give_friends
+from tests.support.pages import browser
 
 # Session + user (2); profile: user_profile (user, relationship: 3, friend count) + page count and slice = 9;
 # friends page: four lists, each a count and a slice = 10, + the header's unread badge (1) = 11.
@@ -19,17 +15,6 @@ User = get_user_model()
 # enqueued computation's TaskRecord. None of it depends on the number of friends.
 PROFILE_MAX_QUERIES = 15
 FRIENDS_PAGE_MAX_QUERIES = 11
-
-
-def with_friends(owner, count: int) -> list:
-    """`count` friends for `owner`, both directions of each friendship written in bulk."""
-    friends = User.objects.bulk_create([User(username=f"{owner.username}-f{i}") for i in range(count)])
-    since = timezone.now()
-    Friendship.objects.bulk_create(
-        [Friendship(user=owner, friend=f, is_friend_since=since) for f in friends]
-        + [Friendship(user=f, friend=owner, is_friend_since=since) for f in friends]
-    )
-    return friends
 
 
 @pytest.fixture
@@ -43,44 +28,27 @@ def busy_alice(alice, bob, carol, make_user):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("friends", [5, 500])
-def test_profile_page_queries_do_not_grow_with_the_number_of_friends(
-    busy_alice, bob, django_assert_max_num_queries, friends
-):
-    with_friends(busy_alice, friends)
-    client = Client()
-    client.force_login(bob)
-    with django_assert_max_num_queries(PROFILE_MAX_QUERIES):
-        response = client.get(reverse("profile", args=["alice"]))
-    assert response.status_code == 200
+def test_profile_page_queries_do_not_grow_with_the_number_of_friends(busy_alice, bob, get_within_queries, friends):
+    give_friends(busy_alice, friends)
+    response = get_within_queries(browser(bob), reverse("profile", args=["alice"]), PROFILE_MAX_QUERIES)
     assert len(response.context["friends"].object_list) == min(friends, 50)
     assert response.content.decode().count("since <time") == min(friends, 50)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("friends", [5, 500])
-def test_own_profile_page_queries_do_not_grow_with_the_number_of_friends(
-    busy_alice, django_assert_max_num_queries, friends
-):
-    with_friends(busy_alice, friends)
-    client = Client()
-    client.force_login(busy_alice)
-    with django_assert_max_num_queries(PROFILE_MAX_QUERIES):
-        response = client.get(reverse("profile", args=["alice"]), {"page": 2})
-    assert response.status_code == 200
+def test_own_profile_page_queries_do_not_grow_with_the_number_of_friends(busy_alice, get_within_queries, friends):
+    give_friends(busy_alice, friends)
+    url = reverse("profile", args=["alice"])
+    response = get_within_queries(browser(busy_alice), url, PROFILE_MAX_QUERIES, page=2)
     assert response.context["friends"].number == (2 if friends > 50 else 1)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("friends", [5, 500])
-def test_friends_page_queries_do_not_grow_with_the_number_of_friends(
-    busy_alice, django_assert_max_num_queries, friends
-):
-    with_friends(busy_alice, friends)
-    client = Client()
-    client.force_login(busy_alice)
-    with django_assert_max_num_queries(FRIENDS_PAGE_MAX_QUERIES):
-        response = client.get(reverse("friends"))
-    assert response.status_code == 200
+def test_friends_page_queries_do_not_grow_with_the_number_of_friends(busy_alice, get_within_queries, friends):
+    give_friends(busy_alice, friends)
+    response = get_within_queries(browser(busy_alice), reverse("friends"), FRIENDS_PAGE_MAX_QUERIES)
     html = response.content.decode()
     assert html.count("since <time") == min(friends, 50)
     assert "Decline" in html and "Cancel" in html and "Unblock" in html

@@ -1,26 +1,58 @@
 """Friend-graph services: rules, events emitted with the change, and nothing changed on refusal."""
 
 import pytest
+from dramatiq import Message
 
 from accounts.services import user_sign_up
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
 from socialsite.errors import Conflict, Forbidden, NotFound, ServiceError
+from socialsite.events import subscribers_of
 from socialsite.models import OutboxEvent
+from tests.support.factories import act
 
 
 def event_names():
     return list(OutboxEvent.objects.order_by("created_at").values_list("name", flat=True))
 
 
-def test_send_and_accept_creates_both_rows_and_emits_events(db, alice, bob, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks():
-        request = services.friend_request_send(from_user=alice, to_user=bob)
-        services.friend_request_accept(request_id=request.pk, user=bob)
+def queued_messages(broker) -> list[tuple[str, str, str]]:
+    """Every message waiting on the StubBroker: (queue, actor, event name)."""
+    return sorted(
+        (name, message.actor_name, message.args[0]["name"])
+        for name, queue in broker.queues.items()
+        for message in map(Message.decode, list(queue.queue))
+    )
+
+
+def test_send_and_accept_creates_both_rows_and_emits_events(db, alice, bob):
+    request = services.friend_request_send(from_user=alice, to_user=bob)
+    services.friend_request_accept(request_id=request.pk, user=bob)
     assert set(Friendship.objects.values_list("user_id", "friend_id")) == {(alice.pk, bob.pk), (bob.pk, alice.pk)}
     assert event_names() == ["friend_request.sent", "friend_request.accepted", "friendship.created"]
     created = OutboxEvent.objects.get(name="friendship.created")
     assert {created.payload["user_id"], created.payload["friend_id"]} == {alice.pk, bob.pk}
+
+
+def test_events_are_published_to_every_subscriber_only_after_commit(
+    db, alice, bob, stub_broker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as after_commit:
+        request = services.friend_request_send(from_user=alice, to_user=bob)
+        services.friend_request_accept(request_id=request.pk, user=bob)
+    assert queued_messages(stub_broker) == []  # nothing leaves before COMMIT
+    assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 3
+
+    for callback in after_commit:  # what Django runs right after COMMIT
+        callback()
+    expected = [
+        (actor.queue_name, actor.actor_name, event.name)
+        for event in OutboxEvent.objects.all()
+        for actor in subscribers_of(event.name)
+    ]
+    assert len(expected) >= 3  # each of the three events has a subscriber
+    assert queued_messages(stub_broker) == sorted(expected)  # one message per subscriber, on its queue
+    assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
 
 
 def test_crossing_request_becomes_a_friendship(db, alice, bob):
@@ -42,26 +74,22 @@ def test_accepting_twice_is_not_an_error_and_makes_one_friendship(db, alice, bob
 @pytest.mark.parametrize(
     ("setup", "error"),
     [
-        ("self", ServiceError),
-        ("friends", Conflict),
-        ("duplicate", Conflict),
-        ("blocked_by_target", Forbidden),
-        ("blocking_target", Conflict),
+        (None, ServiceError),  # a request to myself
+        (("befriend", "alice", "bob"), Conflict),  # already friends
+        (("request", "alice", "bob"), Conflict),  # a duplicate
+        (("block", "bob", "alice"), Forbidden),  # the target blocks me
+        (("block", "alice", "bob"), Conflict),  # I block the target
     ],
+    ids=["self", "friends", "duplicate", "blocked_by_target", "blocking_target"],
 )
 def test_refused_requests_change_nothing(db, alice, bob, setup, error):
-    target = alice if setup == "self" else bob
-    if setup == "friends":
-        services.friendship_create(user=alice, friend=bob)
-    elif setup == "duplicate":
-        services.friend_request_send(from_user=alice, to_user=bob)
-    elif setup == "blocked_by_target":
-        services.block_create(blocker=bob, blocked=alice)
-    elif setup == "blocking_target":
-        services.block_create(blocker=alice, blocked=bob)
+    users = {"alice": alice, "bob": bob}
+    if setup is not None:
+        verb, actor, other = setup
+        act(verb, users[actor], users[other])
     before = (FriendRequest.objects.count(), Friendship.objects.count(), OutboxEvent.objects.count())
     with pytest.raises(error):
-        services.friend_request_send(from_user=alice, to_user=target)
+        services.friend_request_send(from_user=alice, to_user=bob if setup else alice)
     assert (FriendRequest.objects.count(), Friendship.objects.count(), OutboxEvent.objects.count()) == before
 
 

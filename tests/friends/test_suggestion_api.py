@@ -2,82 +2,39 @@
 task however many readers), privacy, bad input refused with nothing changed, and bounded SQL per request.
 
 The cache is filled by calling the real computations (`friend_sets_rebuild`, `suggestions_recompute`,
-`mutual_recompute`); graph events are handed to the real subscribers on the `graph` queue.
+`mutual_recompute`); pending events are handed to their real subscribers by the `deliver_events` fixture.
 """
 
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth import get_user_model
 
-from friends import friend_sets, services
-from friends.models import Friendship, SuggestionDismissal
+from friends import services
+from friends.models import SuggestionDismissal
 from friends.suggestions import compute, store
-from socialsite import queues
-from socialsite.events import subscribers_of
 from socialsite.models import OutboxEvent, TaskRecord
 from socialsite.redis import get_redis
+from tests.support.factories import crowd, fill_mutual, fill_suggestions
 
-User = get_user_model()
 V1 = "/api/v1"
 
 
-def befriend(*pairs) -> None:
-    """Both directions of each friendship, written in bulk (only tests may)."""
-    Friendship.objects.bulk_create(
-        [Friendship(user=a, friend=b) for a, b in pairs] + [Friendship(user=b, friend=a) for a, b in pairs]
-    )
-
-
-def fill_suggestions(*users) -> None:
-    friend_sets.friend_sets_rebuild()
-    compute.suggestions_recompute([u.pk for u in users])
-
-
-def fill_mutual(a, b) -> None:
-    friend_sets.friend_sets_rebuild()
-    compute.mutual_recompute(a.pk, b.pk)
-
-
 @pytest.fixture
-def deliver():
-    """Hand every graph event recorded so far (and not yet handed) to its graph subscribers, in order."""
-    done: set = set()
-
-    def run() -> int:
-        count = 0
-        for event in OutboxEvent.objects.exclude(id__in=done).order_by("created_at"):
-            graph_subscribers = [a for a in subscribers_of(event.name) if a.queue_name == queues.GRAPH]
-            for actor in graph_subscribers:
-                actor(event.as_message())
-            done.add(event.id)
-            count += bool(graph_subscribers)
-        return count
-
-    return run
-
-
-@pytest.fixture
-def people(make_user):
+def people(make_graph):
     """alice's friends bob, carol, dan; friends of theirs whom alice does not know, by mutual count:
 
     erin (bob, carol, dan: 3), fay (bob, carol: 2), gus (bob: 1), hal (dan: 1). gus was created before hal.
     """
-    users = {name: make_user(name) for name in ("alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal")}
-    u = users
-    befriend(
-        (u["alice"], u["bob"]),
-        (u["alice"], u["carol"]),
-        (u["alice"], u["dan"]),
-        (u["erin"], u["bob"]),
-        (u["erin"], u["carol"]),
-        (u["erin"], u["dan"]),
-        (u["fay"], u["bob"]),
-        (u["fay"], u["carol"]),
-        (u["gus"], u["bob"]),
-        (u["hal"], u["dan"]),
+    return make_graph(
+        [
+            *[("alice", f) for f in ("bob", "carol", "dan")],
+            *[("erin", f) for f in ("bob", "carol", "dan")],
+            *[("fay", f) for f in ("bob", "carol")],
+            ("gus", "bob"),
+            ("hal", "dan"),
+        ],
+        names=("alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal"),
     )
-    return users
 
 
 def suggested(client) -> list[str]:
@@ -139,7 +96,7 @@ def test_cold_suggestions_answer_computing_with_one_real_task_owned_by_the_reade
     assert status.status_code == 200 and status.json()["state"] == "enqueued"
 
 
-def test_dismissed_user_is_gone_after_the_next_computation_and_never_served_stale(api_as, people, deliver):
+def test_dismissed_user_is_gone_after_the_next_computation_and_never_served_stale(api_as, people, deliver_events):
     alice = people["alice"]
     fill_suggestions(alice)
     client = api_as(alice)
@@ -150,7 +107,7 @@ def test_dismissed_user_is_gone_after_the_next_computation_and_never_served_stal
     assert list(SuggestionDismissal.objects.values_list("user_id", "dismissed_id")) == [(alice.pk, people["erin"].pk)]
     assert OutboxEvent.objects.filter(name="suggestion.dismissed").count() == 1
 
-    assert deliver() == 1
+    assert deliver_events(drain=False) == 1
     assert client.get(f"{V1}/suggestions/").json()["status"] == "computing"  # the old list is stale now
     compute.suggestions_recompute([alice.pk])
     assert suggested(client) == ["fay", "gus", "hal"]
@@ -203,7 +160,7 @@ def test_cold_mutual_friends_answer_computing_with_one_real_task_owned_by_the_re
     assert store.mutual_cached(alice.pk, people["erin"].pk) is None
 
 
-def test_mutual_friend_who_blocks_me_is_left_out_before_and_after_recompute(api_as, people, deliver):
+def test_mutual_friend_who_blocks_me_is_left_out_before_and_after_recompute(api_as, people, deliver_events):
     alice, erin = people["alice"], people["erin"]
     fill_mutual(alice, erin)
     client = api_as(alice)
@@ -213,7 +170,7 @@ def test_mutual_friend_who_blocks_me_is_left_out_before_and_after_recompute(api_
     assert body["status"] == "ready"
     assert [u["username"] for u in body["results"]] == ["bob", "dan"] and body["count"] == 2
 
-    deliver()
+    deliver_events(drain=False)
     assert client.get(f"{V1}/users/erin/mutual-friends/").json()["status"] == "computing"
     compute.mutual_recompute(alice.pk, erin.pk)
     body = client.get(f"{V1}/users/erin/mutual-friends/").json()
@@ -306,32 +263,16 @@ SUGGESTIONS_MAX_QUERIES = 5
 MUTUAL_MAX_QUERIES = 7
 
 
-def crowd(alice, bob, n: int) -> None:
-    """alice and bob share n friends; each of those has one more friend alice does not know (n suggestions)."""
-    friends = User.objects.bulk_create([User(username=f"f{i:04}", password="!") for i in range(n)])
-    strangers = User.objects.bulk_create([User(username=f"s{i:04}", password="!") for i in range(n)])
-    befriend(*[(alice, f) for f in friends], *[(bob, f) for f in friends], *zip(friends, strangers, strict=True))
-    friend_sets.friend_sets_rebuild()
-    compute.suggestions_recompute([alice.pk])
-    compute.mutual_recompute(alice.pk, bob.pk)
-
-
 @pytest.mark.parametrize("n", SIZES)
-def test_suggestions_queries_do_not_grow_with_friends_or_suggestions(
-    api_as, alice, bob, n, django_assert_max_num_queries
-):
+def test_suggestions_queries_do_not_grow_with_friends_or_suggestions(api_as, alice, bob, n, get_within_queries):
     crowd(alice, bob, n)
-    client = api_as(alice)
-    with django_assert_max_num_queries(SUGGESTIONS_MAX_QUERIES):
-        body = client.get(f"{V1}/suggestions/").json()
+    body = get_within_queries(api_as(alice), f"{V1}/suggestions/", SUGGESTIONS_MAX_QUERIES).json()
     assert body["status"] == "ready" and len(body["results"]) == min(n + 1, compute.TOP_K)
     assert body["results"][0]["user"]["username"] == "bob" and body["results"][0]["mutual_count"] == n
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_mutual_friends_queries_do_not_grow_with_friends(api_as, alice, bob, n, django_assert_max_num_queries):
+def test_mutual_friends_queries_do_not_grow_with_friends(api_as, alice, bob, n, get_within_queries):
     crowd(alice, bob, n)
-    client = api_as(alice)
-    with django_assert_max_num_queries(MUTUAL_MAX_QUERIES):
-        body = client.get(f"{V1}/users/bob/mutual-friends/").json()
+    body = get_within_queries(api_as(alice), f"{V1}/users/bob/mutual-friends/", MUTUAL_MAX_QUERIES).json()
     assert body["status"] == "ready" and body["count"] == n and len(body["results"]) == min(n, 50)

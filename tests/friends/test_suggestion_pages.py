@@ -9,49 +9,18 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.test import Client
 from django.urls import reverse
 
-from friends import friend_sets, services
-from friends.models import FriendRequest, Friendship, SuggestionDismissal
+from friends import services
+from friends.models import FriendRequest, SuggestionDismissal
 from friends.suggestions import compute
-from socialsite import queues
-from socialsite.events import subscribers_of
 from socialsite.models import OutboxEvent, TaskRecord
+from tests.support.factories import crowd, fill_mutual, fill_suggestions
+from tests.support.pages import browser, page_messages
 
-User = get_user_model()
 NOSCRIPT_REFRESH = '<noscript><meta http-equiv="refresh" content="3"></noscript>'
 
 pytestmark = pytest.mark.django_db
-
-
-def browser(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def page_messages(response) -> list[str]:
-    return [str(m) for m in response.context["messages"]]
-
-
-def befriend(*pairs) -> None:
-    Friendship.objects.bulk_create(
-        [Friendship(user=a, friend=b) for a, b in pairs] + [Friendship(user=b, friend=a) for a, b in pairs]
-    )
-
-
-def fill_suggestions(*users) -> None:
-    friend_sets.friend_sets_rebuild()
-    compute.suggestions_recompute([u.pk for u in users])
-
-
-def deliver_graph_events() -> None:
-    for event in OutboxEvent.objects.order_by("created_at"):
-        for actor in subscribers_of(event.name):
-            if actor.queue_name == queues.GRAPH:
-                actor(event.as_message())
 
 
 def suggestion_names(html: str) -> list[str]:
@@ -60,20 +29,20 @@ def suggestion_names(html: str) -> list[str]:
 
 
 @pytest.fixture
-def people(make_user):
+def people(make_graph):
     """alice's friends bob, carol, dan; people she may know, best first:
 
     erin (3 mutual: bob, carol, dan), fay (2), then gus, hal, ivy, jay, kim (1 each, by id).
     """
-    names = ("alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal", "ivy", "jay", "kim")
-    u = {name: make_user(name) for name in names}
-    befriend(
-        *[(u["alice"], u[f]) for f in ("bob", "carol", "dan")],
-        *[(u["erin"], u[f]) for f in ("bob", "carol", "dan")],
-        *[(u["fay"], u[f]) for f in ("bob", "carol")],
-        *[(u[s], u["bob"]) for s in ("gus", "hal", "ivy", "jay", "kim")],
+    return make_graph(
+        [
+            *[("alice", f) for f in ("bob", "carol", "dan")],
+            *[("erin", f) for f in ("bob", "carol", "dan")],
+            *[("fay", f) for f in ("bob", "carol")],
+            *[(s, "bob") for s in ("gus", "hal", "ivy", "jay", "kim")],
+        ],
+        names=("alice", "bob", "carol", "dan", "erin", "fay", "gus", "hal", "ivy", "jay", "kim"),
     )
-    return u
 
 
 def assert_computing(html: str, task_id: str) -> None:
@@ -138,7 +107,7 @@ def test_add_friend_from_a_suggestion_sends_the_request(people):
 # --- dismiss ---------------------------------------------------------------------------------------
 
 
-def test_dismiss_redirects_with_a_message_and_the_user_is_gone_after_the_recompute(people):
+def test_dismiss_redirects_with_a_message_and_the_user_is_gone_after_the_recompute(people, deliver_events):
     alice = people["alice"]
     fill_suggestions(alice)
     client = browser(alice)
@@ -148,7 +117,7 @@ def test_dismiss_redirects_with_a_message_and_the_user_is_gone_after_the_recompu
     assert page_messages(response) == ["erin will not be suggested to you again."]
     assert SuggestionDismissal.objects.filter(user=alice, dismissed=people["erin"]).exists()
 
-    deliver_graph_events()
+    deliver_events(drain=False)
     assert "computing…" in client.get(reverse("suggestions")).content.decode()  # stale is never shown
     compute.suggestions_recompute([alice.pk])
     assert suggestion_names(client.get(reverse("suggestions")).content.decode())[0] == "fay"
@@ -175,7 +144,7 @@ def test_dismiss_is_post_only_and_unknown_users_are_404(people):
 
 
 def test_suggestion_pages_require_login(people):
-    client = Client()
+    client = browser()
     for response in (client.get(reverse("suggestions")), client.post(reverse("dismiss-suggestion", args=["erin"]))):
         assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
     assert not SuggestionDismissal.objects.exists() and not TaskRecord.objects.exists()
@@ -216,8 +185,7 @@ def test_profile_shows_mutual_friends_computing_then_count_and_list(people):
     assert task.owner_id == alice.pk
     assert_computing(response.content.decode(), str(task.pk))
 
-    friend_sets.friend_sets_rebuild()
-    compute.mutual_recompute(alice.pk, erin.pk)
+    fill_mutual(alice, erin)
     html = client.get(reverse("profile", args=["erin"])).content.decode()
     assert "computing…" not in html and NOSCRIPT_REFRESH not in html
     assert 'Mutual friends <span class="muted">(3)</span>' in html
@@ -227,8 +195,7 @@ def test_profile_shows_mutual_friends_computing_then_count_and_list(people):
 
 def test_profile_mutual_friends_leave_out_blocked_users(people):
     alice, erin = people["alice"], people["erin"]
-    friend_sets.friend_sets_rebuild()
-    compute.mutual_recompute(alice.pk, erin.pk)
+    fill_mutual(alice, erin)
     services.block_create(blocker=people["carol"], blocked=alice)
     html = browser(alice).get(reverse("profile", args=["erin"])).content.decode()
     mutual = re.search(r'<ul class="people mutual">(.*?)</ul>', html, re.S).group(1)
@@ -244,8 +211,7 @@ def test_own_profile_has_no_mutual_friends_and_enqueues_nothing(people):
 
 def test_profile_says_when_there_is_no_friend_in_common(people, make_user):
     alice = people["alice"]
-    friend_sets.friend_sets_rebuild()
-    compute.mutual_recompute(alice.pk, make_user("zed").pk)
+    fill_mutual(alice, make_user("zed"))
     html = browser(alice).get(reverse("profile", args=["zed"])).content.decode()
     assert "You and zed have no friends in common." in html
 
@@ -264,39 +230,24 @@ HOME_MAX_QUERIES = 11
 PROFILE_MAX_QUERIES = 13
 
 
-def crowd(alice, bob, n: int) -> None:
-    """alice and bob share n friends; each of those has one more friend alice does not know."""
-    friends = User.objects.bulk_create([User(username=f"f{i:04}", password="!") for i in range(n)])
-    strangers = User.objects.bulk_create([User(username=f"s{i:04}", password="!") for i in range(n)])
-    befriend(*[(alice, f) for f in friends], *[(bob, f) for f in friends], *zip(friends, strangers, strict=True))
-    friend_sets.friend_sets_rebuild()
-    compute.suggestions_recompute([alice.pk])
-    compute.mutual_recompute(alice.pk, bob.pk)
-
-
 @pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize(
     ("name", "ceiling"), [("suggestions", SUGGESTIONS_PAGE_MAX_QUERIES), ("home", HOME_MAX_QUERIES)]
 )
 def test_suggestion_pages_queries_do_not_grow_with_friends_or_suggestions(
-    alice, bob, n, name, ceiling, django_assert_max_num_queries
+    alice, bob, n, name, ceiling, get_within_queries
 ):
     crowd(alice, bob, n)
-    client = browser(alice)
-    with django_assert_max_num_queries(ceiling):
-        html = client.get(reverse(name)).content.decode()
+    html = get_within_queries(browser(alice), reverse(name), ceiling).content.decode()
     shown = suggestion_names(html)
     assert shown[0] == "bob" and f"{n} mutual friends" in html
     assert len(shown) == min(n + 1, compute.TOP_K if name == "suggestions" else 5)
 
 
 @pytest.mark.parametrize("n", SIZES)
-def test_profile_with_mutual_friends_queries_do_not_grow_with_friends(alice, bob, n, django_assert_max_num_queries):
+def test_profile_with_mutual_friends_queries_do_not_grow_with_friends(alice, bob, n, get_within_queries):
     crowd(alice, bob, n)
-    client = browser(alice)
-    with django_assert_max_num_queries(PROFILE_MAX_QUERIES):
-        response = client.get(reverse("profile", args=["bob"]))
-    html = response.content.decode()
+    html = get_within_queries(browser(alice), reverse("profile", args=["bob"]), PROFILE_MAX_QUERIES).content.decode()
     assert f'Mutual friends <span class="muted">({n})</span>' in html
     mutual = re.search(r'<ul class="people mutual">(.*?)</ul>', html, re.S).group(1)
     assert mutual.count("<li>") == min(n, 50)

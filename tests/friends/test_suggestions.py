@@ -10,6 +10,7 @@ from friends.suggestions import compute, freshness, store
 from friends.tasks import recompute_dirty_suggestions
 from socialsite.models import OutboxEvent, TaskRecord
 from socialsite.redis import get_redis
+from tests.support.factories import act, give_friends
 
 
 def ids(rows):
@@ -31,11 +32,9 @@ def db_reference(user, k=10):
 
 
 @pytest.fixture
-def square(make_user, deliver_events):
+def square(make_graph, deliver_events):
     """a-b, a-c, b-d, c-d, d-e: a's friends of friends are d (2 mutual: b, c)."""
-    users = {n: make_user(n) for n in "abcde"}
-    for x, y in ["ab", "ac", "bd", "cd", "de"]:
-        services.friendship_create(user=users[x], friend=users[y])
+    users = make_graph(["ab", "ac", "bd", "cd", "de"], through="services")
     deliver_events()
     return users
 
@@ -72,21 +71,15 @@ def test_mutual_friends_are_stale_once_either_friend_set_changes(square, deliver
     assert compute.mutual_recompute(d.pk, a.pk) == sorted([square["b"].pk, square["c"].pk, e.pk])
 
 
-@pytest.mark.parametrize("exclusion", ["block_by_user", "block_by_other", "pending_out", "pending_in", "dismissed"])
-def test_excluded_people_are_never_suggested(square, deliver_events, exclusion):
-    a, d = square["a"], square["d"]
-    if exclusion == "block_by_user":
-        services.block_create(blocker=a, blocked=d)
-    elif exclusion == "block_by_other":
-        services.block_create(blocker=d, blocked=a)
-    elif exclusion == "pending_out":
-        services.friend_request_send(from_user=a, to_user=d)
-    elif exclusion == "pending_in":
-        services.friend_request_send(from_user=d, to_user=a)
-    else:
-        services.suggestion_dismiss(user=a, dismissed=d)
+@pytest.mark.parametrize(
+    ("verb", "actor", "other"),
+    [("block", "a", "d"), ("block", "d", "a"), ("request", "a", "d"), ("request", "d", "a"), ("dismiss", "a", "d")],
+    ids=["block_by_user", "block_by_other", "pending_out", "pending_in", "dismissed"],
+)
+def test_excluded_people_are_never_suggested(square, deliver_events, verb, actor, other):
+    act(verb, square[actor], square[other])
     deliver_events()
-    assert store.suggestions_cached(a.pk)[1] == []
+    assert store.suggestions_cached(square["a"].pk)[1] == []
 
 
 def queued(broker, actor) -> int:
@@ -107,12 +100,9 @@ def test_a_burst_of_events_schedules_one_drain_and_recomputes_each_user_once(mak
     assert freshness.drain_dirty() == 31  # hub + 30 friends, each once
 
 
-def test_a_user_with_1000_friends_making_a_friend_enqueues_one_message(make_user, django_user_model, stub_broker):
+def test_a_user_with_1000_friends_making_a_friend_enqueues_one_message(make_user, stub_broker):
     hub = make_user("hub")
-    friends = django_user_model.objects.bulk_create([django_user_model(username=f"f{i}") for i in range(1000)])
-    Friendship.objects.bulk_create(
-        [Friendship(user=hub, friend=f) for f in friends] + [Friendship(user=f, friend=hub) for f in friends]
-    )
+    give_friends(hub, 1000)
     friend_sets.friend_sets_rebuild()
     newcomer = make_user("newcomer")
     services.friendship_create(user=hub, friend=newcomer)

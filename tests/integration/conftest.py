@@ -1,28 +1,28 @@
 """Real worker processes against the real RabbitMQ, Redis and the test database.
 
-The worker is `manage.py rundramatiq`, started with the test settings and pointed at the test database
-(which pytest-django created), so what the test process commits is what the worker reads.
+The worker is `manage.py rundramatiq` (tests/support/processes.py, shared with the benchmarks), started
+with the test settings and pointed at the test database (which pytest-django created), so what the test
+process commits is what the worker reads.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-import dramatiq
 import pytest
 from django.conf import settings
 from django.db import connection
 
 from socialsite import queues
+from tests.support.brokers import purge_queues
+from tests.support.processes import ManagedProcess, start_rundramatiq
+from tests.support.waiting import wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["wait_for"]  # `from tests.integration.conftest import wait_for` keeps working
 
 
 @pytest.fixture(autouse=True)
@@ -38,84 +38,22 @@ def _database_url() -> str:
     return f"sqlite:///{s['NAME']}"
 
 
-def purge_queues() -> None:
-    """Nothing from an earlier test may reach this test's worker."""
-    broker = dramatiq.get_broker()
-    for name in queues.ALL:
-        broker.declare_queue(name, ensure=True)
-        for q in (name, f"{name}.DQ", f"{name}.XQ"):
-            broker.channel.queue_purge(q)
-
-
-class Worker:
-    """One `rundramatiq` process; its output is kept for assertions and failure reports."""
-
-    def __init__(self, *, queue_names: tuple[str, ...] = queues.ALL, threads: int = 2, processes: int = 1) -> None:
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",
-            "DATABASE_URL": _database_url(),
-            "SOCIALSITE_TEST_BROKER": "rabbitmq",
-            "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the test's own upload directory
-        }
-        cmd = [
-            sys.executable,
-            "manage.py",
-            "rundramatiq",
-            "--processes",
-            str(processes),
-            "--threads",
-            str(threads),
-            "--queues",
-            *queue_names,
-            "--worker-shutdown-timeout",
-            "5000",
-        ]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-        )
-        self.lines: list[str] = []
-        self._ready = threading.Event()
-        self._ready_count = 0
-        self._processes = processes
-        threading.Thread(target=self._read, daemon=True).start()
-        if not self._ready.wait(60):
-            self.stop()
-            raise RuntimeError("worker did not start:\n" + self.output)
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(line)
-            if "is ready for action" in line:
-                self._ready_count += 1
-                if self._ready_count >= self._processes:
-                    self._ready.set()
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group: the worker gets no chance to ack or requeue."""
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-
 @pytest.fixture
-def start_worker(transactional_db) -> Callable[..., Worker]:
-    purge_queues()
-    workers: list[Worker] = []
+def start_worker(transactional_db) -> Callable[..., ManagedProcess]:
+    """`start_worker(queue_names=..., threads=2, processes=1)`: a ready `rundramatiq` on the test database;
+    every worker a test starts is stopped after it. Its `.output` is what it logged."""
+    purge_queues(queues.ALL)  # nothing from an earlier test may reach this test's worker
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",
+        "DATABASE_URL": _database_url(),
+        "SOCIALSITE_TEST_BROKER": "rabbitmq",
+        "DJANGO_MEDIA_ROOT": str(settings.MEDIA_ROOT),  # the test's own upload directory
+    }
+    workers: list[ManagedProcess] = []
 
-    def start(**kwargs) -> Worker:
-        worker = Worker(**kwargs)
+    def start(*, queue_names: tuple[str, ...] = queues.ALL, threads: int = 2, processes: int = 1) -> ManagedProcess:
+        worker = start_rundramatiq(env=env, queues=queue_names, threads=threads, processes=processes)
         workers.append(worker)
         return worker
 
@@ -125,23 +63,11 @@ def start_worker(transactional_db) -> Callable[..., Worker]:
 
 
 @pytest.fixture
-def worker(start_worker) -> Worker:
+def worker(start_worker) -> ManagedProcess:
     return start_worker()
 
 
-def wait_for(predicate: Callable[[], object], *, timeout: float = 15, interval: float = 0.05, what: str = "") -> object:
-    """Poll until `predicate()` is truthy; the wait is bounded, the failure says what was awaited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what or predicate}")
-        time.sleep(interval)
-
-
-class Scheduler:
+class Scheduler(ManagedProcess):
     """One `manage.py crontab` process (the real scheduler) with the given environment, e.g. schedules."""
 
     def __init__(self, env: dict[str, str]) -> None:
@@ -153,51 +79,29 @@ class Scheduler:
             "PYTHONUNBUFFERED": "1",
             **env,
         }
-        self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "crontab", "--no-heartbeat"],
-            cwd=ROOT,
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        self.started_at: float | None = None  # time.time() when it said it holds the lock and starts
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        for line in self.proc.stdout:
-            self.lines.append(line)
-            if "Starting scheduler" in line:
-                self.started_at = time.time()
-
-    @property
-    def output(self) -> str:
-        return "".join(self.lines)
+        super().__init__("scheduler", [sys.executable, "manage.py", "crontab", "--no-heartbeat"], env=full_env)
+        self._started_at: float | None = None
 
     @property
     def started(self) -> bool:
-        return self.started_at is not None
+        """Whether it said it holds the lock and starts firing (noted the first time this is seen)."""
+        if self._started_at is None and "Starting scheduler" in self.output:
+            self._started_at = time.time()
+        return self._started_at is not None
+
+    @property
+    def started_at(self) -> float | None:
+        """time.time() when `started` was first seen true (polled, so at most one poll late)."""
+        return self._started_at if self.started else None
 
     def signal(self, signum: int) -> None:
         os.killpg(self.proc.pid, signum)
 
-    def kill(self) -> None:
-        """SIGKILL: no clean-up, so its Redis lock stays until it expires."""
-        if self.proc.poll() is None:
-            self.signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self) -> None:
+    def stop(self, timeout: float = 20) -> None:
         """SIGTERM: dramatiq-crontab shuts the scheduler down and releases the lock."""
         if self.proc.poll() is None:
             self.signal(signal.SIGCONT)  # in case a test left it paused
-            self.signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        super().stop(timeout)
 
 
 def only_job(name: str, expression: str, **extra: str) -> dict[str, str]:
@@ -211,7 +115,7 @@ def only_job(name: str, expression: str, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def start_scheduler(transactional_db) -> Callable[..., Scheduler]:
     """Start real scheduler processes; each is stopped at the end, and nothing it enqueued outlives the test."""
-    purge_queues()
+    purge_queues(queues.ALL)
     schedulers: list[Scheduler] = []
 
     def start(env: dict[str, str], *, wait: bool = True) -> Scheduler:
@@ -225,4 +129,4 @@ def start_scheduler(transactional_db) -> Callable[..., Scheduler]:
     yield start
     for scheduler in schedulers:
         scheduler.stop()
-    purge_queues()
+    purge_queues(queues.ALL)

@@ -8,9 +8,7 @@ from friends import friend_sets, services
 from friends.models import Friendship
 from socialsite.models import OutboxEvent, TaskRecord
 from socialsite.taskstatus import task_counters
-from tests.integration.conftest import wait_for
-
-pytestmark = pytest.mark.integration
+from tests.support.waiting import wait_for
 
 
 def test_accepted_request_updates_both_redis_friend_sets_through_the_worker(worker, alice, bob):
@@ -54,12 +52,10 @@ def test_rolled_back_friendship_sends_nothing(worker, alice, bob, carol):
     assert friend_sets.friend_ids(bob.pk) == set()
 
 
-def test_rebuild_command_reproduces_the_worker_maintained_sets(worker, make_user):
-    users = [make_user() for _ in range(6)]
-    pairs = [(0, 1), (0, 2), (1, 2), (3, 4), (4, 5), (0, 5)]
-    for a, b in pairs:
-        services.friendship_create(user=users[a], friend=users[b])
-    services.friendship_remove(user=users[0], friend=users[5])
+def test_rebuild_command_reproduces_the_worker_maintained_sets(worker, make_graph):
+    graph = make_graph(["ab", "ac", "bc", "de", "ef", "af"], through="services")
+    services.friendship_remove(user=graph["a"], friend=graph["f"])
+    users = list(graph.values())
 
     def snapshot():
         return {u.pk: friend_sets.friend_ids(u.pk) for u in users}

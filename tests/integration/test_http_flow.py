@@ -9,14 +9,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-import pytest
 from django.utils import dateformat, timezone
 
 from friends import friend_sets
 from friends.models import Block, FriendRequest, Friendship
-from tests.integration.conftest import wait_for
+from tests.support.waiting import wait_for
 
-pytestmark = pytest.mark.integration
 PASSWORD = "correct-horse-42"
 
 

@@ -10,20 +10,20 @@ from socialsite.models import OutboxEvent
 from socialsite.publisher import publisher_for
 from socialsite.redis import get_redis
 from tests.integration.conftest import wait_for
-from tests.support.tasks import bench_pinged, bench_receipts_key
+from tests.support.tasks import probe_pinged, probe_receipts_key
 
 pytestmark = pytest.mark.integration
 
 
 def receipts(run: str) -> dict[int, float]:
-    return {int(k): float(v) for k, v in get_redis().hgetall(bench_receipts_key(run)).items()}
+    return {int(k): float(v) for k, v in get_redis().hgetall(probe_receipts_key(run)).items()}
 
 
 def test_events_of_separate_commits_reach_a_subscriber_in_commit_order(start_worker):
     start_worker(queue_names=(queues.DEFAULT,), threads=1)  # one consumer thread: arrival order is visible
     for seq in range(60):
         with transaction.atomic():
-            bench_pinged.emit(run="order", seq=seq)
+            probe_pinged.emit(run="order", seq=seq)
     got = wait_for(lambda: len(receipts("order")) == 60 and receipts("order"), what="every event received")
     assert sorted(got, key=got.get) == list(range(60))
     wait_for(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), what="all marked published")
@@ -31,7 +31,7 @@ def test_events_of_separate_commits_reach_a_subscriber_in_commit_order(start_wor
 
 def test_a_batch_handed_over_at_once_is_published_and_marked_in_one_go(start_worker):
     events = [
-        OutboxEvent.objects.create(name=bench_pinged.name, payload={"run": "batch", "seq": i}) for i in range(300)
+        OutboxEvent.objects.create(name=probe_pinged.name, payload={"run": "batch", "seq": i}) for i in range(300)
     ]
     assert publisher_for(dramatiq.get_broker()).submit(events, wait=True, timeout=30) == 300
     assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 0
@@ -42,12 +42,12 @@ def test_a_batch_handed_over_at_once_is_published_and_marked_in_one_go(start_wor
 def test_an_unroutable_event_stays_pending_with_the_reason_and_the_relay_delivers_it(start_worker):
     broker = dramatiq.get_broker()
     with transaction.atomic():
-        bench_pinged.emit(run="warm", seq=0)  # the publisher has declared the queue
+        probe_pinged.emit(run="warm", seq=0)  # the publisher has declared the queue
     wait_for(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), what="first event out")
     broker.channel.queue_delete(queues.DEFAULT)  # as if an operator deleted it
 
     with transaction.atomic():
-        event = bench_pinged.emit(run="lost", seq=1)
+        event = probe_pinged.emit(run="lost", seq=1)
     wait_for(
         lambda: "unroutable" in OutboxEvent.objects.get(id=event.id).last_error, what="the return noted on the event"
     )

@@ -2,14 +2,10 @@
 
 import time
 
-import pytest
-
 from friends import services
 from notifications.models import Notification
-from tests.integration.conftest import wait_for
 from tests.support.tasks import busy_graph_work
-
-pytestmark = pytest.mark.integration
+from tests.support.waiting import wait_for
 
 
 def test_notification_is_handled_within_a_second_behind_1000_queued_graph_messages(start_worker, alice, bob):

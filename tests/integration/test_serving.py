@@ -7,7 +7,6 @@ import json
 import os
 import re
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -17,7 +16,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from tests.integration.conftest import ROOT, _database_url, wait_for
+from tests.integration.conftest import _database_url
+from tests.support.processes import ROOT, ManagedProcess
 
 pytestmark = pytest.mark.integration
 
@@ -62,14 +62,8 @@ def gunicorn(production_env, transactional_db):
     )
     port = free_port()
     env = {**production_env, "SOCIALSITE_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "WEB_THREADS": "8"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "socialsite.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
+    server = ManagedProcess(
+        "gunicorn", [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "socialsite.wsgi"], env=env
     )
 
     def answers() -> bool:
@@ -77,13 +71,11 @@ def gunicorn(production_env, transactional_db):
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return True
         except OSError:
-            return proc.poll() is not None  # died: stop waiting, the assertion below reports it
+            return False
 
-    wait_for(answers, timeout=30, what="gunicorn listening")
-    assert proc.poll() is None, proc.stdout.read()
+    server.wait_until_ready(answers, timeout=30)
     yield port, Path(production_env["DJANGO_STATIC_ROOT"])
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(30)
+    server.stop(30)
 
 
 @pytest.fixture

@@ -5,9 +5,7 @@ import pytest
 from friends import services
 from friends.suggestions import compute, store
 from socialsite.redis import get_redis
-from tests.integration.conftest import wait_for
-
-pytestmark = pytest.mark.integration
+from tests.support.waiting import wait_for
 
 
 def suggested(user) -> list[tuple[int, int]] | None:
@@ -16,12 +14,9 @@ def suggested(user) -> list[tuple[int, int]] | None:
 
 
 @pytest.fixture
-def chain(make_user):
-    """a - b - c and b - d; a's suggestions: c and d (1 mutual: b)."""
-    users = {n: make_user(n) for n in "abcde"}
-    for x, y in ["ab", "bc", "bd"]:
-        services.friendship_create(user=users[x], friend=users[y])
-    return users
+def chain(make_graph):
+    """a - b - c and b - d, e alone; a's suggestions: c and d (1 mutual: b)."""
+    return make_graph(["ab", "bc", "bd"], names="abcde", through="services")
 
 
 def test_cold_read_answers_computing_then_ready_with_the_right_data(worker, chain, api_as):

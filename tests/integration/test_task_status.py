@@ -1,15 +1,12 @@
 """Task status through the API, retries with backoff, dead letters in admin and re-enqueueing them."""
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
 from socialsite.models import TaskRecord
 from socialsite.taskstatus import send_tracked
-from tests.integration.conftest import wait_for
 from tests.support.tasks import always_fails, count_steps
-
-pytestmark = pytest.mark.integration
+from tests.support.waiting import wait_for
 
 
 def test_task_status_moves_through_states_with_progress_visible_to_its_owner_only(worker, alice, bob, api_as):

@@ -1,5 +1,6 @@
-"""The OpenAPI schema generates cleanly (CI runs `spectacular --validate --fail-on-warn`) and the
-interactive docs are served from this site, never from a CDN."""
+"""The OpenAPI schema generates cleanly (`manage.py spectacular --validate --fail-on-warn`, run by the tests
+below, so by every run of the test command and CI) and the interactive docs are served from this site,
+never from a CDN."""
 
 from __future__ import annotations
 
@@ -41,8 +42,9 @@ def test_schema_generates_valid_with_no_warnings(tmp_path):
         assert methods <= set(schema["paths"][path]), path
 
 
-def test_schema_command_passes_as_ci_runs_it_with_debug_on(tmp_path):
-    """The exact CI command, in a fresh process with the production settings module and DEBUG on."""
+def test_schema_command_passes_with_the_production_settings_and_debug_on(tmp_path):
+    """`manage.py spectacular --validate --fail-on-warn` in a fresh process with the production settings
+    module and DEBUG on, as a developer would run it."""
     env = {**os.environ, "DJANGO_DEBUG": "true", "DJANGO_SETTINGS_MODULE": "socialsite.settings"}
     result = subprocess.run(
         [sys.executable, "manage.py", "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yml")],

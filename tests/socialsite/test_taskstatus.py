@@ -5,7 +5,7 @@ import pytest
 
 from socialsite.models import TaskRecord
 from socialsite.taskstatus import dead_letter_requeue, send_tracked, task_counters
-from tests.support.tasks import always_fails, bench_ping_received, bench_receipts_key, count_steps, fails_once
+from tests.support.tasks import always_fails, count_steps, fails_once, probe_ping_received, probe_receipts_key
 
 
 @pytest.fixture
@@ -27,11 +27,11 @@ def test_a_fire_and_forget_message_that_succeeds_writes_no_record_and_is_counted
     from socialsite.redis import get_redis
 
     for seq in range(3):
-        bench_ping_received.send("r1", seq)
+        probe_ping_received.send("r1", seq)
     run_worker()
-    assert get_redis().hlen(bench_receipts_key("r1")) == 3
+    assert get_redis().hlen(probe_receipts_key("r1")) == 3
     assert not TaskRecord.objects.exists()
-    assert task_counters()["bench_ping_received"] == {"processed": 3}
+    assert task_counters()["probe_ping_received"] == {"processed": 3}
 
 
 def test_an_untracked_failure_is_recorded_and_marked_done_when_its_retry_succeeds(run_worker):

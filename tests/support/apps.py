@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class SupportConfig(AppConfig):
-    """Probe actors for tests and benchmarks only (installed by socialsite.test_settings)."""
+    """Probe actors for tests only (installed by socialsite.test_settings); the benchmarks' are in bench.probes."""
 
     name = "tests.support"
     label = "test_support"

@@ -6,6 +6,8 @@ actor on the other broker and pointing it there; the middleware stack is the one
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import dramatiq
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -37,3 +39,13 @@ def rebind_actors(target: dramatiq.Broker) -> dramatiq.Broker:
         actor.broker = target
     dramatiq.set_broker(target)
     return previous
+
+
+def purge_queues(names: Iterable[str]) -> None:
+    """Empty these queues of the current broker (declared first), with their delay and dead-letter queues,
+    so nothing from an earlier test or benchmark run reaches the next one's worker."""
+    broker = dramatiq.get_broker()
+    for name in names:
+        broker.declare_queue(name, ensure=True)
+        for queue in (name, f"{name}.DQ", f"{name}.XQ"):
+            broker.channel.queue_purge(queue)

@@ -43,40 +43,24 @@ def busy_graph_work(ms: int) -> None:
     time.sleep(ms / 1000)
 
 
-# --- Probes for bench/bench_events.py: the outbox path against a plain `actor.send` from on_commit ---
-#
-# Both receivers do the same work: note the wall-clock time (`time.time()`) at which the message reached
-# the actor body, for its sequence number, in a Redis hash per benchmark run. The commit time is not in
-# the payload: an outbox payload is written inside the transaction, before COMMIT, so it cannot carry the
-# commit time. The emitter (the benchmark, one process on the same host and clock) takes it instead, in an
-# on_commit callback registered before the one that publishes; Django runs on_commit callbacks in
-# registration order right after COMMIT returns, so that stamp is the commit time on both paths, and
-# latency = receive time - commit time.
+# --- An event probe: its subscriber notes, per run, the sequence numbers it received and when ---------
 
-bench_pinged = DomainEvent("bench.pinged", fields={"run": str, "seq": int}, doc="Benchmark probe.")
+probe_pinged = DomainEvent("probe.pinged", fields={"run": str, "seq": int}, doc="Test probe.")
 
 
-def bench_receipts_key(run: str) -> str:
-    """The Redis hash of one benchmark run: sequence number -> receive time (Unix seconds)."""
-    return f"bench:events:{run}"
+def probe_receipts_key(run: str) -> str:
+    """The Redis hash of one run: sequence number -> receive time (Unix seconds)."""
+    return f"probe:pinged:{run}"
 
 
-def _record_receipt(run: str, seq: int) -> None:
-    received = time.time()
-    redis = get_redis()
-    key = bench_receipts_key(run)
-    # HSETNX: delivery is at-least-once (the relay may re-send); the first arrival is the receipt.
-    redis.hsetnx(key, str(seq), repr(received))
-    redis.expire(key, 3600)
-
-
-@subscriber(bench_pinged, queue_name=queues.DEFAULT, max_retries=0)
-def bench_pinged_received(event: dict) -> None:
-    """Outbox path: subscriber of `bench.pinged` (payload: run id and sequence number)."""
-    _record_receipt(event["payload"]["run"], event["payload"]["seq"])
+@subscriber(probe_pinged, queue_name=queues.DEFAULT, max_retries=0)
+def probe_pinged_received(event: dict) -> None:
+    """Notes the first arrival of each sequence number (delivery is at-least-once)."""
+    key = probe_receipts_key(event["payload"]["run"])
+    get_redis().hsetnx(key, str(event["payload"]["seq"]), repr(time.time()))
 
 
 @dramatiq.actor(queue_name=queues.DEFAULT, max_retries=0)
-def bench_ping_received(run: str, seq: int) -> None:
-    """Plain path: sent with `actor.send` from an on_commit callback, same arguments as the event."""
-    _record_receipt(run, seq)
+def probe_ping_received(run: str, seq: int) -> None:
+    """A plain (untracked) actor doing what `probe_pinged_received` does, sent with `actor.send`."""
+    get_redis().hsetnx(probe_receipts_key(run), str(seq), repr(time.time()))

@@ -1,0 +1,209 @@
+"""Part b: one user's recompute in the worker path (`suggestions_recompute([uid])`, Redis friend sets in,
+result out) for the median-degree and the highest-degree user, against the PostgreSQL single query and
+the same write; a phase profile and "what if" variants of the two-hop fetch (also used by part d)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from typing import Any
+
+from bench.support.stats import Laps, median, median_laps, timed_series
+
+from .common import Row, log
+from .pg import cached_data, check_same, per_user_sql, pg_connect, write_like_product
+
+# --- b. one user's recompute -------------------------------------------------------------------------------
+
+
+def recompute_phases(user_ids: list[int]) -> tuple[dict[str, float], int]:
+    """`suggestions_recompute(user_ids)` step by step (same calls); returns the timings and two-hop id count."""
+    from datetime import UTC, datetime
+
+    from friends import graph
+    from friends import suggestions as S
+    from socialsite.redis import get_redis
+
+    redis = get_redis()
+    laps = Laps()
+    gens = [int(g or 0) for g in redis.mget([S.sgen_key(u) for u in user_ids])]
+    laps.lap("read generations")
+    g = S._two_hop_graph(user_ids)
+    laps.lap("two-hop friend lists from Redis (MGET) + CSR")
+    excluded = S.exclusions_for(user_ids)
+    laps.lap("exclusions (3 queries)")
+    found = [graph.suggestions_for(g, u, k=S.TOP_K, exclude=excluded.get(u, ()), sample=S.SAMPLE) for u in user_ids]
+    laps.lap("compute")
+    now = datetime.now(UTC).isoformat()
+    pipe = redis.pipeline(transaction=False)
+    for u, gen, f in zip(user_ids, gens, found, strict=True):
+        S._write(pipe, u, gen, f, now)
+    pipe.execute()
+    laps.lap("write (CAS)")
+    return laps.times, int(g.adjacency.nnz)
+
+
+def _two_hop_sets(user_ids: list[int]) -> dict[int, set[int]]:
+    """The earlier product path, kept for comparison: SMEMBERS of the users and of their friends."""
+    from friends import cache
+
+    own = {u: cache.friend_ids(u) for u in user_ids}
+    others = set().union(*own.values()) - own.keys()
+    return {**own, **{f: cache.friend_ids(f) for f in others}}
+
+
+def two_hop_what_ifs(conn: Any, user_ids: list[int], runs: int) -> dict[str, float]:
+    """Other ways to fetch the same two-hop neighbourhood (median s): packed int32 friend lists in Redis
+    (two MGETs, the product's two round trips), or one PostgreSQL COPY BINARY."""
+    import numpy as np
+    import redis as redis_lib
+
+    adjacency = _two_hop_sets(user_ids)
+    expected = sum(len(v) for v in adjacency.values())
+    raw = redis_lib.Redis.from_url(os.environ["REDIS_URL"], decode_responses=False)
+    pipe = raw.pipeline(transaction=False)
+    for user, friends in adjacency.items():
+        pipe.set(f"benchpacked:{user}", np.array(sorted(friends), dtype="<i4").tobytes())
+    pipe.execute()
+
+    def packed() -> int:
+        own = [np.frombuffer(b or b"", dtype="<i4") for b in raw.mget([f"benchpacked:{u}" for u in user_ids])]
+        friends = np.setdiff1d(np.concatenate(own), user_ids)
+        blobs = raw.mget([f"benchpacked:{f}" for f in friends.tolist()])
+        return sum(x.size for x in own) + sum(len(b) for b in blobs if b) // 4
+
+    ids = ",".join(str(int(u)) for u in user_ids)
+    sql = (
+        f"COPY (SELECT user_id, friend_id FROM friends_friendship WHERE user_id IN "
+        f"(SELECT friend_id FROM friends_friendship WHERE user_id IN ({ids}) UNION SELECT unnest(ARRAY[{ids}]))) "
+        "TO STDOUT (FORMAT BINARY)"
+    )
+    row = np.dtype([("n", ">i2"), ("l1", ">i4"), ("u", ">i4"), ("l2", ">i4"), ("v", ">i4")])
+
+    def from_pg() -> int:
+        buf = bytearray()
+        with conn.cursor() as cur, cur.copy(sql) as cp:
+            for block in cp:
+                buf += block
+        return np.frombuffer(bytes(buf[19:-2]), dtype=row).size
+
+    try:
+        if packed() != expected or from_pg() != expected:
+            raise AssertionError("what-if two-hop fetches read a different neighbourhood")
+        return {
+            "what-if packed int32 lists (2 MGET)": statistics.median(timed_series(packed, runs=runs, budget_s=5)),
+            "what-if 1 PostgreSQL COPY BINARY": statistics.median(timed_series(from_pg, runs=runs, budget_s=5)),
+        }
+    finally:
+        for start in range(0, len(adjacency), 1000):
+            raw.delete(*[f"benchpacked:{u}" for u in list(adjacency)[start : start + 1000]])
+
+
+def bench_b(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
+    from datetime import UTC, datetime
+
+    import numpy as np
+
+    from bench.bench_graph import suggestions_for_sets
+    from friends import graph
+    from friends import suggestions as S
+    from friends.graph import Suggestion
+    from friends.models import Friendship
+    from socialsite.redis import get_redis
+
+    conn = pg_connect()
+    redis = get_redis()
+    pairs = np.fromiter(Friendship.objects.values_list("user_id", "friend_id").iterator(), np.dtype((np.int64, 2)))
+    full = graph.Graph.from_arrays(pairs[:, 0], pairs[:, 1])
+    sets: dict[int, set[int]] = {}
+    for u, v in pairs.tolist():
+        sets.setdefault(u, set()).add(v)
+    del pairs
+    out: dict[str, Any] = {}
+    for label, uid in (("median-degree", facts["median_user"]), ("highest-degree", facts["top_user"])):
+        gen = int(redis.get(S.sgen_key(uid)) or 0)
+        found_pg: list = []
+
+        def pg_single(uid: int = uid, gen: int = gen, samples: bool = False) -> None:
+            """The PG single query (the issue's, or the product's full rule) + the product's write of its result."""
+            nonlocal found_pg
+            with conn.cursor() as cur:
+                cur.execute(per_user_sql(exclusions=samples, samples=samples), {"u": uid}, prepare=True)
+                found_pg = [Suggestion(r[0], r[1], tuple(r[2]) if samples else ()) for r in cur.fetchall()]
+            pipe = redis.pipeline(transaction=False)
+            write_like_product(pipe, uid, gen, found_pg, datetime.now(UTC).isoformat())
+            pipe.execute()
+
+        worker = timed_series(lambda uid=uid: S.suggestions_recompute([uid]), runs=args.one_user_runs,
+                              budget_s=args.series_budget)  # fmt: skip
+        product_data = cached_data([uid])
+        pg_times = timed_series(pg_single, runs=args.one_user_runs, budget_s=args.series_budget)
+        check_same("PG single query", {uid: found_pg}, product_data, samples=False)
+        pg_samples_times = timed_series(
+            lambda: pg_single(samples=True), runs=args.one_user_runs, budget_s=args.series_budget
+        )
+        check_same("PG single query with samples", {uid: found_pg}, product_data, samples=True)
+        if suggestions_for_sets(sets, uid) != found_pg or graph.suggestions_for(full, uid) != found_pg:
+            raise AssertionError(f"in-memory references differ for user {uid}")
+        mem = timed_series(lambda uid=uid: graph.suggestions_for(full, uid), runs=args.one_user_runs, budget_s=5)
+        py = timed_series(lambda uid=uid: suggestions_for_sets(sets, uid), runs=args.one_user_runs, budget_s=5)
+        phase_runs, two_hop_ids = [], 0
+        deadline = time.perf_counter() + 5
+        while len(phase_runs) < 10 and (len(phase_runs) < 3 or time.perf_counter() < deadline):
+            laps, two_hop_ids = recompute_phases([uid])
+            phase_runs.append(laps)
+        out[label] = {
+            "user": uid,
+            "degree": facts["degree"][uid],
+            "two_hop_ids": two_hop_ids,
+            "worker_ms": [t * 1000 for t in worker],
+            "pg_ms": [t * 1000 for t in pg_times],
+            "pg_samples_ms": [t * 1000 for t in pg_samples_times],
+            "csr_ms": statistics.median(mem) * 1000,
+            "sets_ms": statistics.median(py) * 1000,
+            "phases": median_laps(phase_runs),
+            "what_if": two_hop_what_ifs(conn, [uid], min(20, args.one_user_runs)),
+        }
+        S.suggestions_recompute([uid])  # the product's list back in the cache (the PG write had the same)
+        log(
+            f"[{args.child}] b. {label} user {uid} (degree {facts['degree'][uid]}): worker path "
+            f"{statistics.median(worker) * 1000:.1f} ms ({len(worker)} runs), PG single "
+            f"{statistics.median(pg_times) * 1000:.1f} ms ({len(pg_times)} runs)"
+        )
+    conn.close()
+    return out
+
+
+def report_b(name: str, b: dict[str, Any]) -> list[Row]:
+    print(
+        "\n  (b) one user's recompute, median ms. worker = suggestions_recompute([uid]) (Redis in, CAS write out);\n"
+        "  PG 1 query = the issue's query + the same write; PG full = + exclusions + samples (the product's lists);\n"
+        "  CSR only / py sets = compute alone on a prebuilt whole graph (friends.graph / bench_graph's sets)"
+    )
+    print(
+        f"  {'user':<15} {'id':>6} {'degree':>6} {'2-hop ids':>9} {'runs':>4} {'worker':>8} {'PG 1 query':>10} "
+        f"{'x PG':>5} {'PG full':>10} {'CSR only':>8} {'py sets':>8}"
+    )
+    rows = []
+    for label, row in b.items():
+        worker, pg = median(row["worker_ms"]), median(row["pg_ms"])
+        print(
+            f"  {label:<15} {row['user']:>6} {row['degree']:>6} {row['two_hop_ids']:>9,} {len(row['worker_ms']):>4} "
+            f"{worker:>8.2f} {pg:>10.2f} {worker / pg:>5.1f} {median(row['pg_samples_ms']):>10.2f} "
+            f"{row['csr_ms']:>8.2f} {row['sets_ms']:>8.2f}"
+        )
+        rows.append(
+            (
+                f"[{name}] b. {label} recompute, worker path / PG 1 query",
+                f"{worker / pg:.1f}x ({worker:.1f} / {pg:.1f} ms)",
+                "(none given)",
+                None,
+            )
+        )
+    for label, row in b.items():
+        phases = "; ".join(f"{k} {v * 1000:.2f}" for k, v in row["phases"].items())
+        what_if = "; ".join(f"{k} {v * 1000:.2f}" for k, v in row["what_if"].items())
+        print(f"  {label} phases (ms): {phases}\n      two-hop fetch alternatives (ms): {what_if}")
+    return rows

@@ -1,0 +1,100 @@
+"""The benchmarks' own PostgreSQL databases, Redis DB numbers and RabbitMQ vhosts, and the Django child
+processes that use them, so a run never touches a developer's, the demo's or a test run's data.
+
+Every benchmark takes `--database`, `--redis-db` (and `--vhost` when it uses RabbitMQ) through
+`add_service_options`; pass other values when two runs share the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+from tests.support.processes import ROOT
+
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS = "redis://127.0.0.1:6379"
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672"
+
+
+def add_service_options(
+    parser: argparse.ArgumentParser, *, database: str, redis_db: int, vhost: str | None = None
+) -> None:
+    """`--database`, `--redis-db` and, for benchmarks that use RabbitMQ, `--vhost`, with these defaults."""
+    parser.add_argument("--database", default=database, help="PostgreSQL database (name or prefix) of the run")
+    parser.add_argument("--redis-db", type=int, default=redis_db, help="Redis DB number the run may flush")
+    if vhost is not None:
+        parser.add_argument("--vhost", default=vhost, help="RabbitMQ virtual host (created when missing)")
+
+
+def database_url(name: str) -> str:
+    return f"{PG}/{name}"
+
+
+def _admin() -> Any:
+    import psycopg
+
+    return psycopg.connect(database_url("postgres"), autocommit=True)
+
+
+def ensure_database(name: str) -> None:
+    """Create the database unless it exists (its contents are kept)."""
+    with _admin() as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def recreate_database(name: str) -> None:
+    """Drop the database (closing its connections) and create it empty."""
+    drop_database(name)
+    with _admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(name: str) -> None:
+    with _admin() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def ensure_vhost(vhost: str) -> None:
+    """Create the RabbitMQ virtual host unless it exists, and let `guest` use it (needs `rabbitmqctl`)."""
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, check=True)
+    if vhost not in listed.stdout.split():
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+    )
+
+
+def django_env(
+    *, settings: str, database: str, redis_db: int, vhost: str | None = None, **extra: str
+) -> dict[str, str]:
+    """The environment of a Django process of the benchmark: this process's, pointed at the run's own
+    database (a name, or a full URL such as `sqlite:///...`), Redis DB number and vhost."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": settings,
+        "DATABASE_URL": database if "://" in database else database_url(database),
+        "REDIS_URL": f"{REDIS}/{redis_db}",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+    if vhost is not None:
+        env["RABBITMQ_URL"] = f"{RABBITMQ}/{vhost}"
+    return env
+
+
+def manage(args: list[str], *, env: Mapping[str, str]) -> str:
+    """`python manage.py <args>` with `env`; returns its output, raises RuntimeError with it on failure."""
+    proc = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=dict(env), capture_output=True, text=True, check=False
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc.stdout
