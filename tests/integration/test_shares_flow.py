@@ -15,6 +15,7 @@ from PIL import Image
 from friends import services as friend_services
 from friends.models import Share
 from friends.shares.tasks import process_share
+from notifications.models import Notification
 from socialsite.events import subscriber_message
 from socialsite.models import OutboxEvent, TaskRecord
 from tests.friends.shares import samples
@@ -100,14 +101,27 @@ def test_redelivery_of_share_created_makes_no_second_thumbnail(start_worker, ali
     assert Share.objects.get(pk=created["id"]).thumbnail.name == thumbnails[0]
 
 
-def test_a_friend_downloads_the_exact_bytes_and_a_stranger_gets_404_until_unfriended_all_lose_access(
+def test_each_friend_is_notified_once_and_downloads_the_exact_bytes_a_stranger_gets_404_and_no_notification(
     start_worker, alice, friends_of_alice, make_user, api_as
 ):
-    start_worker(queue_names=("default",))
+    """Issue 8, acceptance 1: processing (default queue) and fan-out (notifications queue) by a real worker."""
+    start_worker(queue_names=("default", "notifications"))
     mallory = make_user("mallory")
     data = samples.docx()  # a Word document
     created = post_share(api_as(alice), "plan.docx", data, caption="The plan")
     wait_for(lambda: Share.objects.filter(pk=created["id"], state="ready").exists(), timeout=30, what="ready")
+    wait_for(
+        lambda: Notification.objects.filter(share_id=created["id"]).count() == len(friends_of_alice),
+        timeout=30,
+        what="one notification per friend",
+    )
+
+    for friend in friends_of_alice:
+        assert api_as(friend).get("/api/v1/notifications/unread-count/").json() == {"unread_count": 1}
+        [note] = api_as(friend).get("/api/v1/notifications/?unread=true").json()["results"]
+        assert note["kind"] == "share.created" and "alice" in note["text"]
+    assert api_as(mallory).get("/api/v1/notifications/unread-count/").json() == {"unread_count": 0}
+    assert not Notification.objects.filter(recipient__in=[mallory, alice]).exists()
 
     for friend in friends_of_alice:
         response = api_as(friend).get(f"/api/v1/shares/{created['id']}/download/")
