@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import tokens
+from ..models import FriendListVisibility
 
 User = get_user_model()
 
@@ -55,3 +57,21 @@ class MeSerializer(serializers.Serializer):
     email = serializers.EmailField(source="user.email", read_only=True)
     date_joined = serializers.DateTimeField(source="user.date_joined", read_only=True)
     friend_count = serializers.IntegerField(read_only=True)
+    friend_list_visibility = serializers.SerializerMethodField(
+        help_text="Who sees my friend list: `everyone`, `friends` (the default) or `only_me`."
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=FriendListVisibility.choices))
+    def get_friend_list_visibility(self, profile: object) -> str:
+        # The view reads the setting (accounts.selectors); the serializer only renders it.
+        return self.context["friend_list_visibility"]
+
+
+class MeUpdateInputSerializer(serializers.Serializer):
+    """My settings; every field is optional (PATCH)."""
+
+    friend_list_visibility = serializers.ChoiceField(
+        choices=FriendListVisibility.choices,
+        required=False,
+        help_text="Who sees my friend list and its count: `everyone`, `friends` or `only_me`.",
+    )

@@ -70,7 +70,20 @@ class FriendListApi(generics.ListAPIView):
     serializer_class = s.FriendSerializer
 
     def get_queryset(self):
-        return selectors.friendships_of(user=self.request.user)
+        return selectors.friendships_listed_to(viewer=self.request.user, owner=self.request.user)
+
+
+@extend_schema(tags=["users"])
+class UserFriendListApi(generics.ListAPIView):
+    """Someone's friends, newest friendship first, if they show their friend list to me (their setting:
+    everyone, friends, only me; 403 `friend_list_hidden` otherwise). Inactive users and anyone blocked
+    either way with me are left out."""
+
+    serializer_class = s.FriendSerializer
+
+    def get_queryset(self):
+        owner = _visible(self.request, self.kwargs["username"])
+        return selectors.friend_list_of(viewer=self.request.user, owner=owner)
 
 
 class FriendDeleteApi(APIView):

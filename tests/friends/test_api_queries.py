@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
+from accounts.services import profile_settings_update
 from friends.models import FriendRequest, Friendship
 
 User = get_user_model()
@@ -48,9 +49,10 @@ def test_profile_queries_do_not_grow_with_friends(
     befriend_many(bob, n)
     if viewer_is_friend:
         Friendship.objects.bulk_create([Friendship(user=alice, friend=bob), Friendship(user=bob, friend=alice)])
+    profile_settings_update(user=alice, friend_list_visibility="everyone")
     client = api_as(bob)
-    # token + user, owner, friendship, pending requests, blocks, friend count
-    with django_assert_max_num_queries(6):
+    # token + user, owner, friendship, pending requests, blocks, friend-list setting, friend count
+    with django_assert_max_num_queries(7):
         response = client.get(f"{V1}/users/alice/")
     assert response.status_code == 200
     assert response.json()["friend_count"] == n + viewer_is_friend
@@ -61,7 +63,8 @@ def test_profile_queries_do_not_grow_with_friends(
 def test_me_queries_do_not_grow_with_friends(api_as, alice, n, django_assert_max_num_queries):
     befriend_many(alice, n)
     client = api_as(alice)
-    with django_assert_max_num_queries(3):
+    # token + user, me, friend count, friend-list setting
+    with django_assert_max_num_queries(4):
         response = client.get(f"{V1}/me/")
     assert response.json()["friend_count"] == n
 

@@ -8,16 +8,18 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import profile_settings_update
 from friends import services
 from friends.models import Friendship
 
 User = get_user_model()
 
-# Session + user (2); profile: user_profile (user, relationship: 3, friend count) + page count and slice = 9;
+# Session + user (2); profile: user_profile (user, relationship: 3, friend-list setting, friend count) + page
+# count and slice = 10;
 # friends page: four lists, each a count and a slice = 10, + the header's unread badge (1) = 11.
-# Profile: 9 for the page, 2 for the cached mutual friends, and on a cold cache 4 more to record the
+# Profile: 10 for the page, 2 for the cached mutual friends, and on a cold cache 4 more to record the
 # enqueued computation's TaskRecord. None of it depends on the number of friends.
-PROFILE_MAX_QUERIES = 15
+PROFILE_MAX_QUERIES = 16
 FRIENDS_PAGE_MAX_QUERIES = 11
 
 
@@ -47,6 +49,7 @@ def test_profile_page_queries_do_not_grow_with_the_number_of_friends(
     busy_alice, bob, django_assert_max_num_queries, friends
 ):
     with_friends(busy_alice, friends)
+    profile_settings_update(user=busy_alice, friend_list_visibility="everyone")
     client = Client()
     client.force_login(bob)
     with django_assert_max_num_queries(PROFILE_MAX_QUERIES):
