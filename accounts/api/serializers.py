@@ -14,8 +14,21 @@ from ..models import FriendListVisibility
 User = get_user_model()
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": User._meta.get_field("username").max_length,
+        "pattern": r"^[\w.@+-]+$",
+        "description": "Letters, digits and @ . + - _ (stored NFKC-normalised; some names are reserved).",
+    }
+)
+class UsernameField(serializers.CharField):
+    """A new username: the schema states its shape; `accounts.usernames.username_check` decides."""
+
+
 class SignUpInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=User._meta.get_field("username").max_length)
+    username = UsernameField(max_length=User._meta.get_field("username").max_length)
     password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
     email = serializers.EmailField(required=False, allow_blank=True, default="")
 

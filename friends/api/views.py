@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from socialsite.api import validated
+from socialsite.api import validated, validated_query
 from socialsite.errors import NotFound, ServiceError
 
 from .. import selectors, services
@@ -108,7 +108,7 @@ class FriendRequestListCreateApi(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         """My pending requests: received (`incoming`, the default) or sent (`outgoing`). Nobody else's."""
-        params = validated(s.FriendRequestListParamsSerializer, request.query_params)
+        params = validated_query(s.FriendRequestListParamsSerializer, request.query_params)
         requests = selectors.friend_requests_of(user=request.user, direction=params["direction"])
         page = self.paginate_queryset(requests)
         return self.get_paginated_response(s.FriendRequestSerializer(page, many=True).data)
