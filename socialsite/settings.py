@@ -311,6 +311,9 @@ SPECTACULAR_SETTINGS = {
     # Request and response shapes as separate components, so a request says what it requires (a
     # non-blank name has minLength 1) and never lists read-only fields.
     "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH body is described as the serializer says (`PATCH me/` requires the setting it changes),
+    # not as a copy with every field optional.
+    "COMPONENT_SPLIT_PATCH": False,
     # Every operation also documents the errors it can answer (socialsite/schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -56,6 +56,8 @@ class TokenInfoSerializer(serializers.Serializer):
 class AccountSerializer(serializers.ModelSerializer):
     """The signed-up account, as its owner sees it."""
 
+    email = serializers.CharField(read_only=True, help_text="The e-mail address given, or empty.")
+
     class Meta:
         model = User
         fields = ["id", "username", "email", "date_joined"]
@@ -67,7 +69,7 @@ class MeSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(source="user.pk", read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True, help_text="The e-mail address, or empty.")
     date_joined = serializers.DateTimeField(source="user.date_joined", read_only=True)
     friend_count = serializers.IntegerField(read_only=True)
     friend_list_visibility = serializers.SerializerMethodField(
@@ -81,10 +83,10 @@ class MeSerializer(serializers.Serializer):
 
 
 class MeUpdateInputSerializer(serializers.Serializer):
-    """My settings; every field is optional (PATCH)."""
+    """My settings. The one setting there is is required: an empty change is a client's mistake (and a
+    body that does not parse into it is refused), not a silent no-op."""
 
     friend_list_visibility = serializers.ChoiceField(
         choices=FriendListVisibility.choices,
-        required=False,
         help_text="Who sees my friend list and its count: `everyone`, `friends` or `only_me`.",
     )

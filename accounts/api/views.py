@@ -40,10 +40,9 @@ class MeApi(APIView):
 
     @extend_schema(tags=["accounts"], request=s.MeUpdateInputSerializer, responses=s.MeSerializer)
     def patch(self, request: Request) -> Response:
-        """Change my settings (`friend_list_visibility`); fields left out keep their value."""
+        """Change my settings (`friend_list_visibility`)."""
         data = validated(s.MeUpdateInputSerializer, request.data)
-        if "friend_list_visibility" in data:
-            services.profile_settings_update(user=request.user, friend_list_visibility=data["friend_list_visibility"])
+        services.profile_settings_update(user=request.user, friend_list_visibility=data["friend_list_visibility"])
         return self._me(request)
 
     @staticmethod

@@ -18,12 +18,17 @@ USERNAME_MAX = User._meta.get_field("username").max_length
 # --- input ---------------------------------------------------------------------------------------
 
 
+# Names are taken exactly as sent (no trimming): " bob" names nobody, a 404, as any other unknown name.
+
+
 class UsernameInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=USERNAME_MAX)
+    username = serializers.CharField(max_length=USERNAME_MAX, trim_whitespace=False)
 
 
 class FriendRequestCreateInputSerializer(serializers.Serializer):
-    to_user = serializers.CharField(max_length=USERNAME_MAX, help_text="Username of the person to befriend.")
+    to_user = serializers.CharField(
+        max_length=USERNAME_MAX, trim_whitespace=False, help_text="Username of the person to befriend."
+    )
 
 
 class FriendRequestListParamsSerializer(serializers.Serializer):
