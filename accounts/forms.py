@@ -6,6 +6,8 @@ from django import forms
 
 from socialsite.errors import ServiceError
 
+from .models import FriendListVisibility
+
 
 class SignUpForm(forms.Form):
     """Username, optional e-mail, password typed twice.
@@ -43,3 +45,14 @@ class SignUpForm(forms.Form):
         """Show a refused sign-up next to the field it is about."""
         field = {"username": "username", "password": "password1"}.get(exc.code)
         self.add_error(field, exc.message)
+
+
+class SettingsForm(forms.Form):
+    """The owner's settings; `accounts.services.profile_settings_update` applies them."""
+
+    friend_list_visibility = forms.ChoiceField(
+        label="Who sees my friend list",
+        choices=FriendListVisibility.choices,
+        widget=forms.RadioSelect,
+        help_text="Your mutual friends with someone are shown to that person whatever you choose here.",
+    )

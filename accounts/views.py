@@ -1,18 +1,19 @@
-"""Account pages: sign-up (through `services.user_sign_up`), and Django's own log-in and log-out."""
+"""Account pages: sign-up and settings (through `services`), and Django's own log-in and log-out."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from socialsite.errors import ServiceError
 from socialsite.ratelimits import limit_page
 
-from . import services
-from .forms import SignUpForm
+from . import selectors, services
+from .forms import SettingsForm, SignUpForm
 
 
 class LoginView(auth_views.LoginView):
@@ -43,3 +44,21 @@ def signup(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Welcome, {user.username}! Your account is ready.")
             return redirect("home")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+@login_required
+def settings_page(request: HttpRequest) -> HttpResponse:
+    """My settings (who sees my friend list); saved through the service, then POST/redirect/GET."""
+    current = {"friend_list_visibility": selectors.friend_list_visibility_of(user=request.user)}
+    form = SettingsForm(request.POST or None, initial=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.profile_settings_update(
+                user=request.user, friend_list_visibility=form.cleaned_data["friend_list_visibility"]
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Your settings are saved.")
+            return redirect("settings")
+    return render(request, "accounts/settings.html", {"form": form})

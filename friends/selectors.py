@@ -15,7 +15,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from socialsite.errors import NotFound
+from accounts.models import FriendListVisibility
+from accounts.selectors import friend_list_visibility_of
+from socialsite.errors import Forbidden, NotFound
 
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
 from .suggestions import store
@@ -38,8 +40,13 @@ def user_visible_to(*, viewer: AbstractBaseUser, username: str) -> AbstractBaseU
         blocks_viewer = Block.objects.filter(blocker=OuterRef("pk"), blocked_id=viewer.pk)
         user = User.objects.filter(username=username, is_active=True).exclude(Exists(blocks_viewer)).first()
     if user is None:
-        raise NotFound(f"No user named {username!r}.")
+        raise not_visible(username)
     return user
+
+
+def not_visible(username: str) -> NotFound:
+    """The one refusal for a user the viewer may not see, whoever raises it (selector or service)."""
+    return NotFound(f"No user named {username!r}.")
 
 
 def _blocked_either_way_ids(viewer: AbstractBaseUser) -> set[int]:
@@ -71,8 +78,47 @@ def _users_by_id(ids: list[int]) -> dict[int, AbstractBaseUser]:
 
 
 def friendships_of(*, user: AbstractBaseUser) -> QuerySet[Friendship]:
-    """The user's friends, newest first, with the friend loaded in the same query."""
+    """The user's friends, newest first, with the friend loaded in the same query (every row: for
+    services and admin; a list shown to someone goes through `friendships_listed_to`)."""
     return Friendship.objects.filter(user=user).select_related("friend").order_by("-is_friend_since", "friend_id")
+
+
+def friendships_listed_to(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> QuerySet[Friendship]:
+    """`owner`'s friends as `viewer` is shown them (the viewer's own list too): never an inactive user nor
+    anyone blocked either way with the viewer, so a blocker is not listed, with a link, in a mutual
+    contact's friend list. Whether the viewer may see the list at all is `friend_list_visible_to`.
+    One query for a page, one for its count, whatever the owner's degree."""
+    blocked_either_way = Block.objects.filter(
+        Q(blocker=OuterRef("friend"), blocked_id=viewer.pk) | Q(blocker_id=viewer.pk, blocked=OuterRef("friend"))
+    )
+    return friendships_of(user=owner).filter(friend__is_active=True).exclude(Exists(blocked_either_way))
+
+
+def friend_list_visible_to(*, viewer: AbstractBaseUser, owner: AbstractBaseUser, is_friend: bool | None = None) -> bool:
+    """Whether `viewer` may see `owner`'s friend list and its count: the owner's choice
+    (`accounts.models.FriendListVisibility`: everyone, their friends, only themselves). One query, two for
+    "friends" unless the caller already knows whether they are friends (`is_friend`)."""
+    if viewer.pk == owner.pk:
+        return True
+    setting = friend_list_visibility_of(user=owner)
+    if setting == FriendListVisibility.EVERYONE:
+        return True
+    if setting == FriendListVisibility.FRIENDS:
+        if is_friend is None:
+            is_friend = Friendship.objects.filter(user_id=owner.pk, friend_id=viewer.pk).exists()
+        return is_friend
+    return False
+
+
+def friend_list_of(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> QuerySet[Friendship]:
+    """`owner`'s friend list as `viewer` may see it (API `users/{username}/friends/`).
+
+    Raises:
+        Forbidden: code "friend_list_hidden": the owner shows it to their friends only, or to nobody.
+    """
+    if not friend_list_visible_to(viewer=viewer, owner=owner):
+        raise Forbidden(f"{owner.username} does not show their friend list to you.", code="friend_list_hidden")
+    return friendships_listed_to(viewer=viewer, owner=owner)
 
 
 def friend_count(*, user: AbstractBaseUser) -> int:
@@ -80,14 +126,17 @@ def friend_count(*, user: AbstractBaseUser) -> int:
 
 
 def friend_requests_of(*, user: AbstractBaseUser, direction: str = "incoming", state: str | None = "pending"):
-    """Requests the user received (`incoming`) or sent (`outgoing`); nobody else's."""
-    field = "to_user" if direction == "incoming" else "from_user"
-    qs = FriendRequest.objects.filter(**{field: user}).select_related("from_user", "to_user")
+    """Requests the user received (`incoming`) or sent (`outgoing`); nobody else's, and none with an
+    inactive user (blocks close pending requests either way, so no pending one involves a block)."""
+    field, other = ("to_user", "from_user") if direction == "incoming" else ("from_user", "to_user")
+    qs = FriendRequest.objects.filter(**{field: user, f"{other}__is_active": True})
+    qs = qs.select_related("from_user", "to_user")
     return qs.filter(state=state) if state else qs
 
 
 def blocks_of(*, user: AbstractBaseUser) -> QuerySet[Block]:
-    return Block.objects.filter(blocker=user).select_related("blocked")
+    """The users `user` blocks (active ones: an inactive user is nobody, and cannot be named to unblock)."""
+    return Block.objects.filter(blocker=user, blocked__is_active=True).select_related("blocked")
 
 
 @dataclass(frozen=True)
@@ -130,19 +179,27 @@ class Profile:
     """A user as `viewer` may see them: the page header and the API's `users/{username}/`."""
 
     user: AbstractBaseUser
-    friend_count: int
+    friend_count: int | None  # None: the owner does not show their friend list to the viewer
     relationship: Relationship
+
+    @property
+    def friends_visible(self) -> bool:
+        return self.friend_count is not None
 
 
 def user_profile(*, viewer: AbstractBaseUser, username: str) -> Profile:
-    """Five queries, whatever either user's degree.
+    """Seven queries at most, whatever either user's degree. `friend_count` counts the list the viewer
+    would be shown (`friendships_listed_to`), or is None when the owner hides it from the viewer.
 
     Raises:
         NotFound: the user is not visible to the viewer (`user_visible_to`).
     """
     user = user_visible_to(viewer=viewer, username=username)
     rel = relationship(viewer=viewer, other=user)
-    return Profile(user=user, friend_count=friend_count(user=user), relationship=rel)
+    count = None
+    if friend_list_visible_to(viewer=viewer, owner=user, is_friend=rel.is_friend):
+        count = friendships_listed_to(viewer=viewer, owner=user).count()
+    return Profile(user=user, friend_count=count, relationship=rel)
 
 
 def _not_to_suggest_now(user: AbstractBaseUser) -> set[int]:

@@ -13,9 +13,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from socialsite.errors import Conflict, Forbidden, NotFound, ServiceError
+from socialsite.errors import Conflict, NotFound, ServiceError
 
-from . import events
+from . import events, selectors
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
 
 User = get_user_model()
@@ -36,8 +36,9 @@ def friend_request_send(*, from_user: AbstractBaseUser, to_user: AbstractBaseUse
     """Send a request; a pending request in the other direction is accepted instead."""
     _check_not_self(from_user, to_user, "send a friend request to")
     _lock_pair(from_user.pk, to_user.pk)
-    if Block.objects.filter(blocker=to_user, blocked=from_user).exists():
-        raise Forbidden("You cannot send a friend request to this user.", code="blocked")
+    if not to_user.is_active or Block.objects.filter(blocker=to_user, blocked=from_user).exists():
+        # The views found them visible a moment ago; answer as they would now, never "blocked".
+        raise selectors.not_visible(to_user.username)
     if Block.objects.filter(blocker=from_user, blocked=to_user).exists():
         raise Conflict(f"You have blocked {to_user.username}; unblock them first.", code="blocking")
     if Friendship.objects.filter(user=from_user, friend=to_user).exists():

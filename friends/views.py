@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts.models import FriendListVisibility
+from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import NotFound, ServiceError
 from socialsite.ratelimits import hit, limit_page, user_or_ip_key
 
@@ -100,7 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
         request,
         "friends/home.html",
         {
-            "friend_count": selectors.friend_count(user=request.user),
+            "friend_count": selectors.friendships_listed_to(viewer=request.user, owner=request.user).count(),
             "incoming_count": selectors.friend_requests_of(user=request.user, direction="incoming").count(),
             "suggestions": found,
             "top_suggestions": found.results[:HOME_SUGGESTIONS],
@@ -113,14 +115,21 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def profile(request: HttpRequest, username: str) -> HttpResponse:
-    """A user's friends (paginated) and what the viewer can do; hidden from users the owner blocks."""
+    """A user's friends (paginated, if the owner shows them to the viewer) and what the viewer can do;
+    a 404 for users who block the viewer."""
     try:
         shown = selectors.user_profile(viewer=request.user, username=username)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    friends = _paginate(request, selectors.friendships_of(user=shown.user))
+    # The owner's choice of who sees their friend list; never anyone who blocks the viewer, nor inactive users.
+    friends = None
+    if shown.friends_visible:
+        friends = _paginate(request, selectors.friendships_listed_to(viewer=request.user, owner=shown.user))
     context = {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends}
-    if not shown.relationship.is_self:
+    if shown.relationship.is_self:
+        visibility = friend_list_visibility_of(user=request.user)
+        context["my_visibility"] = FriendListVisibility(visibility).label.lower()
+    else:
         # A cold look-up enqueues work: one per-user budget with the API's mutual-friends look-ups.
         # Spent, the profile still shows; only its mutual friends wait.
         wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
@@ -159,7 +168,7 @@ def friends_page(request: HttpRequest) -> HttpResponse:
         request,
         "friends/friends.html",
         {
-            "friends": _paginate(request, selectors.friendships_of(user=me), "page"),
+            "friends": _paginate(request, selectors.friendships_listed_to(viewer=me, owner=me), "page"),
             "incoming": _paginate(request, selectors.friend_requests_of(user=me, direction="incoming"), "in"),
             "outgoing": _paginate(request, selectors.friend_requests_of(user=me, direction="outgoing"), "out"),
             "blocks": _paginate(request, selectors.blocks_of(user=me), "blocks"),

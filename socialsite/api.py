@@ -1,6 +1,6 @@
 """API plumbing shared by every app: error format, body parsing, input validation and task status.
 
-Pagination is DRF's `PageNumberPagination`, configured in settings (`REST_FRAMEWORK`), not here.
+Pagination is DRF's `PageNumberPagination` (`socialsite.pagination`, set in `REST_FRAMEWORK`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -49,6 +49,15 @@ def validated(serializer_class: type[Serializer], data: Any) -> dict:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def validated_query(serializer_class: type[Serializer], query: Any) -> dict:
+    """Parsed, validated query parameters, or a 400. Unlike a form, a parameter sent empty (`?direction=`)
+    is refused rather than taken as left out: the schema says what each one holds, and "" is none of it."""
+    blank = {name: ["This parameter may not be empty."] for name in serializer_class().fields if query.get(name) == ""}
+    if blank:
+        raise exceptions.ValidationError(blank)
+    return validated(serializer_class, query)
 
 
 class JsonErrorsMixin:
@@ -123,12 +132,13 @@ class StatsSerializer(serializers.Serializer):
 
 
 class StatsQuerySerializer(serializers.Serializer):
-    days = serializers.IntegerField(min_value=1, default=7)
-
-    def validate_days(self, value: int) -> int:
-        if value > settings.SITE_COUNTERS_HISTORY_DAYS:
-            raise serializers.ValidationError(f"History is kept {settings.SITE_COUNTERS_HISTORY_DAYS} days at most.")
-        return value
+    days = serializers.IntegerField(
+        min_value=1,
+        max_value=settings.SITE_COUNTERS_HISTORY_DAYS,  # the schema says so too: no valid value is refused
+        default=7,
+        help_text="History to include, in days (default 7).",
+        error_messages={"max_value": f"History is kept {settings.SITE_COUNTERS_HISTORY_DAYS} days at most."},
+    )
 
 
 class StatsApi(APIView):
@@ -136,12 +146,11 @@ class StatsApi(APIView):
     history over the last `days` days."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("days", int, description="History to include, in days (default 7).")],
+        parameters=[StatsQuerySerializer],
         responses=StatsSerializer,
     )
     def get(self, request: Request) -> Response:
-        query = StatsQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        days = validated_query(StatsQuerySerializer, request.query_params)["days"]
         latest = selectors.site_counters_latest()
         if latest is None:
             body = {
@@ -157,6 +166,6 @@ class StatsApi(APIView):
                 **latest.counts(),
                 "updated_at": latest.computed_at,
                 "task_id": None,
-                "history": selectors.site_counters_history(days=query.validated_data["days"]),
+                "history": selectors.site_counters_history(days=days),
             }
         return Response(StatsSerializer(body).data)

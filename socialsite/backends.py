@@ -9,11 +9,14 @@ password is looked at, so parallel guesses cannot overtake the counter.
 A spent budget raises `RateLimited` out of `authenticate()` (it lets only `PermissionDenied` through
 as "wrong credentials"): the API answers 429 JSON with `Retry-After` (`socialsite.api`), pages a 429
 page (`socialsite.middleware.RateLimitMiddleware`).
+
+The name is NFKC-normalised first (as stored, see `accounts.usernames`), whichever door it came through.
 """
 
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
 
 from django.contrib.auth.backends import ModelBackend
@@ -30,6 +33,10 @@ class RateLimitedModelBackend(ModelBackend):
     ) -> Any:
         if username is None:
             username = kwargs.get("username")
+        if isinstance(username, str):
+            # Names are stored NFKC-normalised (accounts.usernames); the API's token endpoint does not fold
+            # them as Django's log-in forms do, and a look-alike must not get a budget of its own.
+            username = unicodedata.normalize("NFKC", username)
         checks = [("login_account", f"account:{ratelimits.account_key(username)}")]
         if request is not None:
             checks.append(("login_ip", f"ip:{ratelimits.ip_key(request)}"))

@@ -277,7 +277,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "socialsite.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "socialsite.api.exception_handler",
@@ -308,6 +308,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request and response shapes as separate components, so a request says what it requires (a
+    # non-blank name has minLength 1) and never lists read-only fields.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # A PATCH body is described as the serializer says (`PATCH me/` requires the setting it changes),
+    # not as a copy with every field optional.
+    "COMPONENT_SPLIT_PATCH": False,
+    # Every operation also documents the errors it can answer (socialsite/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "socialsite.schema.postprocess_error_responses",
+    ],
 }
 
 # --- Security: secure by default whenever DEBUG is off --------------------------------------------

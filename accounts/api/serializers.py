@@ -5,15 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import tokens
+from ..models import FriendListVisibility
 
 User = get_user_model()
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": User._meta.get_field("username").max_length,
+        "pattern": r"^[\w.@+-]+$",
+        "description": "Letters, digits and @ . + - _ (stored NFKC-normalised; some names are reserved).",
+    }
+)
+class UsernameField(serializers.CharField):
+    """A new username: the schema states its shape; `accounts.usernames.username_check` decides."""
+
+
 class SignUpInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=User._meta.get_field("username").max_length)
+    username = UsernameField(max_length=User._meta.get_field("username").max_length)
     password = serializers.CharField(write_only=True, trim_whitespace=False, style={"input_type": "password"})
     email = serializers.EmailField(required=False, allow_blank=True, default="")
 
@@ -41,6 +56,8 @@ class TokenInfoSerializer(serializers.Serializer):
 class AccountSerializer(serializers.ModelSerializer):
     """The signed-up account, as its owner sees it."""
 
+    email = serializers.CharField(read_only=True, help_text="The e-mail address given, or empty.")
+
     class Meta:
         model = User
         fields = ["id", "username", "email", "date_joined"]
@@ -52,6 +69,24 @@ class MeSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(source="user.pk", read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
-    email = serializers.EmailField(source="user.email", read_only=True)
+    email = serializers.CharField(source="user.email", read_only=True, help_text="The e-mail address, or empty.")
     date_joined = serializers.DateTimeField(source="user.date_joined", read_only=True)
     friend_count = serializers.IntegerField(read_only=True)
+    friend_list_visibility = serializers.SerializerMethodField(
+        help_text="Who sees my friend list: `everyone`, `friends` (the default) or `only_me`."
+    )
+
+    @extend_schema_field(serializers.ChoiceField(choices=FriendListVisibility.choices))
+    def get_friend_list_visibility(self, profile: object) -> str:
+        # The view reads the setting (accounts.selectors); the serializer only renders it.
+        return self.context["friend_list_visibility"]
+
+
+class MeUpdateInputSerializer(serializers.Serializer):
+    """My settings. The one setting there is is required: an empty change is a client's mistake (and a
+    body that does not parse into it is refused), not a silent no-op."""
+
+    friend_list_visibility = serializers.ChoiceField(
+        choices=FriendListVisibility.choices,
+        help_text="Who sees my friend list and its count: `everyone`, `friends` or `only_me`.",
+    )

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from friends import selectors as friend_selectors
 from socialsite.api import validated
 
-from .. import services, tokens
+from .. import selectors, services, tokens
 from . import serializers as s
 
 
@@ -35,9 +35,21 @@ class UserSignUpApi(APIView):
 class MeApi(APIView):
     @extend_schema(tags=["accounts"], responses=s.MeSerializer)
     def get(self, request: Request) -> Response:
-        """The authenticated account, with its friend count."""
+        """The authenticated account, with its friend count and settings."""
+        return self._me(request)
+
+    @extend_schema(tags=["accounts"], request=s.MeUpdateInputSerializer, responses=s.MeSerializer)
+    def patch(self, request: Request) -> Response:
+        """Change my settings (`friend_list_visibility`)."""
+        data = validated(s.MeUpdateInputSerializer, request.data)
+        services.profile_settings_update(user=request.user, friend_list_visibility=data["friend_list_visibility"])
+        return self._me(request)
+
+    @staticmethod
+    def _me(request: Request) -> Response:
         profile = friend_selectors.user_profile(viewer=request.user, username=request.user.get_username())
-        return Response(s.MeSerializer(profile).data)
+        visibility = selectors.friend_list_visibility_of(user=request.user)
+        return Response(s.MeSerializer(profile, context={"friend_list_visibility": visibility}).data)
 
 
 # --- API tokens (django-rest-knox: several per user, hashed, revocable; see accounts/tokens.py) -------

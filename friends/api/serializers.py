@@ -18,12 +18,17 @@ USERNAME_MAX = User._meta.get_field("username").max_length
 # --- input ---------------------------------------------------------------------------------------
 
 
+# Names are taken exactly as sent (no trimming): " bob" names nobody, a 404, as any other unknown name.
+
+
 class UsernameInputSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=USERNAME_MAX)
+    username = serializers.CharField(max_length=USERNAME_MAX, trim_whitespace=False)
 
 
 class FriendRequestCreateInputSerializer(serializers.Serializer):
-    to_user = serializers.CharField(max_length=USERNAME_MAX, help_text="Username of the person to befriend.")
+    to_user = serializers.CharField(
+        max_length=USERNAME_MAX, trim_whitespace=False, help_text="Username of the person to befriend."
+    )
 
 
 class FriendRequestListParamsSerializer(serializers.Serializer):
@@ -50,7 +55,11 @@ class ProfileSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="user.pk", read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
     date_joined = serializers.DateTimeField(source="user.date_joined", read_only=True)
-    friend_count = serializers.IntegerField(read_only=True)
+    friend_count = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="Friends I would be shown in their list; null when they do not show their friend list to me.",
+    )
     is_self = serializers.BooleanField(source="relationship.is_self", read_only=True)
     is_friend = serializers.BooleanField(source="relationship.is_friend", read_only=True)
     friend_since = serializers.DateTimeField(source="relationship.friend_since", read_only=True, allow_null=True)

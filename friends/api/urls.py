@@ -11,6 +11,7 @@ urlpatterns = [
         views.MutualFriendListApi.as_view(),
         name="api-user-mutual-friends",
     ),
+    path("users/<str:username>/friends/", views.UserFriendListApi.as_view(), name="api-user-friends"),
     path("friends/", views.FriendListApi.as_view(), name="api-friend-list"),
     path("friends/<str:username>/", views.FriendDeleteApi.as_view(), name="api-friend-delete"),
     path("friend-requests/", views.FriendRequestListCreateApi.as_view(), name="api-friend-request-list"),

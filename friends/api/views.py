@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from socialsite.api import validated
+from socialsite.api import validated, validated_query
 from socialsite.errors import NotFound, ServiceError
 
 from .. import selectors, services
@@ -70,7 +70,20 @@ class FriendListApi(generics.ListAPIView):
     serializer_class = s.FriendSerializer
 
     def get_queryset(self):
-        return selectors.friendships_of(user=self.request.user)
+        return selectors.friendships_listed_to(viewer=self.request.user, owner=self.request.user)
+
+
+@extend_schema(tags=["users"])
+class UserFriendListApi(generics.ListAPIView):
+    """Someone's friends, newest friendship first, if they show their friend list to me (their setting:
+    everyone, friends, only me; 403 `friend_list_hidden` otherwise). Inactive users and anyone blocked
+    either way with me are left out."""
+
+    serializer_class = s.FriendSerializer
+
+    def get_queryset(self):
+        owner = _visible(self.request, self.kwargs["username"])
+        return selectors.friend_list_of(viewer=self.request.user, owner=owner)
 
 
 class FriendDeleteApi(APIView):
@@ -95,7 +108,7 @@ class FriendRequestListCreateApi(generics.GenericAPIView):
     )
     def get(self, request: Request) -> Response:
         """My pending requests: received (`incoming`, the default) or sent (`outgoing`). Nobody else's."""
-        params = validated(s.FriendRequestListParamsSerializer, request.query_params)
+        params = validated_query(s.FriendRequestListParamsSerializer, request.query_params)
         requests = selectors.friend_requests_of(user=request.user, direction=params["direction"])
         page = self.paginate_queryset(requests)
         return self.get_paginated_response(s.FriendRequestSerializer(page, many=True).data)

@@ -91,7 +91,8 @@ class ShareDetailApi(APIView):
 class ShareDownloadApi(APIView):
     content_negotiation_class = _FirstRenderer
 
-    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    # Served with the type detected from its content (image/png, application/pdf, ...), as an attachment.
+    @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     def get(self, request: Request, share_id: str):
         """The file, as an attachment (owner and current friends only)."""
         share = selectors.share_get(viewer=request.user, share_id=_share_id(share_id))

@@ -43,6 +43,7 @@ class ShareSerializer(serializers.ModelSerializer):
     `tasks/{id}/`) is shown to the owner only, whose task it is."""
 
     owner = serializers.CharField(source="owner.username")
+    url = serializers.CharField(read_only=True, help_text="The shared http(s) link; empty for a file-only share.")
     file = serializers.SerializerMethodField()
     task_id = serializers.SerializerMethodField()
 

@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from socialsite.api import validated_query
 from socialsite.errors import NotFound
 
 from .. import selectors, services
@@ -41,9 +42,8 @@ class NotificationListApi(generics.ListAPIView):
     serializer_class = s.NotificationSerializer
 
     def get_queryset(self):
-        params = s.NotificationListParamsSerializer(data=self.request.query_params)
-        params.is_valid(raise_exception=True)
-        return selectors.notifications_list(user=self.request.user, unread_only=params.validated_data["unread"])
+        params = validated_query(s.NotificationListParamsSerializer, self.request.query_params)
+        return selectors.notifications_list(user=self.request.user, unread_only=params["unread"])
 
 
 class NotificationUnreadCountApi(APIView):

@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from knox.models import AuthToken
 
+from accounts.services import profile_settings_update
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
 from socialsite.models import OutboxEvent
@@ -177,8 +178,11 @@ def test_profile_shows_friend_count_friendship_and_since(api_as, alice, bob, car
     assert body["is_self"] is False
     assert body["incoming_request_id"] is None and body["outgoing_request_id"] is None
 
+    # By default a friend list (and its count) is shown to friends only.
     stranger = api_as(carol).get(f"{V1}/users/alice/").json()
-    assert stranger["is_friend"] is False and stranger["friend_since"] is None and stranger["friend_count"] == 1
+    assert stranger["is_friend"] is False and stranger["friend_since"] is None and stranger["friend_count"] is None
+    profile_settings_update(user=alice, friend_list_visibility="everyone")
+    assert api_as(carol).get(f"{V1}/users/alice/").json()["friend_count"] == 1
 
 
 def test_profile_shows_pending_request_ids_to_each_side(api_as, alice, bob, pending):
@@ -382,10 +386,10 @@ def test_wrongly_typed_or_invalid_fields_are_400(api_as, alice, bob, path, data)
     assert_refused(client.post(f"{V1}{path}", data, format="json"), 400, before)
 
 
-def test_sign_up_with_a_taken_username_is_409_whatever_its_case(api, alice):
+def test_sign_up_with_a_taken_username_is_400_whatever_its_case(api, alice):
     before = db_state()
     response = api.post(f"{V1}/users/", {"username": "ALICE", "password": "a-long-Passphrase-9"}, format="json")
-    assert assert_refused(response, 409, before)["code"] == "username"
+    assert assert_refused(response, 400, before)["code"] == "username"
 
 
 def test_token_with_a_wrong_password_is_400(api, alice):

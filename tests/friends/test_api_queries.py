@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from accounts.services import profile_settings_update
 from friends.models import FriendRequest
 from tests.support.factories import befriend, give_friends, make_users
 
@@ -30,8 +31,9 @@ def test_profile_queries_do_not_grow_with_friends(api_as, alice, bob, n, viewer_
     give_friends(bob, n)
     if viewer_is_friend:
         befriend((alice, bob))
-    # token + user, owner, friendship, pending requests, blocks, friend count
-    response = get_within_queries(api_as(bob), f"{V1}/users/alice/", 6)
+    profile_settings_update(user=alice, friend_list_visibility="everyone")
+    # token + user, owner, friendship, pending requests, blocks, friend-list setting, friend count
+    response = get_within_queries(api_as(bob), f"{V1}/users/alice/", 7)
     assert response.json()["friend_count"] == n + viewer_is_friend
     assert response.json()["is_friend"] is viewer_is_friend
 
@@ -39,7 +41,8 @@ def test_profile_queries_do_not_grow_with_friends(api_as, alice, bob, n, viewer_
 @pytest.mark.parametrize("n", SIZES)
 def test_me_queries_do_not_grow_with_friends(api_as, alice, n, get_within_queries):
     give_friends(alice, n)
-    response = get_within_queries(api_as(alice), f"{V1}/me/", 3)
+    # token + user, me, friend count, friend-list setting
+    response = get_within_queries(api_as(alice), f"{V1}/me/", 4)
     assert response.json()["friend_count"] == n
 
 

@@ -6,7 +6,7 @@ from dramatiq import Message
 from accounts.services import user_sign_up
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
-from socialsite.errors import Conflict, Forbidden, NotFound, ServiceError
+from socialsite.errors import Conflict, NotFound, ServiceError
 from socialsite.events import subscribers_of
 from socialsite.models import OutboxEvent
 from tests.support.factories import act
@@ -77,7 +77,7 @@ def test_accepting_twice_is_not_an_error_and_makes_one_friendship(db, alice, bob
         (None, ServiceError),  # a request to myself
         (("befriend", "alice", "bob"), Conflict),  # already friends
         (("request", "alice", "bob"), Conflict),  # a duplicate
-        (("block", "bob", "alice"), Forbidden),  # the target blocks me
+        (("block", "bob", "alice"), NotFound),  # the target blocks me: as for a name nobody has
         (("block", "alice", "bob"), Conflict),  # I block the target
     ],
     ids=["self", "friends", "duplicate", "blocked_by_target", "blocking_target"],
@@ -124,7 +124,7 @@ def test_block_removes_friendship_and_pending_requests_and_prevents_new_ones(db,
     assert not Friendship.objects.exists()
     assert not FriendRequest.objects.filter(state=FriendRequest.State.PENDING).exists()
     assert {"friendship.removed", "block.created", "friend_request.cancelled"} <= set(event_names())
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotFound, match="No user named 'alice'"):
         services.friend_request_send(from_user=bob, to_user=alice)
     services.block_remove(blocker=alice, blocked=bob)
     services.friend_request_send(from_user=bob, to_user=alice)
@@ -141,7 +141,7 @@ def test_unfriend_removes_both_rows_and_unknown_pair_is_not_found(db, alice, bob
 
 
 def test_sign_up_rejects_taken_names_and_weak_passwords(db, alice):
-    with pytest.raises(Conflict):
+    with pytest.raises(ServiceError, match="taken"):
         user_sign_up(username="ALICE", password="a-good-long-password-9")
     with pytest.raises(ServiceError):
         user_sign_up(username="dave", password="123")
