@@ -1,4 +1,4 @@
-"""The computations: suggestions and mutual friends from the Redis friend sets, exclusions from the database.
+"""The computations: suggestions and mutual friends from the Redis friend and exclusion sets.
 
 Each one reads the generation *before* the data it uses and writes compare-and-set through `store`, so a
 result computed while the graph changed is stored as stale, never as fresh (see the package docstring).
@@ -7,53 +7,22 @@ Idempotent: computing twice writes the same value.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from socialsite.redis import get_redis
 
-from .. import friend_sets, graph
-from ..models import Block, FriendRequest, Friendship, SuggestionDismissal
+from .. import exclusions, friend_sets, graph
+from ..exclusions import exclusions_in_table as exclusions_for  # the tables' answer (full rebuild, checks)
+from ..models import Friendship
 from . import store
 
 User = get_user_model()
 
 TOP_K = 10  # suggestions kept per user
 SAMPLE = 3  # mutual friends shown with each suggestion
-
-
-def exclusions_for(user_ids: Iterable[int] | None) -> dict[int, set[int]]:
-    """Who must never be suggested to each user: blocked either way, pending either way, dismissed.
-
-    Three queries for any number of users (``None`` means everybody, for the full rebuild).
-    """
-    ids = None if user_ids is None else list(user_ids)
-    excluded: dict[int, set[int]] = {}
-
-    def add(a: int, b: int) -> None:
-        excluded.setdefault(a, set()).add(b)
-
-    def involving(qs, left: str, right: str):
-        if ids is not None:
-            qs = qs.filter(Q(**{f"{left}__in": ids}) | Q(**{f"{right}__in": ids}))
-        return qs.values_list(left, right)
-
-    for x, y in involving(Block.objects.all(), "blocker_id", "blocked_id"):
-        add(x, y)
-        add(y, x)
-    pending = FriendRequest.objects.filter(state=FriendRequest.State.PENDING)
-    for x, y in involving(pending, "from_user_id", "to_user_id"):
-        add(x, y)
-        add(y, x)
-    dismissals = SuggestionDismissal.objects.all()
-    if ids is not None:
-        dismissals = dismissals.filter(user_id__in=ids)
-    for x, y in dismissals.values_list("user_id", "dismissed_id"):
-        add(x, y)
-    return excluded
 
 
 def _two_hop_graph(user_ids: list[int]) -> graph.Graph:
@@ -72,7 +41,7 @@ def suggestions_recompute(user_ids: list[int]) -> int:
         return 0
     gens = store.suggestion_generations(user_ids)  # before the data: see the package docstring
     g = _two_hop_graph(user_ids)
-    excluded = exclusions_for(user_ids)
+    excluded = exclusions.excluded_for(user_ids)  # Redis, kept like the friend sets
     now = store.now_stamp()
     pipe = get_redis().pipeline(transaction=False)
     for user_id, gen in zip(user_ids, gens, strict=True):
