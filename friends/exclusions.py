@@ -21,6 +21,7 @@ blocked person suggested because Redis forgot.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.db.models import Q
 
@@ -73,10 +74,20 @@ def excluded_for(user_ids: Sequence[int]) -> dict[int, set[int]]:
     if not user_ids:
         return {}
     pipe = get_redis().pipeline(transaction=False)
+    queue_excluded_for(pipe, user_ids)
+    return excluded_from_replies(user_ids, pipe.execute())
+
+
+def queue_excluded_for(pipe: Any, user_ids: Sequence[int]) -> None:
+    """Queue on `pipe` the reads of `excluded_for` (``len(user_ids) + 1`` replies), so a computation can
+    fetch them in the same round trip as its other Redis data; `excluded_from_replies` parses them."""
     pipe.exists(BUILT)
     for user_id in user_ids:
         pipe.smembers(exclusion_key(user_id))
-    built, *sets = pipe.execute()
+
+
+def excluded_from_replies(user_ids: Sequence[int], replies: Sequence[Any]) -> dict[int, set[int]]:
+    built, *sets = replies
     if not built:
         return exclusions_in_table(user_ids)
     return {u: {int(x) for x in members} for u, members in zip(user_ids, sets, strict=True) if members}

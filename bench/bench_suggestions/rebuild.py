@@ -102,7 +102,7 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
 
 
 def bench_a(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
-    from friends.suggestions import suggestions_rebuild_all
+    from friends.suggestions.compute import suggestions_rebuild_all
 
     fb = args.child == "facebook"
     user_ids = facts["user_ids"]
