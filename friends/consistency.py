@@ -56,7 +56,7 @@ from socialsite.redis import get_redis
 
 from . import exclusions, friend_sets, graph
 from .models import Friendship
-from .suggestions import compute, freshness, store
+from .suggestions import compute, freshness, rebuild, store
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -307,7 +307,7 @@ def _expected_suggestions(table: dict[int, set[int]], active: list[int]) -> Iter
     src = [u for u, friends in table.items() for _ in friends]
     dst = [f for friends in table.values() for f in friends]
     g = graph.Graph.from_arrays(src, dst, nodes=active)
-    excluded = compute.exclusions_for(None)
+    excluded = exclusions.exclusions_in_table(None)
     wanted = set(active)
     for user_id, found in graph.suggestions_all(g, k=compute.TOP_K, exclude=excluded, sample=compute.SAMPLE):
         if user_id in wanted:
@@ -369,7 +369,7 @@ def _repair_suggestions(report: ConsistencyReport, table: dict[int, set[int]], a
     with_friends = sum(1 for u in active if table.get(u))
     if len(missing) >= 100 and len(missing) > FULL_REBUILD_SHARE * with_friends:
         # Redis lost nearly everything: the batched full rebuild is the fast way back.
-        report.recomputed += compute.suggestions_rebuild_all()
+        report.recomputed += rebuild.suggestions_rebuild_all()
         report.add("suggestions_missing", missing, f"{len(missing)} users, rebuilt all", count=len(missing))
         missing = []
     for kind, users in (("suggestions_missing", missing), ("suggestions_stale", stale)):

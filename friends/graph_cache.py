@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from . import exclusions, friend_sets, tasks
-from .suggestions import compute, freshness, store
+from .suggestions import compute, freshness, rebuild, store
 
 
 def graph_after_friendship_changed(*, user_id: int, friend_id: int) -> int:
@@ -82,5 +82,5 @@ def graph_cache_rebuild(
     # of computations asked for at those generations.
     cleared = store.mutual_entries_clear()
     store.pending_markers_clear()
-    users = compute.suggestions_rebuild_all(progress=suggestion_progress)
+    users = rebuild.suggestions_rebuild_all(progress=suggestion_progress)
     return {"friendship_rows": rows, "users": users, "mutual_entries_cleared": cleared}

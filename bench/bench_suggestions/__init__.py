@@ -10,7 +10,7 @@ PostgreSQL, Redis, RabbitMQ, a real `rundramatiq` worker and a real HTTP server,
 PostgreSQL way of doing the same work, measured in the same run on the same machine:
 
 a. full rebuild of every user's top-10, computed AND written to Redis: the product's
-   `friends.suggestions.compute.suggestions_rebuild_all` (with its 3-id mutual samples) vs PostgreSQL one prepared
+   `friends.suggestions.rebuild.suggestions_rebuild_all` (with its 3-id mutual samples) vs PostgreSQL one prepared
    query per user (the issue's query: friends of friends with counts, not self, not friends, ORDER BY
    count DESC, id LIMIT 10), written to Redis exactly as the product writes (same CAS script, JSON,
    pipelining). Target: product >= 10x faster. Also timed once each: the same loop with the product's

@@ -1,11 +1,12 @@
 """Mutual friends and "people you may know": computed off the request, cached in Redis, never stale.
 
-Four modules, one job each:
+Five modules, one job each:
 
 - `store`      the key scheme, compare-and-set writes and the fresh-or-nothing reads (pages and API).
 - `freshness`  generations, the dirty set and its drain: which cached results an event makes stale.
 - `compute`    the computations, reading the Redis friend sets and exclusion sets.
 - `enqueue`    asking for a computation when a reader found nothing fresh (published directly).
+- `rebuild`    the full rebuild of everybody's suggestions: load, compute and write as a pipeline.
 
 The Redis copy of the friend graph they read is `friends.friend_sets`, the exclusions
 `friends.exclusions`; the services the actors call,

@@ -7,7 +7,6 @@ Idempotent: computing twice writes the same value.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -16,8 +15,6 @@ from django.contrib.auth import get_user_model
 from socialsite.redis import get_redis
 
 from .. import exclusions, friend_sets, graph
-from ..exclusions import exclusions_in_table as exclusions_for  # the tables' answer (full rebuild, checks)
-from ..models import Friendship
 from . import store
 
 User = get_user_model()
@@ -125,39 +122,6 @@ def suggestions_recompute(user_ids: list[int]) -> int:
         store.suggestions_write(pipe, user_id, gen, found, now)
     pipe.execute()
     return len(user_ids)
-
-
-def suggestions_rebuild_all(*, progress: Callable[[int, int], None] | None = None) -> int:
-    """Every active user's suggestions from the friendship table (the full refresh), in bounded memory.
-
-    Returns how many users were written; `progress(done, total)` is called every 1,000 users and at the end.
-    """
-    user_ids = list(User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
-    total = len(user_ids)
-    gens: dict[int, int] = {}
-    for start in range(0, total, 10_000):
-        chunk = user_ids[start : start + 10_000]
-        gens.update(zip(chunk, store.suggestion_generations(chunk), strict=True))
-    rows = Friendship.objects.values_list("user_id", "friend_id")
-    pairs = np.fromiter(rows.iterator(chunk_size=50_000), dtype=np.dtype((np.int64, 2)))
-    g = graph.Graph.from_arrays(pairs[:, 0], pairs[:, 1], nodes=user_ids)
-    excluded = exclusions_for(None)
-    now = store.now_stamp()
-    count = 0
-    pipe = get_redis().pipeline(transaction=False)
-    for user_id, found in graph.suggestions_all(g, k=TOP_K, exclude=excluded, sample=SAMPLE):
-        if user_id not in gens:  # a friendship of an inactive user: nobody reads it
-            continue
-        store.suggestions_write(pipe, user_id, gens[user_id], found, now)
-        count += 1
-        if count % 1000 == 0:
-            pipe.execute()
-            if progress:
-                progress(count, total)
-    pipe.execute()
-    if progress:
-        progress(count, total)
-    return count
 
 
 def mutual_recompute(a: int, b: int) -> list[int]:
