@@ -136,7 +136,8 @@ def accept_round_trips(
     port: int, env: dict[str, str], viewer_cookie: str, password: str, count: int
 ) -> dict[str, list[float]]:
     """`count` accepts over HTTP, each followed by a GET of the viewer's warm suggestions page (ms each)."""
-    made = json.loads(manage(["shell", "-c", _SEND_REQUESTS.format(viewer=VIEWER, count=count)], env=env))
+    output = manage(["shell", "-c", _SEND_REQUESTS.format(viewer=VIEWER, count=count)], env=env)
+    made = json.loads(next(line for line in reversed(output.splitlines()) if line.startswith("{")))
     receiver_cookie = http_login(port, made["receiver"], password)
     _, body = http_get(port, "/friends/", receiver_cookie)
     token = csrf_token(body)

@@ -57,8 +57,8 @@ def make_owner(name: str, friends: int):
     """An owner with `friends` friends, both rows of every friendship written in bulk (setup, not timed)."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from accounts.tokens import token_create
     from friends.models import Friendship
 
     user_model = get_user_model()
@@ -70,7 +70,7 @@ def make_owner(name: str, friends: int):
         + [Friendship(user=p, friend=owner, is_friend_since=since) for p in people],
         batch_size=2000,
     )
-    return owner, Token.objects.create(user=owner).key
+    return owner, token_create(user=owner)[1]
 
 
 def png_bytes() -> bytes:

@@ -207,14 +207,7 @@ def suggestions_for(
     keep = ~np.isin(candidates, banned)
     candidates, counts = candidates[keep], counts[keep]
 
-    if candidates.size > k:
-        # Everything tied with the k-th best survives the cut, then a stable sort by count keeps
-        # ascending ids (= ascending indices) inside each tie.
-        kth = np.partition(counts, candidates.size - k)[candidates.size - k]
-        near = counts >= kth
-        candidates, counts = candidates[near], counts[near]
-    order = np.argsort(-counts, kind="stable")[:k]
-    best, best_counts = candidates[order], counts[order]
+    best, best_counts = _top_k(candidates, counts, k)
     samples = _mutual_samples(graph, np.full(best.size, i), best, sample)
     return [
         Suggestion(user_id=uid, mutual_count=c, mutual_sample=s)
@@ -274,12 +267,7 @@ def suggestions_from_pairs(
         candidates, counts = np.unique(hits, return_counts=True)
         keep = ~np.isin(candidates, banned)
         candidates, counts = candidates[keep], counts[keep]
-    if candidates.size > k:
-        kth = np.partition(counts, candidates.size - k)[candidates.size - k]
-        near = counts >= kth
-        candidates, counts = candidates[near], counts[near]
-    best = np.argsort(-counts, kind="stable")[:k]  # stable: ascending ids inside a tie
-    best_ids, best_counts = candidates[best], counts[best]
+    best_ids, best_counts = _top_k(candidates, counts, k)
     # Owners ascending, so the first paths to a candidate name its smallest-id mutual friends.
     if dense_count:
         flag = np.zeros(top + 1, dtype=bool)
@@ -292,6 +280,18 @@ def suggestions_from_pairs(
         Suggestion(uid, c, tuple(chosen_owners[chosen_hits == uid][:sample].tolist()))
         for uid, c in zip(best_ids.tolist(), best_counts.tolist(), strict=True)
     ]
+
+
+def _top_k(candidates: np.ndarray, counts: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `k` candidates with the highest counts, ties by ascending candidate (they come ascending)."""
+    if candidates.size > k:
+        # Everything tied with the k-th best survives the cut, then a stable sort by count keeps
+        # ascending ids (= ascending indices) inside each tie.
+        kth = np.partition(counts, candidates.size - k)[candidates.size - k]
+        near = counts >= kth
+        candidates, counts = candidates[near], counts[near]
+    order = np.argsort(-counts, kind="stable")[:k]
+    return candidates[order], counts[order]
 
 
 def gather_rows(indptr: np.ndarray, indices: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
