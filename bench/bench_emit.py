@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,18 +29,15 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.bench_events import (  # noqa: E402
-    PG,
-    configure_environment,
-    ensure_database,
-    ensure_vhost,
-    percentile,
-    setup_django,
+from bench.bench_events import setup_django
+from bench.support.services import (
+    add_service_options,
+    close_django_connections,
+    delete_vhost,
+    drop_database,
+    flush_redis,
 )
+from bench.support.stats import percentile
 
 TARGET_MS = 2.0
 
@@ -59,7 +55,7 @@ def business_write(run: str, seq: int) -> None:
 def emit(run: str, seq: int) -> None:
     from django.db import transaction
 
-    from tests.support.tasks import bench_pinged
+    from bench.probes.tasks import bench_pinged
 
     with transaction.atomic():
         bench_pinged.emit(run=run, seq=seq)
@@ -68,7 +64,7 @@ def emit(run: str, seq: int) -> None:
 def write_and_emit(run: str, seq: int) -> None:
     from django.db import connection, transaction
 
-    from tests.support.tasks import bench_pinged
+    from bench.probes.tasks import bench_pinged
 
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -103,21 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=1500, help="events per path (default 1500)")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
-    parser.add_argument("--database", default="socialsite_bench_emit")
-    parser.add_argument("--redis-db", type=int, default=12)
-    parser.add_argument("--vhost", default="socialsite_bench_emit")
+    add_service_options(parser, database="socialsite_bench_emit", redis_db=12, vhost="socialsite_bench_emit")
     args = parser.parse_args(argv)
 
-    configure_environment(database=args.database, redis_db=args.redis_db, vhost=args.vhost)
-    with __import__("psycopg").connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')  # fresh: nothing left over
-    ensure_database(args.database)
-    ensure_vhost(args.vhost)
-    log_dir = Path(tempfile.mkdtemp(prefix="bench_emit_"))
-    setup_django(log_dir)
+    drop_database(args.database)  # fresh: nothing left over from an earlier run
+    setup_django(args, Path(tempfile.mkdtemp(prefix="bench_emit_")))
     import dramatiq
-    from django.db import connection
 
+    from socialsite.models import OutboxEvent
     from socialsite.publisher import publisher_for
 
     timings: dict[str, list[float]] = {name: [] for name in PATHS}
@@ -136,23 +125,15 @@ def main(argv: list[str] | None = None) -> int:
                     timings[name].append((time.perf_counter() - started) * 1000)
                     seq += 1
         flushed = publisher_for(dramatiq.get_broker()).flush(60)
-        from socialsite.models import OutboxEvent
-
-        pending = OutboxEvent.objects.filter(published_at__isnull=True).count()
         left = OutboxEvent.objects.filter(published_at__isnull=True)
-        errors = {e for e in left.values_list("last_error", flat=True)[:1000]}
+        pending = left.count()
+        errors = set(left.values_list("last_error", flat=True)[:1000])
         seqs = sorted(e["seq"] for e in left.values_list("payload", flat=True))[:3]
     finally:
-        connection.close()
-        from django.db import connections
-
-        connections.close_all()
-        with __import__("psycopg").connect(f"{PG}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-        import redis
-
-        redis.Redis(db=args.redis_db).flushdb()
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", args.vhost], capture_output=True, check=False)
+        close_django_connections()
+        drop_database(args.database)
+        flush_redis(args.redis_db)
+        delete_vhost(args.vhost)
 
     floor = statistics.median(timings["business write only"])
     print()

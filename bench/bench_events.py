@@ -1,7 +1,6 @@
-#!/usr/bin/env python
 """Benchmark: domain events through the transactional outbox against a plain `actor.send` from on_commit.
 
-Usage: python bench/bench_events.py [--rate 100] [--seconds 10] [--burst 2000] [--repeats 3] [--emitters 8]
+    python -m bench.bench_events [--rate 100] [--seconds 10] [--burst 2000] [--repeats 3] [--emitters 8]
 
 Why: the outbox (socialsite/events.py) buys durability with an extra row, an extra transaction and a
 row lock per event. This measures what that costs from commit to subscriber, with the same broker
@@ -25,7 +24,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,69 +32,31 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from bench import raw_pika
+from bench.support.services import add_service_options, ensure_database, ensure_vhost, setup_django_here
+from bench.support.stats import percentile
+from tests.support.brokers import purge_queues
+from tests.support.processes import start_rundramatiq
 
-from bench import raw_pika  # noqa: E402
-
-PG = "postgres://postgres@127.0.0.1:5432"
 QUEUE = "default"
 
 
-# --- Environment: a database, a Redis DB and a vhost of the benchmark's own -------------------------
-
-
-def configure_environment(*, database: str, redis_db: int, vhost: str) -> None:
-    """Set before Django is imported: the worker inherits exactly the same settings."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "socialsite.test_settings"
-    os.environ["SOCIALSITE_TEST_BROKER"] = "rabbitmq"  # the real broker, not the unit tests' StubBroker
-    os.environ["DATABASE_URL"] = f"{PG}/{database}"
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
-    os.environ["RABBITMQ_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "INFO")  # production's level: its log lines are part of the cost
-    # Emitter threads stand for request threads but never end a request, so each keeps its pooled
-    # connection: the pool must hold them all, plus the publisher's and the main thread's.
-    os.environ.setdefault("DJANGO_DB_POOL_MAX_SIZE", "16")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-
-
-def ensure_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def ensure_vhost(vhost: str) -> None:
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, check=True)
-    if vhost not in listed.stdout.split():
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True,
-        capture_output=True,
+def setup_django(args: argparse.Namespace, log_dir: Path) -> None:
+    """This process is the emitter (standing for a web process); the worker inherits its environment."""
+    ensure_database(args.database)
+    ensure_vhost(args.vhost)
+    setup_django_here(
+        settings="bench.settings",  # the test settings + the bench.probes actors
+        database=args.database,
+        redis_db=args.redis_db,
+        vhost=args.vhost,
+        log_path=log_dir / "emitter.log",
+        SOCIALSITE_TEST_BROKER="rabbitmq",  # the real broker, not the unit tests' StubBroker
+        DJANGO_LOG_LEVEL=os.environ.get("DJANGO_LOG_LEVEL", "INFO"),  # production's: its lines are part of the cost
+        # Emitter threads stand for request threads but never end a request, so each keeps its pooled
+        # connection: the pool must hold them all, plus the publisher's and the main thread's.
+        DJANGO_DB_POOL_MAX_SIZE=os.environ.get("DJANGO_DB_POOL_MAX_SIZE", "16"),
     )
-
-
-def setup_django(log_dir: Path) -> None:
-    """Migrate the bench database; this process's log lines go to a file so the table stays readable."""
-    import logging
-
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    call_command("migrate", verbosity=0, interactive=False)
-    handler = logging.FileHandler(log_dir / "emitter.log")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -106,49 +66,6 @@ def setup_django(log_dir: Path) -> None:
             "CREATE TABLE IF NOT EXISTS bench_ping (id uuid PRIMARY KEY, payload jsonb NOT NULL, "
             "created_at timestamptz NOT NULL)"
         )
-
-
-# --- The worker: one `rundramatiq` process, as tests/integration/conftest.py starts it --------------
-
-
-class Worker:
-    """One worker process (its own process group, so its forked children go with it)."""
-
-    def __init__(self, *, log_path: Path, threads: int = 8) -> None:
-        self.log_path = log_path
-        self.log = log_path.open("w")
-        cmd = [
-            sys.executable,
-            "manage.py",
-            "rundramatiq",
-            "--processes",
-            "1",
-            "--threads",
-            str(threads),
-            "--queues",
-            QUEUE,
-            "--worker-shutdown-timeout",
-            "5000",
-        ]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=dict(os.environ), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + 60
-        while "is ready for action" not in log_path.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
 
 
 # --- The two paths ------------------------------------------------------------------------------------
@@ -171,7 +88,7 @@ def _stamp(commits: dict[int, float], seq: int) -> None:
 def emit_outbox(run: str, seq: int, commits: dict[int, float]) -> None:
     from django.db import transaction
 
-    from tests.support.tasks import bench_pinged
+    from bench.probes.tasks import bench_pinged
 
     with transaction.atomic():
         transaction.on_commit(functools.partial(_stamp, commits, seq))
@@ -181,7 +98,7 @@ def emit_outbox(run: str, seq: int, commits: dict[int, float]) -> None:
 def emit_plain(run: str, seq: int, commits: dict[int, float]) -> None:
     from django.db import connection, transaction
 
-    from tests.support.tasks import bench_ping_received
+    from bench.probes.tasks import bench_ping_received
 
     with transaction.atomic():
         with connection.cursor() as cursor:
@@ -200,15 +117,15 @@ PATHS: dict[str, Callable[[str, int, dict[int, float]], None]] = {"outbox": emit
 
 
 def receipts(run: str) -> dict[int, float]:
+    from bench.probes.tasks import bench_receipts_key
     from socialsite.redis import get_redis
-    from tests.support.tasks import bench_receipts_key
 
     return {int(seq): float(t) for seq, t in get_redis().hgetall(bench_receipts_key(run)).items()}
 
 
 def wait_for_receipts(run: str, count: int, *, timeout: float) -> dict[int, float]:
+    from bench.probes.tasks import bench_receipts_key
     from socialsite.redis import get_redis
-    from tests.support.tasks import bench_receipts_key
 
     deadline = time.monotonic() + timeout
     while get_redis().hlen(bench_receipts_key(run)) < count:
@@ -219,37 +136,26 @@ def wait_for_receipts(run: str, count: int, *, timeout: float) -> dict[int, floa
     return receipts(run)
 
 
-def task_records_not_done() -> int:
-    """Task records of the last run that never reached `done` (each subscriber message should)."""
+def task_records_written() -> int:
+    """Task records of the last run: fire-and-forget subscriber messages should write none."""
     from socialsite.models import TaskRecord
 
-    return TaskRecord.objects.exclude(state=TaskRecord.State.DONE).count()
+    return TaskRecord.objects.count()
 
 
 def reset_between_runs(run: str | None = None) -> None:
     """Each run starts with an empty queue, an empty outbox and empty task records."""
-    import dramatiq
     from django.db import connection
 
+    from bench.probes.tasks import bench_receipts_key
     from socialsite.redis import get_redis
-    from tests.support.tasks import bench_receipts_key
 
-    broker = dramatiq.get_broker()
-    broker.declare_queue(QUEUE, ensure=True)
-    for name in (QUEUE, f"{QUEUE}.DQ", f"{QUEUE}.XQ"):
-        broker.channel.queue_purge(name)
+    purge_queues([QUEUE])
     with connection.cursor() as cursor:
         # The database is the benchmark's own: nothing else lives in these tables.
         cursor.execute("TRUNCATE socialsite_outboxevent, socialsite_taskrecord, bench_ping")
     if run:
         get_redis().delete(bench_receipts_key(run))
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile: the smallest value with at least q% of the samples at or below it."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil without floats
-    return ordered[int(rank) - 1]
 
 
 def _timed(
@@ -272,14 +178,13 @@ def measure_throughput(pool: ThreadPoolExecutor, path: str, burst: int) -> dict[
     emit_seconds = time.perf_counter() - started
     got = wait_for_receipts(run, burst, timeout=180)
     span = max(got.values()) - min(commits.values())
-    time.sleep(0.5)  # the worker's last "done" updates
-    not_done = task_records_not_done()
+    records = task_records_written()
     reset_between_runs(run)
     return {
         "events_per_s": burst / span,
         "emit_per_s": burst / emit_seconds,
         "burst_emit_ms": statistics.median(emit_ms),
-        "not_done": not_done,
+        "task_records": records,
     }
 
 
@@ -374,13 +279,13 @@ def report(results: dict[str, dict[str, list[float]]], args: argparse.Namespace,
         p99s = ", ".join(f"{t:.1f}" for t in results[path]["p99_ms"])
         print(f"  {path:<7} {runs} | {p99s}")
     for path in PATHS:
-        left = int(max(results[path]["not_done"]))
-        print(f"{path}: task records not 'done' after a burst (worst run): {left} of {args.burst}")
+        left = int(max(results[path]["task_records"]))
+        print(f"{path}: task records written by a burst of {args.burst} (worst run): {left}")
     sys.stdout.flush()
     return ratio_ok and raw_ok and p99_ok
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=100, help="events/s in the latency runs")
     parser.add_argument("--seconds", type=float, default=10, help="length of each latency run")
@@ -389,16 +294,11 @@ def main() -> int:
     parser.add_argument(
         "--emitters", type=int, default=8, help="threads committing events, standing for web threads (default 8)"
     )
-    parser.add_argument("--database", default="socialsite_bench_events")
-    parser.add_argument("--redis-db", type=int, default=9)
-    parser.add_argument("--vhost", default="socialsite_bench")
-    args = parser.parse_args()
+    add_service_options(parser, database="socialsite_bench_events", redis_db=9, vhost="socialsite_bench")
+    args = parser.parse_args(argv)
 
-    configure_environment(database=args.database, redis_db=args.redis_db, vhost=args.vhost)
     log_dir = Path(tempfile.mkdtemp(prefix="bench_events_"))
-    ensure_database(args.database)
-    ensure_vhost(args.vhost)
-    setup_django(log_dir)
+    setup_django(args, log_dir)
     reset_between_runs()
 
     # SIGTERM ends the run like Ctrl-C does, so the `finally` below always stops the worker.
@@ -407,7 +307,9 @@ def main() -> int:
     # Each emitter thread has its own database connection and RabbitMQ channel (both are per thread).
     pool = ThreadPoolExecutor(args.emitters, thread_name_prefix="emitter")
     try:
-        worker = Worker(log_path=log_dir / "worker.log")
+        worker = start_rundramatiq(
+            env=os.environ, queues=[QUEUE], processes=1, threads=8, log_path=log_dir / "worker.log"
+        )
         warm_up(pool)
         results: dict[str, dict[str, list[float]]] = {path: {} for path in PATHS}
         raw: list[float] = []

@@ -4,20 +4,20 @@ Usage: python -m bench.bench_fanout [--sizes 1000 5000] [--runs 7] [--threads 4]
 
 What it measures: a share is created and `share.created` emitted in one transaction, exactly as the share
 service does; the clock starts in an on_commit callback registered before the one that publishes (Django
-runs them in order right after COMMIT) and stops when this process sees the fan-out task done (its task
-record, polled by primary key every 5 ms, marked done just after the last chunk commits), after which all N
-notifications are checked to exist. ONE worker process (`rundramatiq --processes 1 --queues notifications`)
-on PostgreSQL does the fan-out (`notifications.services.notifications_create_for_share`: keyset chunks of 1,000 friends,
-one bulk INSERT … ON CONFLICT DO NOTHING per chunk). The worker's own start/finish times (its task record)
-split the total into "commit -> worker starts" and "worker runs the fan-out". Finally the service alone is
-timed in this process, with its query count.
+runs them in order right after COMMIT) and stops when this process sees the fan-out task done (the
+worker's "processed" counter of the actor, one Redis HGET polled every 5 ms, counted just after the last
+chunk commits), after which all N notifications are checked to exist. ONE worker process (`rundramatiq
+--processes 1 --queues notifications`) on PostgreSQL does the fan-out
+(`notifications.services.notifications_create_for_share`: keyset chunks of 1,000 friends, one bulk
+INSERT … ON CONFLICT DO NOTHING per chunk). The notifications' `created_at` (stamped when the service
+starts) splits the total into "commit -> worker starts" and "worker runs the fan-out". Finally the
+service alone is timed in this process, with its query count.
 
 Target (issue 8): p50 <= 1 s for 5,000 friends.
 
-Self-contained: its own PostgreSQL database `bench_fanout_<pid>`, Redis DB number (--redis-db, flushed at
-start and end) and RabbitMQ vhost `bench_fanout_<pid>` (created with rabbitmqctl); all are dropped at the
-end, and the worker it starts is stopped. Needs PostgreSQL, Redis and RabbitMQ on 127.0.0.1 and
-`rabbitmqctl` on PATH.
+Self-contained: its own PostgreSQL database, Redis DB number (flushed at start and end) and RabbitMQ
+vhost (created with rabbitmqctl); all are dropped at the end, and the worker it starts is stopped. Needs
+PostgreSQL, Redis and RabbitMQ on 127.0.0.1 and `rabbitmqctl` on PATH.
 """
 
 from __future__ import annotations
@@ -25,100 +25,27 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-PG = "postgres://postgres@127.0.0.1:5432"
+from bench.support.services import (
+    add_service_options,
+    close_django_connections,
+    delete_vhost,
+    drop_database,
+    ensure_vhost,
+    flush_redis,
+    recreate_database,
+    setup_django_here,
+)
+from bench.support.stats import percentile
+from tests.support.processes import start_rundramatiq
+
 TARGET_P50 = 1.0  # seconds, for the largest size (5,000 friends)
-
-
-# --- Environment: a database, a Redis DB and a vhost of the benchmark's own -------------------------
-
-
-def configure_environment(*, database: str, redis_db: int, vhost: str) -> None:
-    """Set before Django is imported: the worker inherits exactly the same settings."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "socialsite.test_settings"
-    os.environ["SOCIALSITE_TEST_BROKER"] = "rabbitmq"  # the real broker, not the unit tests' StubBroker
-    os.environ["DATABASE_URL"] = f"{PG}/{database}"
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
-    os.environ["RABBITMQ_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
-    os.environ.setdefault("DJANGO_LOG_LEVEL", "INFO")  # production's level; the worker logs "ready" at INFO
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-
-
-def create_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True)
-
-
-def quiet_logs(path: Path) -> None:
-    """This process's log lines (one per published event) go to a file, so the table stays readable."""
-    import logging
-
-    handler = logging.FileHandler(path)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-
-
-def flush_redis(url: str) -> None:
-    import redis
-
-    redis.Redis.from_url(url).flushdb()
-
-
-# --- The worker ---------------------------------------------------------------------------------------
-
-
-class Worker:
-    """One `rundramatiq --processes 1` in its own process group (its forked child goes with it)."""
-
-    def __init__(self, *, log_path: Path, threads: int) -> None:
-        self.log = log_path.open("w")
-        cmd = [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", str(threads)]
-        cmd += ["--queues", "notifications", "--worker-shutdown-timeout", "5000"]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=dict(os.environ), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + 60
-        while "is ready for action" not in log_path.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
 
 
 # --- Data and one measured share ----------------------------------------------------------------------
@@ -142,41 +69,44 @@ def owner_with_friends(count: int):
     return owner
 
 
+def processed_count() -> int:
+    """How many fan-out messages the worker has processed (its Redis counter; no task record is written)."""
+    from notifications.tasks import notify_friends_of_share
+    from socialsite.redis import get_redis
+    from socialsite.taskstatus import COUNTERS_KEY
+
+    return int(get_redis().hget(COUNTERS_KEY, f"{notify_friends_of_share.actor_name}:processed") or 0)
+
+
 def share_once(owner, expected: int, *, timeout: float = 60) -> dict[str, float]:
     """Commit one share; seconds from commit until all `expected` notifications exist, and the split."""
     from django.db import transaction
+    from django.db.models import Min
 
     from friends import events
     from friends.models import Share
     from notifications.models import Notification
-    from notifications.tasks import notify_friends_of_share
-    from socialsite.events import subscriber_message
-    from socialsite.models import TaskRecord
 
+    before = processed_count()
     committed: list[float] = []
     with transaction.atomic():
         transaction.on_commit(lambda: committed.append(time.time()))  # runs before the publish
         share = Share.objects.create(owner=owner, url="https://example.com/bench", caption="bench")
         event = events.share_created.emit(share_id=share.pk, owner_id=owner.pk)
-    # Polled: the task's record by primary key (cheap, so the poller does not steal the worker's CPU on a
-    # small machine); the worker marks it done right after the fan-out's last chunk has committed.
-    message_id = subscriber_message(event, notify_friends_of_share).message_id
-    records = TaskRecord.objects.filter(id=message_id, state="done")
+    # Polled: one Redis HGET every 5 ms (cheap, so the poller does not steal the worker's CPU on a small
+    # machine); the worker counts the message right after the fan-out's last chunk has committed.
     deadline = time.monotonic() + timeout
-    while not records.exists():
+    while processed_count() == before:
         if time.monotonic() > deadline:
             raise RuntimeError(f"the fan-out task did not finish within {timeout}s")
         time.sleep(0.005)
     done = time.time()
-    created = Notification.objects.filter(event_id=event.id).count()
+    notes = Notification.objects.filter(event_id=event.id)
+    created = notes.count()
     if created != expected:
         raise RuntimeError(f"{created} notifications for {expected} friends")
-    record = records.get()
-    result = {"total": done - committed[0]}
-    if record.started_at and record.finished_at:
-        result["to_worker"] = record.started_at.timestamp() - committed[0]
-        result["in_worker"] = (record.finished_at - record.started_at).total_seconds()
-    return result
+    started = notes.aggregate(at=Min("created_at"))["at"].timestamp()  # stamped as the service starts
+    return {"total": done - committed[0], "to_worker": started - committed[0], "in_worker": done - started}
 
 
 def service_alone(owner, expected: int, runs: int) -> tuple[list[float], int]:
@@ -198,11 +128,6 @@ def service_alone(owner, expected: int, runs: int) -> tuple[list[float], int]:
     return times, queries
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
@@ -210,37 +135,38 @@ def ms(seconds: float) -> str:
 # --- Main ----------------------------------------------------------------------------------------------
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--runs", type=int, default=7, help="measured shares per size (after one warm-up)")
     parser.add_argument("--threads", type=int, default=4, help="worker threads (the Procfile's notifications worker)")
-    parser.add_argument("--redis-db", type=int, default=13)
-    args = parser.parse_args()
+    add_service_options(parser, database="socialsite_bench_fanout", redis_db=13, vhost="socialsite_bench_fanout")
+    args = parser.parse_args(argv)
 
-    pid = os.getpid()
-    database = vhost = f"bench_fanout_{pid}"
-    configure_environment(database=database, redis_db=args.redis_db, vhost=vhost)
     log_dir = Path(tempfile.mkdtemp(prefix="bench_fanout_"))
-    print(f"database {database}, Redis DB {args.redis_db}, vhost {vhost}, logs in {log_dir}", flush=True)
-
-    create_database(database)
-    rabbitmqctl("add_vhost", vhost)
+    print(f"database {args.database}, Redis DB {args.redis_db}, vhost {args.vhost}, logs in {log_dir}", flush=True)
+    recreate_database(args.database)
+    ensure_vhost(args.vhost)
+    flush_redis(args.redis_db)
     worker = None
     try:
-        rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
-        flush_redis(os.environ["REDIS_URL"])
-
-        import django
-        from django.core.management import call_command
-
-        django.setup()
-        call_command("migrate", verbosity=0, interactive=False)
-        quiet_logs(log_dir / "emitter.log")
-
+        setup_django_here(
+            settings="socialsite.test_settings",
+            database=args.database,
+            redis_db=args.redis_db,
+            vhost=args.vhost,
+            log_path=log_dir / "emitter.log",
+            SOCIALSITE_TEST_BROKER="rabbitmq",  # the real broker, not the unit tests' StubBroker
+            DJANGO_LOG_LEVEL="INFO",  # production's level; the worker logs "ready" at INFO
+        )
         owners = {size: owner_with_friends(size) for size in args.sizes}
         warm_owner = owner_with_friends(10)
-        worker = Worker(log_path=log_dir / "worker.log", threads=args.threads)
+        worker = start_rundramatiq(
+            env=os.environ,
+            queues=["notifications"],
+            threads=args.threads,
+            log_path=log_dir / "worker.log",
+        )
         share_once(warm_owner, 10)  # connections, imports and queues warm in the worker
 
         results: dict[int, list[dict[str, float]]] = {}
@@ -259,13 +185,13 @@ def main() -> int:
         )
         for size in args.sizes:
             totals = [r["total"] for r in results[size]]
-            to_worker = [r["to_worker"] for r in results[size] if "to_worker" in r]
-            in_worker = [r["in_worker"] for r in results[size] if "in_worker" in r]
+            to_worker = [r["to_worker"] for r in results[size]]
+            in_worker = [r["in_worker"] for r in results[size]]
             times, queries = alone[size]
             print(
-                f"{size:>8} | {ms(statistics.median(totals)):>12} | {ms(percentile(totals, 0.9)):>7} | "
-                f"{ms(max(totals)):>7} | {ms(statistics.median(to_worker)) if to_worker else '—':>18} | "
-                f"{ms(statistics.median(in_worker)) if in_worker else '—':>13} | "
+                f"{size:>8} | {ms(statistics.median(totals)):>12} | {ms(percentile(totals, 90)):>7} | "
+                f"{ms(max(totals)):>7} | {ms(statistics.median(to_worker)):>18} | "
+                f"{ms(statistics.median(in_worker)):>13} | "
                 f"{ms(statistics.median(times)) + f' / {queries}':>27}"
             )
         largest = max(args.sizes)
@@ -279,13 +205,10 @@ def main() -> int:
         if worker is not None:
             worker.stop()
         with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        with contextlib.suppress(Exception):
-            flush_redis(os.environ["REDIS_URL"])
-        drop_database(database)
-        rabbitmqctl("delete_vhost", vhost)
+            close_django_connections()
+        flush_redis(args.redis_db)
+        drop_database(args.database)
+        delete_vhost(args.vhost)
 
 
 if __name__ == "__main__":

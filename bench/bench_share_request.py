@@ -1,6 +1,6 @@
 """Benchmark: the share request's server time for an owner with 1,000 friends vs one with 10 (issue 8).
 
-    python -m bench.bench_share_request [--requests 100] [--friends 10,1000] [--pg-url URL] [--redis-db 12]
+    python -m bench.bench_share_request [--requests 100] [--friends 10,1000] [--database NAME] [--redis-db 12]
 
 Why: sharing notifies every friend, but that fan-out is a worker's job; the request itself must do no
 per-friend work, so its time must not depend on how many friends the owner has. Target: the median
@@ -15,8 +15,8 @@ Dramatiq's StubBroker (test settings): this measures the request, not RabbitMQ, 
 emptied after each request. The two owners' requests are interleaved (10, 1000, 10, 1000, ...) after a
 warm-up, so machine noise falls on both alike. The SQL queries of one request are counted for each owner.
 
-Isolation: its own PostgreSQL database `bench_shares_<pid>` (created, migrated, dropped at the end), its
-own Redis DB number (flushed before and after), its own temporary MEDIA_ROOT (removed at the end).
+Isolation: its own PostgreSQL database (created, migrated, dropped at the end), its own Redis DB number
+(flushed before and after), its own temporary MEDIA_ROOT (removed at the end).
 Exit status 0 when the target passes.
 """
 
@@ -30,71 +30,35 @@ import statistics
 import sys
 import tempfile
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `python bench/bench_share_request.py` as well as `python -m ...`
-    sys.path.insert(0, str(ROOT))
+from bench.support.services import (
+    add_service_options,
+    close_django_connections,
+    drop_database,
+    flush_redis,
+    recreate_database,
+    setup_django_here,
+)
+from bench.support.stats import percentile
 
 TARGET_RATIO = 1.2
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=100, help="timed requests per owner (default 100)")
     parser.add_argument("--warmup", type=int, default=10, help="untimed requests per owner first (default 10)")
     parser.add_argument("--friends", default="10,1000", help="friend counts of the two owners (default 10,1000)")
-    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL")
-    parser.add_argument("--redis-db", type=int, default=12, help="Redis DB number to use (flushed; default 12)")
-    return parser.parse_args()
-
-
-def create_database(pg_url: str, name: str) -> str:
-    import psycopg
-
-    parts = urlsplit(pg_url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def drop_database(pg_url: str, name: str) -> None:
-    import psycopg
-
-    parts = urlsplit(pg_url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def set_up_django(database_url: str, redis_url: str, media_root: str) -> None:
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",  # StubBroker: nothing leaves the process
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "DJANGO_MEDIA_ROOT": media_root,
-            "DJANGO_LOG_LEVEL": "WARNING",
-        }
-    )
-    os.environ.pop("SOCIALSITE_TEST_BROKER", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()  # allows the test client's host name
-    call_command("migrate", verbosity=0)
+    add_service_options(parser, database="socialsite_bench_shares", redis_db=12)
+    return parser.parse_args(argv)
 
 
 def make_owner(name: str, friends: int):
     """An owner with `friends` friends, both rows of every friendship written in bulk (setup, not timed)."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
-    from rest_framework.authtoken.models import Token
 
+    from accounts.tokens import token_create
     from friends.models import Friendship
 
     user_model = get_user_model()
@@ -106,7 +70,7 @@ def make_owner(name: str, friends: int):
         + [Friendship(user=p, friend=owner, is_friend_since=since) for p in people],
         batch_size=2000,
     )
-    return owner, Token.objects.create(user=owner).key
+    return owner, token_create(user=owner)[1]
 
 
 def png_bytes() -> bytes:
@@ -117,26 +81,30 @@ def png_bytes() -> bytes:
     return out.getvalue()
 
 
-def main() -> int:
-    args = parse_args()
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     counts = [int(x) for x in args.friends.split(",")]
-    name = f"bench_shares_{os.getpid()}"
     media_root = tempfile.mkdtemp(prefix="bench_shares_media_")
-    base_redis = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0").rsplit("/", 1)[0]
-    redis_url = f"{base_redis}/{args.redis_db}"
-    print(f"database {name}, Redis DB {args.redis_db}, media {media_root}", flush=True)
-    database_url = create_database(args.pg_url, name)
+    print(f"database {args.database}, Redis DB {args.redis_db}, media {media_root}", flush=True)
+    recreate_database(args.database)
+    flush_redis(args.redis_db)
+    os.environ.pop("SOCIALSITE_TEST_BROKER", None)  # StubBroker: nothing leaves the process
     try:
-        set_up_django(database_url, redis_url, media_root)
+        setup_django_here(
+            settings="socialsite.test_settings",
+            database=args.database,
+            redis_db=args.redis_db,
+            DJANGO_MEDIA_ROOT=media_root,
+            DJANGO_LOG_LEVEL="WARNING",
+        )
+        from django.test.utils import setup_test_environment
+
+        setup_test_environment()  # allows the test client's host name
         return run(args, counts)
     finally:
-        from django.db import connections
-
-        from socialsite.redis import get_redis
-
-        get_redis().flushdb()
-        connections.close_all()
-        drop_database(args.pg_url, name)
+        close_django_connections()
+        flush_redis(args.redis_db)
+        drop_database(args.database)
         shutil.rmtree(media_root, ignore_errors=True)
 
 
@@ -190,7 +158,7 @@ def run(args: argparse.Namespace, counts: list[int]) -> int:
     for n in counts:
         ordered = sorted(times[n])
         medians[n] = statistics.median(ordered)
-        p90 = ordered[int(0.9 * (len(ordered) - 1))]
+        p90 = percentile(ordered, 90)
         print(f"{n:>8} {medians[n] * 1000:>10.2f} {p90 * 1000:>8.2f} {ordered[0] * 1000:>8.2f} {queries[n]:>8}")
     low, high = min(counts), max(counts)
     ratio = medians[high] / medians[low]

@@ -19,6 +19,10 @@ Kinds of drift, in the order they are checked (the key of `ConsistencyReport.rep
   after a friendship event.
 - ``friend_list_mismatch``: the compact list ``flist:<u>`` (what computations read) disagrees with a
   correct set. Repair: rewrite the list from the set.
+- ``exclusion_set_wrong``: a user's ``excl:<u>`` (blocked either way, pending either way, dismissed) differs
+  from the tables. Repair: rewrite that user's set from the tables, then invalidate and recompute them.
+  (Sets never built, or lost with ``excl:built``, are not drift: recomputes read the tables meanwhile.
+  The check builds them, and says so in ``checked["exclusion_sets_built"]``.)
 - ``suggestions_missing``, ``suggestions_stale``: an active user with friends has no cached suggestions,
   or stale ones that nothing is recomputing (not in the dirty set). Repair: mark dirty and recompute.
   (A user without friends and without an entry is not drift: a first read computes the empty list.)
@@ -50,9 +54,9 @@ from django.contrib.auth import get_user_model
 
 from socialsite.redis import get_redis
 
-from . import friend_sets, graph
+from . import exclusions, friend_sets, graph
 from .models import Friendship
-from .suggestions import compute, freshness, store
+from .suggestions import compute, freshness, rebuild, store
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -267,6 +271,34 @@ def _repair_friend_sets(report: ConsistencyReport, table: dict[int, set[int]]) -
     return changed
 
 
+# --- phase 2b: exclusion sets ---------------------------------------------------------------------------
+
+
+def _repair_exclusions(report: ConsistencyReport) -> None:
+    """Every user's exclusion set against the tables; a difference is confirmed (the user re-read from
+    both) before it is repaired, since an event may land between the two reads."""
+    if not get_redis().exists(exclusions.BUILT):
+        report.checked["exclusion_sets_built"] = exclusions.exclusions_rebuild()
+        logger.info("graph consistency: exclusion sets were not built; built them")
+        return
+    table = exclusions.exclusions_in_table(None)
+    users = sorted(exclusions.exclusion_ids_in_redis() | table.keys())
+    report.checked["exclusion_sets"] = len(users)
+    suspects = []
+    for chunk in _chunks(users):
+        cached = exclusions.excluded_for(chunk)
+        suspects += [u for u in chunk if cached.get(u, set()) != table.get(u, set())]
+    wrong = []
+    for user_id in suspects:
+        now_cached = exclusions.excluded_for([user_id]).get(user_id, set())
+        if now_cached == exclusions.exclusions_in_table([user_id]).get(user_id, set()):
+            continue  # an event brought them together meanwhile
+        exclusions.exclusions_sync_user(user_id)
+        wrong.append(user_id)
+        report.add("exclusion_set_wrong", [user_id])
+    freshness.invalidate(users=wrong)  # recomputed by the suggestions phase's drain
+
+
 # --- phase 3: suggestions ----------------------------------------------------------------------------
 
 
@@ -275,7 +307,7 @@ def _expected_suggestions(table: dict[int, set[int]], active: list[int]) -> Iter
     src = [u for u, friends in table.items() for _ in friends]
     dst = [f for friends in table.values() for f in friends]
     g = graph.Graph.from_arrays(src, dst, nodes=active)
-    excluded = compute.exclusions_for(None)
+    excluded = exclusions.exclusions_in_table(None)
     wanted = set(active)
     for user_id, found in graph.suggestions_all(g, k=compute.TOP_K, exclude=excluded, sample=compute.SAMPLE):
         if user_id in wanted:
@@ -337,7 +369,7 @@ def _repair_suggestions(report: ConsistencyReport, table: dict[int, set[int]], a
     with_friends = sum(1 for u in active if table.get(u))
     if len(missing) >= 100 and len(missing) > FULL_REBUILD_SHARE * with_friends:
         # Redis lost nearly everything: the batched full rebuild is the fast way back.
-        report.recomputed += compute.suggestions_rebuild_all()
+        report.recomputed += rebuild.suggestions_rebuild_all()
         report.add("suggestions_missing", missing, f"{len(missing)} users, rebuilt all", count=len(missing))
         missing = []
     for kind, users in (("suggestions_missing", missing), ("suggestions_stale", stale)):
@@ -410,6 +442,7 @@ def graph_consistency_repair(*, progress: Progress | None = None) -> Consistency
     active = list(get_user_model().objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
     report.checked["users"] = len(active)
     _repair_friend_sets(report, table)
+    _repair_exclusions(report)
     step(2, 4, "suggestions")
     _repair_suggestions(report, table, active)
     step(3, 4, "mutual friends")

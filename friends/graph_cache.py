@@ -1,7 +1,8 @@
 """Services keeping the graph cache in Redis in step with the database.
 
 The graph cache is everything derived from the friendship table in Redis: the friend sets
-(`friends.friend_sets`) and the cached results (`friends.suggestions`). The event subscribers
+(`friends.friend_sets`), the exclusion sets (`friends.exclusions`) and the cached results
+(`friends.suggestions`). The event subscribers
 (`friends.subscribers`) call the two `graph_after_*` services, one per kind of change;
 `manage.py rebuild_graph_cache` and `load_graph` call `graph_cache_rebuild`.
 
@@ -13,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import friend_sets, tasks
-from .suggestions import compute, freshness, store
+from . import exclusions, friend_sets, tasks
+from .suggestions import compute, freshness, rebuild, store
 
 
 def graph_after_friendship_changed(*, user_id: int, friend_id: int) -> int:
@@ -22,8 +23,9 @@ def graph_after_friendship_changed(*, user_id: int, friend_id: int) -> int:
 
     The order matters, and each step says why:
 
-    1. Sync both friend sets with the database, before anything reads them: step 2 finds the affected
-       users in them, and a computation that sees the new generation of step 2 must also see the new sets.
+    1. Sync both friend sets (and the pair's exclusions: an accepted request is no longer pending) with
+       the database, before anything reads them: step 2 finds the affected users in them, and a
+       computation that sees the new generation of step 2 must also see the new sets.
     2. Bump the generations of everyone whose suggestions depend on the edge (both users and every friend
        of either) and of both friend sets, and mark them dirty, in one Redis transaction: from now on their
        cached results read as stale, never as fresh.
@@ -35,6 +37,7 @@ def graph_after_friendship_changed(*, user_id: int, friend_id: int) -> int:
         BrokerError: the drain could not be enqueued; run again (the actor retries), nothing is lost.
     """
     friend_sets.friend_sets_sync_pair(user_id, friend_id)
+    exclusions.exclusions_sync_pair(user_id, friend_id)
     affected = freshness.affected_by_friendship(user_id, friend_id)
     freshness.invalidate(users=affected, friend_set_changed=(user_id, friend_id))
     compute.suggestions_recompute([user_id, friend_id])
@@ -47,13 +50,15 @@ def graph_after_pair_changed(*, user_id: int, other_id: int) -> int:
 
     Only these two users' suggestions depend on it (each may now have to be left out of the other's
     list, or may be suggested again), and no friend set changes: a block's removed friendship comes with
-    its own `friendship.removed`. So: bump both generations and mark both dirty, then schedule the drain,
-    in that order, so the drain cannot run before they are marked.
+    its own `friendship.removed`. So: sync the pair's exclusion sets with the tables (before the bump, so
+    a computation that sees the new generation sees them), bump both generations and mark both dirty,
+    then schedule the drain, in that order, so the drain cannot run before they are marked.
 
     Raises:
         BrokerError: the drain could not be enqueued; run again (the actor retries), nothing is lost.
     """
     users = {user_id, other_id}
+    exclusions.exclusions_sync_pair(user_id, other_id)
     freshness.invalidate(users=users)
     freshness.schedule_drain(tasks.recompute_dirty_suggestions)
     return len(users)
@@ -64,17 +69,18 @@ def graph_cache_rebuild(
     friend_progress: Callable[[int], None] | None = None,
     suggestion_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Rebuild everything derived from the database: friend sets, every user's suggestions, and no mutual
-    entries (they are recomputed on the next read).
+    """Rebuild everything derived from the database: friend sets, exclusion sets, every user's
+    suggestions, and no mutual entries (they are recomputed on the next read).
 
     Returns ``{"friendship_rows", "users", "mutual_entries_cleared"}``. `friend_progress(rows_step)` and
     `suggestion_progress(done, total)` report progress (the management commands draw bars with them).
     """
     rows = friend_sets.friend_sets_rebuild(progress=friend_progress)
+    exclusions.exclusions_rebuild()
     # The friend sets may have differed from the database (that is why one rebuilds), and mutual entries
     # are stamped with friend-set generations that the rebuild does not move: drop them, and the markers
     # of computations asked for at those generations.
     cleared = store.mutual_entries_clear()
     store.pending_markers_clear()
-    users = compute.suggestions_rebuild_all(progress=suggestion_progress)
+    users = rebuild.suggestions_rebuild_all(progress=suggestion_progress)
     return {"friendship_rows": rows, "users": users, "mutual_entries_cleared": cleared}

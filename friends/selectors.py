@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from accounts.models import FriendListVisibility
 from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import Forbidden, NotFound
+from socialsite.prepared import PreparedQuery
 
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
 from .suggestions import store
@@ -49,10 +50,21 @@ def not_visible(username: str) -> NotFound:
     return NotFound(f"No user named {username!r}.")
 
 
+# Read on every page that lists people: compiled once per process (`socialsite.prepared`).
+_BLOCKS_EITHER_WAY = PreparedQuery(
+    lambda uid: Block.objects.filter(Q(blocker_id=uid) | Q(blocked_id=uid)).values_list("blocker_id", "blocked_id")
+)
+_PENDING_EITHER_WAY = PreparedQuery(
+    lambda uid: FriendRequest.objects.filter(
+        Q(from_user_id=uid) | Q(to_user_id=uid), state=FriendRequest.State.PENDING
+    ).values_list("from_user_id", "to_user_id")
+)
+_DISMISSED = PreparedQuery(lambda uid: SuggestionDismissal.objects.filter(user_id=uid).values_list("dismissed_id"))
+
+
 def _blocked_either_way_ids(viewer: AbstractBaseUser) -> set[int]:
     """Everyone the viewer blocks or is blocked by: never listed to the viewer (one query)."""
-    blocks = Block.objects.filter(Q(blocker_id=viewer.pk) | Q(blocked_id=viewer.pk))
-    return {b if a == viewer.pk else a for a, b in blocks.values_list("blocker_id", "blocked_id")}
+    return {b if a == viewer.pk else a for a, b in _BLOCKS_EITHER_WAY.rows(viewer.pk)}
 
 
 def _mutual_ids_listable(viewer: AbstractBaseUser, ids: list[int]) -> list[int]:
@@ -206,11 +218,8 @@ def _not_to_suggest_now(user: AbstractBaseUser) -> set[int]:
     """People excluded since the cached list was computed (the worker has not caught up yet): dismissed,
     or with a request pending either way (blocks: `_blocked_either_way_ids`). Two small queries,
     independent of the degree."""
-    pending = FriendRequest.objects.filter(
-        Q(from_user=user) | Q(to_user=user), state=FriendRequest.State.PENDING
-    ).values_list("from_user_id", "to_user_id")
-    dismissed = SuggestionDismissal.objects.filter(user=user).values_list("dismissed_id", flat=True)
-    return {b if a == user.pk else a for a, b in pending} | set(dismissed)
+    pending = _PENDING_EITHER_WAY.rows(user.pk)
+    return {b if a == user.pk else a for a, b in pending} | {d for (d,) in _DISMISSED.rows(user.pk)}
 
 
 @dataclass

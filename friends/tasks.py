@@ -12,7 +12,7 @@ from socialsite import queues
 from socialsite.taskstatus import report_progress
 
 from . import consistency
-from .suggestions import compute, freshness
+from .suggestions import compute, freshness, rebuild
 
 
 @dramatiq.actor(queue_name=queues.GRAPH, max_retries=8, time_limit=300_000)
@@ -36,7 +36,7 @@ def compute_mutual_friends(a: int, b: int) -> int:
 @dramatiq.actor(queue_name=queues.GRAPH, max_retries=2, time_limit=1_800_000, store_results=True, track=True)
 def refresh_all_suggestions() -> int:
     """The periodic full refresh of every user's suggestions, in batches, with progress on its task record."""
-    return compute.suggestions_rebuild_all(progress=_report_refresh)
+    return rebuild.suggestions_rebuild_all(progress=_report_refresh)
 
 
 def _report_refresh(done: int, total: int) -> None:

@@ -25,11 +25,11 @@ from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import NotFound, ServiceError
 from socialsite.ratelimits import hit, limit_page, user_or_ip_key
 
-from . import selectors, services
+from . import rows, selectors, services
 from .shares import views as shares_views
 from .suggestions import enqueue
 
-PAGE_SIZE = 50
+PAGE_SIZE = 50  # rows per list page: ~350 friends of the demo user are 7 pages
 HOME_SUGGESTIONS = 5  # the home panel shows the best few; the suggestions page shows all (TOP_K)
 
 
@@ -105,7 +105,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "friend_count": selectors.friendships_listed_to(viewer=request.user, owner=request.user).count(),
             "incoming_count": selectors.friend_requests_of(user=request.user, direction="incoming").count(),
             "suggestions": found,
-            "top_suggestions": found.results[:HOME_SUGGESTIONS],
+            "top_suggestions": rows.suggestion_rows(found.results[:HOME_SUGGESTIONS], rows.Links()),
             "computing_task_id": found.task_id,
             "computing": found.status == "computing",
             **shares_views.feed_context(request),
@@ -121,10 +121,12 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         shown = selectors.user_profile(viewer=request.user, username=username)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    links = rows.Links()
     # The owner's choice of who sees their friend list; never anyone who blocks the viewer, nor inactive users.
     friends = None
     if shown.friends_visible:
         friends = _paginate(request, selectors.friendships_listed_to(viewer=request.user, owner=shown.user))
+        friends.rows = rows.friend_rows(friends, links, with_unfriend=False)
     context = {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends}
     if shown.relationship.is_self:
         visibility = friend_list_visibility_of(user=request.user)
@@ -142,6 +144,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
             ) or enqueue.mutual_friends_request_computation_rollback_unsafe(viewer=request.user, other=shown.user)
             context.update(
                 mutual=mutual,
+                mutual_rows=rows.people_rows(mutual.results, links),
                 mutual_more=(mutual.count or 0) - len(mutual.results),
                 computing=mutual.status == "computing",
                 computing_task_id=mutual.task_id,
@@ -156,7 +159,12 @@ def suggestions_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "friends/suggestions.html",
-        {"suggestions": found, "computing": found.status == "computing", "computing_task_id": found.task_id},
+        {
+            "suggestions": found,
+            "suggestion_rows": rows.suggestion_rows(found.results, rows.Links()),
+            "computing": found.status == "computing",
+            "computing_task_id": found.task_id,
+        },
     )
 
 
@@ -164,15 +172,19 @@ def suggestions_page(request: HttpRequest) -> HttpResponse:
 def friends_page(request: HttpRequest) -> HttpResponse:
     """My friends, my incoming and outgoing requests and my blocks; each list pages on its own."""
     me = request.user
+    links = rows.Links()
+    friends = _paginate(request, selectors.friendships_listed_to(viewer=me, owner=me), "page")
+    friends.rows = rows.friend_rows(friends, links, with_unfriend=True)
+    incoming = _paginate(request, selectors.friend_requests_of(user=me, direction="incoming"), "in")
+    incoming.rows = rows.incoming_rows(incoming, links)
+    outgoing = _paginate(request, selectors.friend_requests_of(user=me, direction="outgoing"), "out")
+    outgoing.rows = rows.outgoing_rows(outgoing, links)
+    blocks = _paginate(request, selectors.blocks_of(user=me), "blocks")
+    blocks.rows = rows.block_rows(blocks, links)
     return render(
         request,
         "friends/friends.html",
-        {
-            "friends": _paginate(request, selectors.friendships_listed_to(viewer=me, owner=me), "page"),
-            "incoming": _paginate(request, selectors.friend_requests_of(user=me, direction="incoming"), "in"),
-            "outgoing": _paginate(request, selectors.friend_requests_of(user=me, direction="outgoing"), "out"),
-            "blocks": _paginate(request, selectors.blocks_of(user=me), "blocks"),
-        },
+        {"friends": friends, "incoming": incoming, "outgoing": outgoing, "blocks": blocks},
     )
 
 

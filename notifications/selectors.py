@@ -11,10 +11,12 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from friends.models import Block
+from socialsite.prepared import PreparedQuery
 
 from .models import Notification
 
@@ -54,13 +56,25 @@ class UnreadState:
     etag: str
 
 
+def _unread_count_and_newest(user_id: int) -> QuerySet:
+    user = get_user_model()(pk=user_id)
+    unread = notifications_list(user=user, unread_only=True).order_by()
+    # Grouped by the one recipient: a single row (none when nothing is unread).
+    return unread.values("recipient_id").annotate(count=Count("id"), newest=Max("id")).values_list("count", "newest")
+
+
+# Compiled once per process: building this queryset costs ~20x running it, and every page shows the badge.
+_UNREAD = PreparedQuery(_unread_count_and_newest)
+
+
 def unread_state(*, user: AbstractBaseUser) -> UnreadState:
     """Unread count and ETag in ONE query (count and newest id of the visible unread notifications, on the
     partial unread index). The ETag changes when a notification arrives or is read, so a poll that finds
     nothing new can be answered 304 without a body."""
-    row = notifications_list(user=user, unread_only=True).order_by().aggregate(count=Count("id"), newest=Max("id"))
-    digest = hashlib.sha1(f"{user.pk}:{row['count']}:{row['newest']}".encode(), usedforsecurity=False).hexdigest()
-    return UnreadState(count=row["count"], etag=f'"n-{digest[:16]}"')
+    rows = _UNREAD.rows(user.pk)
+    count, newest = rows[0] if rows else (0, None)
+    digest = hashlib.sha1(f"{user.pk}:{count}:{newest}".encode(), usedforsecurity=False).hexdigest()
+    return UnreadState(count=count, etag=f'"n-{digest[:16]}"')
 
 
 # --- grouping for display ---------------------------------------------------------------------------

@@ -19,15 +19,42 @@ import logging
 import unicodedata
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS
 from django.http import HttpRequest
 
 from . import ratelimits
+from .prepared import PreparedQuery
 
 logger = logging.getLogger("socialsite.auth")
 
 
+def _field_names() -> list[str]:
+    return [field.attname for field in get_user_model()._meta.concrete_fields]
+
+
+# The logged-in user is loaded on every request: compiled once, as `PreparedQuery` explains.
+_USER_BY_ID = PreparedQuery(
+    lambda user_id: get_user_model()._default_manager.filter(pk=user_id).values_list(*_field_names())
+)
+
+
 class RateLimitedModelBackend(ModelBackend):
+    def get_user(self, user_id: Any) -> Any:
+        """The session's user, as `ModelBackend.get_user` gives it (None if gone or inactive)."""
+        model = get_user_model()
+        try:
+            user_id = model._meta.pk.to_python(user_id)
+        except ValidationError:  # a malformed id in a session is nobody
+            return None
+        rows = _USER_BY_ID.rows(user_id)
+        if not rows:
+            return None
+        user = model.from_db(DEFAULT_DB_ALIAS, _field_names(), rows[0])
+        return user if self.user_can_authenticate(user) else None
+
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
     ) -> Any:

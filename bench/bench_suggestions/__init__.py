@@ -10,7 +10,7 @@ PostgreSQL, Redis, RabbitMQ, a real `rundramatiq` worker and a real HTTP server,
 PostgreSQL way of doing the same work, measured in the same run on the same machine:
 
 a. full rebuild of every user's top-10, computed AND written to Redis: the product's
-   `friends.suggestions.suggestions_rebuild_all` (with its 3-id mutual samples) vs PostgreSQL one prepared
+   `friends.suggestions.rebuild.suggestions_rebuild_all` (with its 3-id mutual samples) vs PostgreSQL one prepared
    query per user (the issue's query: friends of friends with counts, not self, not friends, ORDER BY
    count DESC, id LIMIT 10), written to Redis exactly as the product writes (same CAS script, JSON,
    pipelining). Target: product >= 10x faster. Also timed once each: the same loop with the product's
@@ -22,7 +22,7 @@ b. one user's recompute in the worker path, `suggestions_recompute([uid])` (Redi
    out), for the median-degree and the highest-degree user, vs the PostgreSQL single query + the same
    write; phase profile and "what if" variants of the two-hop fetch. The issue gives anchors, no target.
 c. warm-cache `/suggestions/` and `/api/v1/users/<u>/mutual-friends/` (viewer: the median-degree user;
-   other: their top suggestion) through `manage.py runserver --noreload` (threaded, DEBUG off), loaded
+   other: their top suggestion) through gunicorn as the Procfile starts it (DEBUG off), loaded
    by `wrk` when installed (else a keep-alive thread-pool generator): requests/s and p50/p99, as a ratio
    to a minimal logged-in page: `/friends/` of a user with no friends, requests or blocks (the same
    session, auth, middleware and template machinery; four empty lists; no graph work), per round then

@@ -10,7 +10,8 @@ BASELINE_USER = "bench_zero_friends"
 WORKER_QUEUES = ("graph", "notifications", "default", "maintenance")
 FACEBOOK = ROOT / "friends" / "data" / "facebook_combined.txt.gz"
 
-TARGET_A = 10.0  # PG loop time / product time
+TARGET_A = 25.0  # PG loop time / product time (issue 12; issue 4 asked for 10)
+TARGET_B = 0.5  # one user's recompute in the worker / the PG single query for the same user (issue 12)
 TARGET_C = 0.5  # page rps / baseline rps
 TARGET_C_DRIFT = 0.10  # |ratio(larger) - ratio(fb)| / ratio(fb)
 TARGET_D_P50_MS, TARGET_D_P99_MS = 250.0, 1000.0

@@ -1,6 +1,7 @@
 """Part d: freshness. From the COMMIT of `friend_request_accept` until both users' cached suggestions are
 fresh at a generation that includes the new friendship, one accept at a time against one real worker;
-the worker's task records give the timeline, and the median accept's recompute is replayed by phase."""
+the median accept's recompute is replayed by phase. (Subscriber messages write no task record any more,
+so the worker is watched through Redis: the dirty set, the drain flag and the task counters.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import random
 import time
 from typing import Any
 
-from bench.support.stats import median, median_laps, percentile
+from bench.support.stats import median_laps, percentile
 
 from .common import TARGET_D_P50_MS, TARGET_D_P99_MS, Row, log
 from .one_user import recompute_phases, two_hop_what_ifs
@@ -19,21 +20,27 @@ from .pg import pg_connect
 # --- d. freshness -----------------------------------------------------------------------------------------
 
 
-def wait_quiet(since: Any, *, timeout: float = 120) -> float:
-    """Until the dirty set is empty and every task enqueued since `since` has finished; returns seconds."""
-    from friends.suggestions import DIRTY
-    from socialsite.models import TaskRecord
+def _worker_state() -> tuple:
+    """What changes while the graph worker has work: the dirty set, the drain flag, the task counters."""
+    from friends.suggestions.store import DIRTY, DRAIN_FLAG
     from socialsite.redis import get_redis
+    from socialsite.taskstatus import COUNTERS_KEY
 
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.scard(DIRTY).exists(DRAIN_FLAG).hgetall(COUNTERS_KEY)
+    dirty, flag, counters = pipe.execute()
+    return dirty, flag, tuple(sorted(counters.items()))
+
+
+def wait_quiet(*, timeout: float = 120) -> float:
+    """Until nothing is dirty, no drain is scheduled and no task finished for 50 ms; returns seconds."""
     started = time.monotonic()
-    calm = 0
-    while calm < 2:
-        busy = get_redis().scard(DIRTY) or (
-            TaskRecord.objects.filter(enqueued_at__gte=since)
-            .exclude(state__in=[TaskRecord.State.DONE, TaskRecord.State.FAILED])
-            .exists()
-        )
+    last, calm = None, 0
+    while calm < 5:
+        state = _worker_state()
+        busy = state[0] or state[1] or state != last
         calm = 0 if busy else calm + 1
+        last = state
         if time.monotonic() - started > timeout:
             raise RuntimeError(f"the worker did not go idle within {timeout:g} s")
         time.sleep(0.01)
@@ -43,14 +50,13 @@ def wait_quiet(since: Any, *, timeout: float = 120) -> float:
 def bench_d(args: argparse.Namespace) -> dict[str, Any]:
     from django.contrib.auth import get_user_model
     from django.db import transaction
-    from django.utils import timezone
 
     from friends import services
-    from friends import suggestions as S
-    from friends.cache import friend_set_key
+    from friends.friend_sets import friend_set_key
     from friends.models import Friendship
-    from socialsite.models import TaskRecord
+    from friends.suggestions import store
     from socialsite.redis import get_redis
+    from socialsite.taskstatus import task_counters
 
     redis = get_redis()
     users = {u.pk: u for u in get_user_model().objects.filter(username__startswith="fb")}
@@ -63,26 +69,24 @@ def bench_d(args: argparse.Namespace) -> dict[str, Any]:
             pairs.append((a, b))
         if len(pairs) == args.accepts:
             break
-    since = timezone.now()
     log(f"[{args.child}] d. sending {len(pairs)} friend requests, then accepting them one at a time")
     requests = [services.friend_request_send(from_user=users[a], to_user=users[b]) for a, b in pairs]
-    wait_quiet(since)
+    wait_quiet()
 
     def ready(a: int, b: int, before: tuple[int, int]) -> bool:
-        fgens = [int(g or 0) for g in redis.mget(S.fgen_key(a), S.fgen_key(b))]
+        fgens = [int(g or 0) for g in redis.mget(store.fgen_key(a), store.fgen_key(b))]
         if fgens[0] <= before[0] or fgens[1] <= before[1]:
             return False  # the friendship event has not been applied to the Redis copy yet
         for user, other in ((a, b), (b, a)):
-            found = S.suggestions_cached(user)
+            found = store.suggestions_cached(user)
             if found is None or any(row[0] == other for row in found[1]):
                 return False
         return True
 
     samples: list[dict[str, Any]] = []
     for (a, b), request in zip(pairs, requests, strict=True):
-        before = tuple(int(g or 0) for g in redis.mget(S.fgen_key(a), S.fgen_key(b)))
+        before = tuple(int(g or 0) for g in redis.mget(store.fgen_key(a), store.fgen_key(b)))
         affected = 2 + redis.sunionstore("bench:affected", [friend_set_key(a), friend_set_key(b)])
-        accepted_at = timezone.now()
         stamps: list[float] = []
         started = time.perf_counter()
         with transaction.atomic():  # the service's own atomic block becomes a savepoint of this one
@@ -97,7 +101,7 @@ def bench_d(args: argparse.Namespace) -> dict[str, Any]:
                 ready_at = time.perf_counter()
                 break
             time.sleep(0.002)
-        idle_after = wait_quiet(since, timeout=120)
+        idle_after = wait_quiet(timeout=120)
         samples.append(
             {
                 "pair": (a, b),
@@ -107,45 +111,19 @@ def bench_d(args: argparse.Namespace) -> dict[str, Any]:
                 "latency_ms": (ready_at - committed) * 1000,
                 "from_call_ms": (ready_at - started) * 1000,
                 "idle_after_s": idle_after,
-                **task_timeline(accepted_at),
             }
         )
     redis.delete("bench:affected")
-    failed = TaskRecord.objects.filter(enqueued_at__gte=since, state=TaskRecord.State.FAILED).count()
+    failed = sum(c.get("failed", 0) for c in task_counters().values())
     latencies = [s["latency_ms"] for s in samples]
     log(f"  p50 {percentile(latencies, 50):.0f} ms, p99 {percentile(latencies, 99):.0f} ms, failed tasks {failed}")
     return {"samples": samples, "failed_tasks": failed, "profile": drain_profile(samples)}
 
 
-def task_timeline(accepted_at: Any) -> dict[str, Any]:
-    """What the worker did for one accept, from the task records (ms after the accept started)."""
-    from socialsite.models import TaskRecord
-
-    def ms(when: Any) -> float:
-        return (when - accepted_at).total_seconds() * 1000
-
-    records = list(
-        TaskRecord.objects.filter(enqueued_at__gte=accepted_at).values(
-            "actor_name", "started_at", "finished_at", "result"
-        )
-    )
-    events = [r for r in records if r["actor_name"] == "update_graph_cache" and r["finished_at"]]
-    drains = [r for r in records if r["actor_name"] == "recompute_dirty_suggestions" and r["finished_at"]]
-    return {
-        "events_started_ms": min((ms(r["started_at"]) for r in events), default=math.nan),
-        "events_run_ms": max((ms(r["finished_at"]) - ms(r["started_at"]) for r in events), default=math.nan),
-        "events_done_ms": max((ms(r["finished_at"]) for r in events), default=math.nan),
-        "drain_first_start_ms": min((ms(r["started_at"]) for r in drains), default=math.nan),
-        "drains": len(drains),
-        "drain_users": sum(int(r["result"] or 0) for r in drains),
-        "drain_run_ms": sum(ms(r["finished_at"]) - ms(r["started_at"]) for r in drains),
-    }
-
-
 def drain_profile(samples: list[dict[str, Any]]) -> dict[str, Any]:
     """Replay, in this process, the recompute of the median accept's affected users (one drain batch),
     phase by phase, and the same for the pair alone (what recomputing the two users first would cost)."""
-    from friends.cache import friend_set_key
+    from friends.friend_sets import friend_set_key
     from socialsite.redis import get_redis
 
     sample = sorted(samples, key=lambda s: s["affected"])[len(samples) // 2]
@@ -187,15 +165,6 @@ def report_d(name: str, d: dict[str, Any]) -> list[Row]:
                 f"{percentile([s['latency_ms'] for s in part], 50):.0f} ms, idle again after p50 "
                 f"{percentile([s['idle_after_s'] for s in part], 50) * 1000:.0f} ms"
             )
-    print(
-        "  worker timeline (task records, ms after the service call started, p50): graph events picked up "
-        f"{median([s['events_started_ms'] for s in samples]):.0f}, longest event task "
-        f"{median([s['events_run_ms'] for s in samples]):.0f}, all applied "
-        f"{median([s['events_done_ms'] for s in samples]):.0f}; "
-        f"first drain starts {median([s['drain_first_start_ms'] for s in samples]):.0f}; drains per accept "
-        f"{median([s['drains'] for s in samples]):g} recomputing {median([s['drain_users'] for s in samples]):g} "
-        f"users in {median([s['drain_run_ms'] for s in samples]):.0f} ms of task time"
-    )
     prof = d.get("profile")
     if prof:
         for label in ("batch", "pair"):

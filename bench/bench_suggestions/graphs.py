@@ -66,7 +66,8 @@ def graph_specs(args: argparse.Namespace) -> dict[str, GraphSpec]:
 
 def bench_env(args: argparse.Namespace, database: str) -> dict[str, str]:
     """The environment of every Django process of the benchmark (child, worker, server, manage.py):
-    production settings with DEBUG off, the run's own database, Redis DB number and vhost."""
+    production settings with DEBUG off (plain HTTP on loopback), the run's own database, Redis DB number
+    and vhost."""
     return django_env(
         settings="socialsite.settings",
         database=database,
@@ -74,7 +75,7 @@ def bench_env(args: argparse.Namespace, database: str) -> dict[str, str]:
         vhost=args.vhost,
         DJANGO_SECRET_KEY="bench",
         DJANGO_DEBUG="false",
-        DJANGO_SECURE_SSL_REDIRECT="false",
+        SOCIALSITE_LOOPBACK_HTTP="true",
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_LOG_LEVEL="WARNING",
     )
@@ -133,10 +134,12 @@ def prepare_database(spec: GraphSpec, *, fresh: bool, env: dict[str, str]) -> di
 
 
 def setup_graph_cache() -> dict[str, Any]:
-    """Empty the run's Redis DB and the vhost's queues, rebuild the friend sets, add the zero-friend user."""
+    """Empty the run's Redis DB and the vhost's queues, rebuild the friend and exclusion sets, add the
+    zero-friend user."""
     from django.contrib.auth import get_user_model
 
-    from friends import cache, services
+    from accounts import services
+    from friends import exclusions, friend_sets
     from socialsite.redis import get_redis
 
     get_redis().flushdb()
@@ -144,7 +147,8 @@ def setup_graph_cache() -> dict[str, Any]:
     if not get_user_model().objects.filter(username=BASELINE_USER).exists():
         services.user_sign_up(username=BASELINE_USER, password=PASSWORD)
     started = time.perf_counter()
-    rows = cache.friend_sets_rebuild()
+    rows = friend_sets.friend_sets_rebuild()
+    exclusions.exclusions_rebuild()
     return {"friend_sets_s": time.perf_counter() - started, "friendship_rows": rows}
 
 

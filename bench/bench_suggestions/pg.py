@@ -90,22 +90,20 @@ def pg_connect():
 
 def read_gens(user_ids: list[int]) -> dict[int, int]:
     """The users' suggestion generations, as `suggestions_rebuild_all` reads them (MGET per 10k)."""
-    from friends.suggestions import sgen_key
-    from socialsite.redis import get_redis
+    from friends.suggestions import store
 
     gens: dict[int, int] = {}
     for start in range(0, len(user_ids), 10_000):
         chunk = user_ids[start : start + 10_000]
-        values = get_redis().mget([sgen_key(u) for u in chunk])
-        gens.update(zip(chunk, (int(g or 0) for g in values), strict=True))
+        gens.update(zip(chunk, store.suggestion_generations(chunk), strict=True))
     return gens
 
 
 def write_like_product(pipe: Any, user_id: int, gen: int, found: list, now: str) -> None:
     """The product's own write (CAS script, JSON encoding), so both sides pay the same Redis cost."""
-    from friends import suggestions
+    from friends.suggestions import store
 
-    suggestions._write(pipe, user_id, gen, found, now)
+    store.suggestions_write(pipe, user_id, gen, found, now)
 
 
 def pg_loop(conn: Any, user_ids: list[int], *, exclusions: bool, samples: bool) -> tuple[float, dict[int, list]]:
@@ -170,7 +168,7 @@ def pg_set_based(conn: Any, user_ids: list[int], timeout_s: float) -> tuple[floa
 
 def cached_data(user_ids: list[int]) -> dict[int, str | None]:
     """The JSON each user's `sugg:` hash holds now (what a reader would get)."""
-    from friends.suggestions import sugg_key
+    from friends.suggestions.store import sugg_key
     from socialsite.redis import get_redis
 
     data: dict[int, str | None] = {}

@@ -1,6 +1,6 @@
 """Part a: the full rebuild of every user's top-10, computed and written to Redis: the product against
 PostgreSQL one query per user (and closer variants, and one set-based statement); peak memory; a phase
-profile of the product's rebuild with two "what if" variants of its slow phases."""
+profile of the product's rebuild."""
 
 from __future__ import annotations
 
@@ -18,91 +18,52 @@ from .pg import PG_VARIANTS, cached_data, check_same, pg_connect, pg_loop, pg_se
 # --- a. full rebuild ---------------------------------------------------------------------------------------
 
 
-CAS_MANY = """
-local now = ARGV[1]
-local written = 0
-for i = 1, #KEYS do
-  local gen = ARGV[2 * i]
-  local cur = redis.call('HGET', KEYS[i], 'gen')
-  if not (cur and tonumber(cur) > tonumber(gen)) then
-    redis.call('HSET', KEYS[i], 'gen', gen, 'computed_at', now, 'data', ARGV[2 * i + 1])
-    written = written + 1
-  end
-end
-return written
-"""
-
-
-def edges_copy_binary(conn: Any) -> tuple[Any, Any]:
-    """What-if: the friendship table as two int arrays through COPY BINARY (no Python object per row)."""
-    import numpy as np
-
-    buf = bytearray()
-    with conn.cursor() as cur, cur.copy("COPY friends_friendship (user_id, friend_id) TO STDOUT (FORMAT BINARY)") as cp:
-        for block in cp:
-            buf += block
-    # 19-byte header (signature, flags, extension length 0), then per row: int16 field count, then
-    # (int32 length, int32 value) per field, big-endian; a 2-byte trailer.
-    row = np.dtype([("n", ">i2"), ("l1", ">i4"), ("u", ">i4"), ("l2", ">i4"), ("v", ">i4")])
-    rows = np.frombuffer(bytes(buf[19:-2]), dtype=row)
-    return rows["u"].astype(np.int64), rows["v"].astype(np.int64)
-
-
 def rebuild_phases(conn: Any) -> dict[str, float]:
-    """`suggestions_rebuild_all` step by step (same calls), each phase timed, plus two what-ifs."""
-    from datetime import UTC, datetime
-
+    """`suggestions_rebuild_all`'s work step by step, each phase timed alone (no overlap: the product
+    overlaps the writes with the computation in a writer thread), plus a what-if of the ORM load."""
     import numpy as np
     from django.contrib.auth import get_user_model
 
     from friends import graph
-    from friends import suggestions as S
+    from friends.exclusions import exclusions_in_table
     from friends.models import Friendship
+    from friends.suggestions import compute, rebuild, store
     from socialsite.redis import get_redis
 
-    redis = get_redis()
     gc.collect()
     laps = Laps()
     user_ids = list(get_user_model().objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True))
     gens = read_gens(user_ids)
     laps.lap("users + generations")
+    src, dst = rebuild.friendship_arrays()
+    laps.lap("edges from PostgreSQL (COPY BINARY)")
+    g = graph.Graph.from_arrays(src, dst, nodes=user_ids)
+    laps.lap("build CSR graph")
+    excluded = exclusions_in_table(None)
+    laps.lap("exclusions (3 queries)")
+    found = list(graph.suggestions_all(g, k=compute.TOP_K, exclude=excluded, sample=compute.SAMPLE))
+    laps.lap("compute top-10 + samples")
+    encoded = [(uid, store.encode(f)) for uid, f in found if uid in gens]
+    laps.lap("JSON encode")
+    now = store.now_stamp()
+    write = get_redis().register_script(rebuild._CAS_MANY)
+    for start in range(0, len(encoded), rebuild.CHUNK):
+        chunk = encoded[start : start + rebuild.CHUNK]
+        args: list[Any] = [now]
+        for uid, data in chunk:
+            args += [gens[uid], data]
+        write(keys=[store.sugg_key(uid) for uid, _ in chunk], args=args)
+    laps.lap(f"Redis writes (one script call per {rebuild.CHUNK} users)")
     rows = Friendship.objects.values_list("user_id", "friend_id")
     pairs = np.fromiter(rows.iterator(chunk_size=50_000), dtype=np.dtype((np.int64, 2)))
-    laps.lap("edges from PostgreSQL (ORM iterator)")
-    g = graph.Graph.from_arrays(pairs[:, 0], pairs[:, 1], nodes=user_ids)
-    laps.lap("build CSR graph")
-    excluded = S.exclusions_for(None)
-    laps.lap("exclusions (3 queries)")
-    found = list(graph.suggestions_all(g, k=S.TOP_K, exclude=excluded, sample=S.SAMPLE))
-    laps.lap("compute top-10 + samples")
-    encoded = [(uid, S._encode(f)) for uid, f in found]
-    laps.lap("JSON encode")
-    now = datetime.now(UTC).isoformat()
-    pipe = redis.pipeline(transaction=False)
-    for n, (uid, data) in enumerate(encoded, 1):
-        pipe.eval(S._CAS, 1, S.sugg_key(uid), gens[uid], now, data)
-        if n % 1000 == 0:
-            pipe.execute()
-    pipe.execute()
-    laps.lap("Redis writes (one EVAL per user)")
-
-    src, _ = edges_copy_binary(conn)
-    laps.lap("what-if: edges via COPY BINARY")
-    if len(src) != len(pairs):
+    laps.lap("what-if: edges through the ORM iterator")
+    if len(pairs) != len(src):
         raise AssertionError("COPY BINARY read a different number of rows")
-    script = redis.register_script(CAS_MANY)
-    for start in range(0, len(encoded), 500):
-        chunk = encoded[start : start + 500]
-        values: list[Any] = [now]
-        for uid, data in chunk:
-            values += [gens[uid], data]
-        script(keys=[S.sugg_key(uid) for uid, _ in chunk], args=values)
-    laps.lap("what-if: Redis writes, one EVALSHA per 500 users")
     return laps.times
 
 
 def bench_a(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
-    from friends.suggestions import suggestions_rebuild_all
+    from friends.suggestions.rebuild import suggestions_rebuild_all
 
     fb = args.child == "facebook"
     user_ids = facts["user_ids"]

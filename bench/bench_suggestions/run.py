@@ -147,7 +147,7 @@ def child_main(args: argparse.Namespace) -> int:
         if "a" in only:
             out["a"] = bench_a(args, facts)
         else:
-            from friends.suggestions import suggestions_rebuild_all
+            from friends.suggestions.rebuild import suggestions_rebuild_all
 
             suggestions_rebuild_all()
         if "b" in only:

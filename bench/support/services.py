@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from tests.support.processes import ROOT
@@ -72,6 +73,18 @@ def ensure_vhost(vhost: str) -> None:
     )
 
 
+def delete_vhost(vhost: str) -> None:
+    """Delete the RabbitMQ virtual host with its queues (quietly when it is already gone)."""
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], capture_output=True, check=False)
+
+
+def flush_redis(redis_db: int) -> None:
+    """Empty the run's Redis DB number."""
+    import redis
+
+    redis.Redis.from_url(f"{REDIS}/{redis_db}").flushdb()
+
+
 def django_env(
     *, settings: str, database: str, redis_db: int, vhost: str | None = None, **extra: str
 ) -> dict[str, str]:
@@ -98,3 +111,44 @@ def manage(args: list[str], *, env: Mapping[str, str]) -> str:
     if proc.returncode != 0:
         raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
     return proc.stdout
+
+
+def setup_django_here(
+    *,
+    settings: str,
+    database: str,
+    redis_db: int,
+    vhost: str | None = None,
+    log_path: Path | None = None,
+    migrate: bool = True,
+    **extra: str,
+) -> None:
+    """Make this process a Django process of the run (its environment from `django_env`, so a worker it
+    starts inherits the same settings), `django.setup()`, migrate; with `log_path`, this process's log
+    lines go to that file so the printed tables stay readable. Call before anything imports Django models."""
+    os.environ.update(django_env(settings=settings, database=database, redis_db=redis_db, vhost=vhost, **extra))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+    if log_path is not None:
+        import logging
+
+        handler = logging.FileHandler(log_path)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root = logging.getLogger()
+        for old in list(root.handlers):
+            root.removeHandler(old)
+        root.addHandler(handler)
+
+
+def close_django_connections() -> None:
+    """Close this process's database connections (before its database is dropped)."""
+    from django.db import connections
+
+    connections.close_all()

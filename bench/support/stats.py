@@ -36,6 +36,23 @@ def timed_series(fn: Callable[[], Any], *, runs: int, budget_s: float = math.inf
     return times
 
 
+def interleaved_series(
+    fns: dict[str, Callable[[], Any]], *, runs: int, budget_s: float = math.inf, at_least: int = 10
+) -> dict[str, list[float]]:
+    """Like `timed_series` for several functions at once, run in turn (a, b, a, b, ...), so a change of
+    the machine's load falls on all of them alike and their ratio stays fair."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    deadline = time.perf_counter() + budget_s
+    done = 0
+    while done < runs and (done < at_least or time.perf_counter() < deadline):
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - started)
+        done += 1
+    return times
+
+
 class Laps:
     """Named phase timings of one run: call `lap(name)` at the end of each phase."""
 

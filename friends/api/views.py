@@ -214,7 +214,7 @@ class SuggestionListApi(APIView):
         """
         me = request.user
         found = selectors.suggestions_get(user=me) or enqueue.suggestions_request_computation_rollback_unsafe(user=me)
-        return Response(s.SuggestionsSerializer(found).data)
+        return Response(s.suggestions_data(found))
 
 
 class SuggestionDismissApi(APIView):

@@ -1,18 +1,22 @@
 """Mutual friends and "people you may know": computed off the request, cached in Redis, never stale.
 
-Four modules, one job each:
+Five modules, one job each:
 
 - `store`      the key scheme, compare-and-set writes and the fresh-or-nothing reads (pages and API).
 - `freshness`  generations, the dirty set and its drain: which cached results an event makes stale.
-- `compute`    the computations, reading the database (exclusions) and the Redis friend sets.
+- `compute`    the computations, reading the Redis friend sets and exclusion sets.
 - `enqueue`    asking for a computation when a reader found nothing fresh (published directly).
+- `rebuild`    the full rebuild of everybody's suggestions: load, compute and write as a pipeline.
 
-The Redis copy of the friend graph they read is `friends.friend_sets`; the services the actors call,
+The Redis copy of the friend graph they read is `friends.friend_sets`, the exclusions
+`friends.exclusions`; the services the actors call,
 in the order that matters, are in `friends.graph_cache`.
 
 Keys (all derived, all rebuildable from the database by `graph_cache.graph_cache_rebuild`):
 
 - ``friends:<u>`` / ``flist:<u>``  u's friend ids as a set and a compact list (`friends.friend_sets`).
+- ``excl:<u>``     ids never suggested to u: blocked either way, pending either way, dismissed
+  (`friends.exclusions`; ``excl:built`` says they were built).
 - ``fgen:<u>``     generation of u's friend set; bumped whenever u gains or loses a friend.
 - ``sgen:<u>``     generation of u's suggestions; bumped whenever anything they depend on changes:
   u's friends, a friend's friends, a block, a pending request or a dismissal involving u.

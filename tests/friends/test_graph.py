@@ -15,7 +15,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from friends.graph import Graph, Suggestion, mutual_friends, read_edge_list, suggestions_all, suggestions_for
+from friends.graph import (
+    Graph,
+    Suggestion,
+    mutual_friends,
+    read_edge_list,
+    suggestions_all,
+    suggestions_for,
+    suggestions_from_lists,
+)
 
 FACEBOOK = Path(__file__).resolve().parents[2] / "friends" / "data" / "facebook_combined.txt.gz"
 
@@ -73,6 +81,20 @@ def test_suggestions_all_equals_networkx_for_every_facebook_user(facebook, faceb
 def test_suggestions_for_equals_networkx_for_every_facebook_user(facebook, facebook_reference):
     for user, expected in facebook_reference.items():
         assert [(s.user_id, s.mutual_count) for s in suggestions_for(facebook, user, k=10)] == expected, user
+
+
+def from_lists(g: Graph, user: int, **options) -> list[Suggestion]:
+    """`suggestions_from_lists` fed as the worker feeds it: the user's friends, each friend's friends
+    (reversed, since Redis sets come in no particular order)."""
+    friends = np.array(g.friends(user)[::-1])
+    return suggestions_from_lists(user, friends, [np.array(g.friends(f)[::-1]) for f in friends], **options)
+
+
+def test_suggestions_from_lists_equals_networkx_for_every_facebook_user(facebook, facebook_nx, facebook_reference):
+    for user, expected in facebook_reference.items():
+        found = from_lists(facebook, user, k=10)
+        assert [(s.user_id, s.mutual_count) for s in found] == expected, user
+        assert found == suggestions_for(facebook, user, k=10), user  # samples too
 
 
 def test_mutual_friends_equals_networkx_on_1000_facebook_pairs_friends_and_strangers(facebook, facebook_nx):
@@ -187,6 +209,7 @@ def test_suggestions_all_equals_suggestions_for_and_the_literal_rule(data, k, sa
     for user in adjacency:
         one = suggestions_for(g, user, k=k, exclude=exclude.get(user, frozenset()), sample=sample)
         assert everyone[user] == one
+        assert from_lists(g, user, k=k, exclude=exclude.get(user, frozenset()), sample=sample) == one
         assert one == brute_force(adjacency, user, k, exclude.get(user, set()), sample)
 
 

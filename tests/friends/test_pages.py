@@ -213,3 +213,16 @@ def test_profile_friend_list_is_paginated_fifty_per_page(alice, make_user):
     assert len(second.context["friends"].object_list) == 5
     shown = {f.friend_id for f in first.context["friends"]} | {f.friend_id for f in second.context["friends"]}
     assert shown == {o.pk for o in others}
+
+
+def test_a_list_of_friends_is_one_form_whose_buttons_name_their_targets(alice, make_user):
+    from tests.support.factories import befriend
+
+    people = [make_user(f"pal{i}") for i in range(5)]
+    befriend(*[(alice, p) for p in people])
+    html = browser(alice).get(reverse("friends")).content.decode()
+    friends_section = html.split('id="friends-h"')[1].split("</section>")[0]
+    assert friends_section.count("<form") == 1 and friends_section.count("csrfmiddlewaretoken") == 1
+    for p in people:
+        assert f'formaction="{reverse("unfriend", args=[p.username])}"' in friends_section
+        assert f'href="{reverse("profile", args=[p.username])}"' in friends_section

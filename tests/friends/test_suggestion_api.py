@@ -276,3 +276,21 @@ def test_mutual_friends_queries_do_not_grow_with_friends(api_as, alice, bob, n, 
     crowd(alice, bob, n)
     body = get_within_queries(api_as(alice), f"{V1}/users/bob/mutual-friends/", MUTUAL_MAX_QUERIES).json()
     assert body["status"] == "ready" and body["count"] == n and len(body["results"]) == min(n, 50)
+
+
+def test_the_plain_suggestions_answer_equals_the_serializer_schema(alice, make_graph, deliver_events):
+    """The endpoint builds its answer without the serializer: both must give the same JSON, ready or not."""
+    import uuid
+
+    from friends import selectors
+    from friends.api import serializers as s
+    from friends.selectors import Cached
+
+    users = make_graph(["ab", "bc", "bd", "cd"], names=(), through="services")
+    deliver_events()
+    found = selectors.suggestions_get(user=users["a"])
+    assert found is not None and found.results
+    assert s.suggestions_data(found) == s.SuggestionsSerializer(found).data
+    computing = Cached(status="computing", task_id=str(uuid.uuid4()))
+    assert s.suggestions_data(computing) == s.SuggestionsSerializer(computing).data
+    assert s.suggestions_data(Cached(status="computing")) == s.SuggestionsSerializer(Cached(status="computing")).data

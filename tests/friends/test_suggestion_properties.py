@@ -9,6 +9,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from friends import exclusions
 from friends.models import Block, FriendRequest, Friendship, SuggestionDismissal
 from friends.suggestions import compute, store
 from socialsite.errors import ServiceError
@@ -64,6 +65,7 @@ def fresh(users) -> dict[int, list]:
 @given(ops=operations, data=st.data())
 def test_cached_results_equal_a_fresh_computation_after_any_operations(db, ops, data):
     get_redis().flushdb()
+    exclusions.exclusions_rebuild()  # built (and empty): recomputes read the Redis exclusion sets
     with transaction.atomic():
         run = next(_run)
         users = [User.objects.create(username=f"p{run}_{i}") for i in range(N)]
@@ -74,6 +76,8 @@ def test_cached_results_equal_a_fresh_computation_after_any_operations(db, ops, 
             deliver_events()  # every new event to every subscriber, then drain: "the queue is drained"
 
         expected, adj, excluded = fresh(users)
+        # The Redis exclusion sets the recomputes read agree with the tables after any history.
+        assert exclusions.excluded_for([u.pk for u in users]) == {u: e for u, e in excluded.items() if e}, ops
         for u in users:
             cached = store.suggestions_cached(u.pk)
             assert cached is not None, (u.username, "left stale after the drain", ops)

@@ -3,7 +3,7 @@
 import pytest
 from dramatiq import Message
 
-from friends import friend_sets, graph, graph_cache, services
+from friends import exclusions, friend_sets, graph, graph_cache, services
 from friends.models import Friendship
 from friends.subscribers import update_graph_after_friendship
 from friends.suggestions import compute, freshness, store
@@ -22,7 +22,7 @@ def db_reference(user, k=10):
     adj: dict[int, set[int]] = {}
     for a, b in Friendship.objects.values_list("user_id", "friend_id"):
         adj.setdefault(a, set()).add(b)
-    excluded = compute.exclusions_for([user.pk]).get(user.pk, set())
+    excluded = exclusions.exclusions_in_table([user.pk]).get(user.pk, set())
     counts: dict[int, int] = {}
     for f in adj.get(user.pk, ()):
         for c in adj.get(f, ()):

@@ -41,10 +41,15 @@ class Browser:
         return self._open(urllib.request.Request(self.base_url + path))
 
     def submit(self, page_path: str, form_action: str, fields: dict[str, str] | None = None) -> tuple[int, str, str]:
-        """Load `page_path`, find the form posting to `form_action` and post it with its CSRF token."""
+        """Load `page_path`, find the form posting to `form_action` (its own `action`, or a submit button's
+        `formaction`, as on list pages where one form holds every row's buttons) and post it with its CSRF
+        token, as a browser does when that button is pressed."""
         status, _, page = self.get(page_path)
         assert status == 200, page
-        form = re.search(rf'<form[^>]*action="{re.escape(form_action)}".*?</form>', page, re.S)
+        target = re.escape(form_action)
+        form = re.search(rf'<form[^>]*\saction="{target}".*?</form>', page, re.S) or re.search(
+            rf'<form(?:(?!</form>).)*<button[^>]*\sformaction="{target}".*?</form>', page, re.S
+        )
         assert form, f"no form posting to {form_action} on {page_path}"
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(0)).group(1)
         hidden = dict(re.findall(r'<input type="hidden" name="(next)" value="([^"]*)"', form.group(0)))

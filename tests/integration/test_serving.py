@@ -7,7 +7,6 @@ import json
 import os
 import re
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -17,18 +16,12 @@ import pytest
 from django.db import connection
 
 from tests.integration.conftest import _database_url
-from tests.support.processes import ROOT, ManagedProcess
+from tests.support.processes import ROOT, start_gunicorn
 
 pytestmark = pytest.mark.integration
 
 
 APPLICATION_NAME = "socialsite-gunicorn-test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -60,20 +53,8 @@ def gunicorn(production_env, transactional_db):
         check=True,
         timeout=120,
     )
-    port = free_port()
-    env = {**production_env, "SOCIALSITE_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1", "WEB_THREADS": "8"}
-    server = ManagedProcess(
-        "gunicorn", [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "socialsite.wsgi"], env=env
-    )
-
-    def answers() -> bool:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            return False
-
-    server.wait_until_ready(answers, timeout=30)
+    env = {**production_env, "WEB_CONCURRENCY": "1", "WEB_THREADS": "8"}
+    server, port = start_gunicorn(env=env, timeout=30)
     yield port, Path(production_env["DJANGO_STATIC_ROOT"])
     server.stop(30)
 

@@ -108,11 +108,13 @@ def act(verb: str, a: AbstractBaseUser, b: AbstractBaseUser) -> object:
 
 
 def fill_suggestions(*users: AbstractBaseUser) -> None:
-    """Fresh cached suggestions for these users: the Redis friend sets rebuilt, then their recompute."""
-    from friends import friend_sets
+    """Fresh cached suggestions for these users: the Redis friend and exclusion sets rebuilt, then their
+    recompute."""
+    from friends import exclusions, friend_sets
     from friends.suggestions import compute
 
     friend_sets.friend_sets_rebuild()
+    exclusions.exclusions_rebuild()
     compute.suggestions_recompute([u.pk for u in users])
 
 

@@ -1,4 +1,4 @@
-"""Child processes of tests and benchmarks: a `rundramatiq` worker or a server, started and stopped alike.
+"""Child processes of tests and benchmarks: a `rundramatiq` worker or gunicorn, started and stopped alike.
 
 Each runs in its own session (process group), so stopping it also stops what it forked (Dramatiq's
 worker processes); its output goes to a log file, kept for assertions and failure reports; it counts
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -98,3 +99,31 @@ def start_rundramatiq(
     worker = ManagedProcess("worker", cmd, env=env, log_path=log_path)
     worker.wait_until_ready(lambda: worker.output.count(WORKER_READY) >= processes, timeout=timeout)
     return worker
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def start_gunicorn(
+    *, env: Mapping[str, str], port: int | None = None, log_path: Path | None = None, timeout: float = 60
+) -> tuple[ManagedProcess, int]:
+    """`gunicorn -c gunicorn.conf.py socialsite.wsgi` exactly as the Procfile starts it, bound to
+    127.0.0.1:`port` (a free one by default; workers and threads from `env`, as in production); returned
+    with its port once it accepts connections."""
+    port = port or free_port()
+    cmd = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "socialsite.wsgi"]
+    server = ManagedProcess("gunicorn", cmd, env={**env, "SOCIALSITE_BIND": f"127.0.0.1:{port}"}, log_path=log_path)
+    server.wait_until_ready(lambda: _accepts(port), timeout=timeout)
+    return server, port

@@ -1,0 +1,34 @@
+"""`PreparedQuery` runs the SQL its queryset compiles to, for whichever user it is given, and sees the
+current data (nothing is cached but the SQL); the session's user and the unread badge use it."""
+
+from django.contrib.auth import get_user_model
+
+from friends.models import Friendship
+from socialsite.backends import RateLimitedModelBackend
+from socialsite.prepared import PreparedQuery
+from tests.support.factories import befriend
+
+
+def test_a_prepared_query_gives_what_its_queryset_gives_for_each_user(alice, bob, carol):
+    friends_of = PreparedQuery(lambda uid: Friendship.objects.filter(user_id=uid).values_list("friend_id"))
+    assert friends_of.rows(alice.pk) == []
+    befriend((alice, bob), (alice, carol))
+    assert sorted(friends_of.rows(alice.pk)) == sorted(Friendship.objects.filter(user=alice).values_list("friend_id"))
+    assert friends_of.rows(bob.pk) == [(alice.pk,)]
+
+
+def test_the_session_user_is_loaded_like_model_backend_loads_it(alice, bob):
+    backend = RateLimitedModelBackend()
+    loaded = backend.get_user(str(alice.pk))
+    assert (loaded.pk, loaded.username, loaded.password, loaded.is_active) == (
+        alice.pk,
+        "alice",
+        alice.password,
+        True,
+    )
+    bob.is_active = False
+    bob.save()
+    assert backend.get_user(bob.pk) is None
+    assert backend.get_user(10**9) is None
+    assert backend.get_user("not-a-number") is None
+    assert get_user_model().objects.count() == 2

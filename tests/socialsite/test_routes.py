@@ -1,0 +1,18 @@
+"""`Route`: a URL reversed once and filled per row gives exactly what `reverse()` gives."""
+
+import pytest
+from django.urls import reverse
+
+from socialsite.routes import Route
+
+
+@pytest.mark.parametrize("name", ["fb0", "a.b+c@d-e_f", "é x", "x%y", "100"])
+def test_a_filled_route_equals_reverse_for_any_username(name):
+    assert Route("profile", str)(name) == reverse("profile", args=[name])
+    assert Route("send-request", str)(name) == reverse("send-request", args=[name])
+
+
+def test_a_route_with_an_int_and_a_str_fills_both_in_place():
+    route = Route("request-action", int, str)
+    assert route(7, "accept") == reverse("request-action", args=[7, "accept"])
+    assert route(123456, "cancel") == reverse("request-action", args=[123456, "cancel"])
