@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from socialsite.errors import NotFound, ServiceError
 from socialsite.ratelimits import hit, limit_page, user_or_ip_key
 
-from . import selectors, services
+from . import drawing, selectors, services
 from .shares import views as shares_views
 from .suggestions import enqueue
 
@@ -137,6 +137,15 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
                 computing=mutual.status == "computing",
                 computing_task_id=mutual.task_id,
             )
+            if mutual.status == "ready":
+                context["mutual_drawn"] = min(len(mutual.results), drawing.SAMPLE)
+                context["mutual_drawing"] = drawing.mutual_friends_svg(
+                    viewer=request.user,
+                    owner=shown.user,
+                    mutual=mutual.results,
+                    mutual_count=mutual.count or 0,
+                    are_friends=shown.relationship.is_friend,
+                )
     return render(request, "friends/profile.html", context)
 
 
@@ -149,6 +158,26 @@ def suggestions_page(request: HttpRequest) -> HttpResponse:
         "friends/suggestions.html",
         {"suggestions": found, "computing": found.status == "computing", "computing_task_id": found.task_id},
     )
+
+
+@login_required
+def find_person(request: HttpRequest) -> HttpResponse:
+    """Go to someone's profile by username (`?username=`): the newcomer's way to a first friend, before any
+    suggestion exists. Nobody visible by that name re-shows the form with the error, keeping what was
+    typed; the answer is the same for an unknown, inactive or blocking user (`user_visible_to`)."""
+    username = request.GET.get("username", "").strip().lstrip("@")
+    error = ""
+    if "username" in request.GET:
+        if not username:
+            error = "Type a username."
+        else:
+            try:
+                found = selectors.user_visible_to(viewer=request.user, username=username)
+            except NotFound:
+                error = f"Nobody is called @{username} here. Check the spelling (usernames are like fb12)."
+            else:
+                return redirect("profile", username=found.username)
+    return render(request, "friends/find.html", {"username": request.GET.get("username", ""), "error": error})
 
 
 @login_required
