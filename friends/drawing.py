@@ -177,7 +177,7 @@ def mutual_friends_svg(
     )
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="drawing" viewBox="0 0 {w} {h}" width="100%" '
-        'role="img" aria-labelledby="{id}-title {id}-desc">'
+        'role="img" aria-labelledby="{id}-title" aria-describedby="{id}-desc">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>',
         w=WIDTH,
         h=f"{height:.0f}",

@@ -94,13 +94,18 @@ def _suggestions(request: HttpRequest) -> selectors.Cached:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Counters and the best few suggestions (cached; "computing…" fills in by itself on a miss)."""
-    found = _suggestions(request)
+    """Counters and the best few suggestions (cached; "computing…" fills in by itself on a miss).
+
+    Someone without friends has no friends of friends: nothing to compute, nothing to wait for (the
+    newcomer's first page shows how to find a first friend at once, and does not reload itself).
+    """
+    friend_count = selectors.friend_count(user=request.user)
+    found = _suggestions(request) if friend_count else selectors.Cached(status="ready")
     return render(
         request,
         "friends/home.html",
         {
-            "friend_count": selectors.friend_count(user=request.user),
+            "friend_count": friend_count,
             "incoming_count": selectors.friend_requests_of(user=request.user, direction="incoming").count(),
             "suggestions": found,
             "top_suggestions": found.results[:HOME_SUGGESTIONS],
