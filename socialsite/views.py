@@ -22,15 +22,15 @@ COUNTER_LABELS = {
 
 # What a task is, in the words of its owner; actors not named here show their name.
 TASK_LABELS = {
-    "compute_suggestions": "Computing your friend suggestions",
-    "compute_mutual_friends": "Computing mutual friends",
-    "refresh_all_suggestions": "Refreshing everyone's suggestions",
-    "update_site_counters": "Counting the site's stats",
-    "check_graph_consistency": "Checking the graph cache",
-    "process_share": "Processing a shared file",
-    "prune_task_records": "Pruning old task records",
-    "prune_read_notifications": "Pruning old read notifications",
-    "relay_outbox": "Relaying pending events",
+    "compute_suggestions": "Friend suggestions for you",
+    "compute_mutual_friends": "Mutual friends for a profile",
+    "refresh_all_suggestions": "Full refresh of everyone's suggestions",
+    "update_site_counters": "Site counters",
+    "check_graph_consistency": "Graph cache consistency check",
+    "process_share": "Shared file processing",
+    "prune_task_records": "Pruning of old task records",
+    "prune_read_notifications": "Pruning of old read notifications",
+    "relay_outbox": "Outbox relay",
 }
 TASK_PAGE_SIZE = 50
 
