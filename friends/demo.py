@@ -81,19 +81,18 @@ def _hsv(h: float, s: float, v: float) -> tuple[int, int, int]:
     return round((r + m) * 255), round((g + m) * 255), round((b + m) * 255)
 
 
-def _friends_of_friends(user: AbstractBaseUser, limit: int) -> list[AbstractBaseUser]:
-    """People with a friend in common with `user` who are not its friends, lowest ids first (one query)."""
-    friends = Friendship.objects.filter(user=user).values("friend_id")
-    ids = (
-        Friendship.objects.filter(user_id__in=friends)
-        .exclude(friend_id__in=friends)
-        .exclude(friend_id=user.pk)
-        .filter(friend__is_active=True)
-        .order_by("friend_id")
-        .values_list("friend_id", flat=True)
-        .distinct()[:limit]
+def _candidates(user: AbstractBaseUser, limit: int) -> list[AbstractBaseUser]:
+    """The `limit` lowest-id people with a friend in common with `user` who are not its friends, or who
+    are but through a request (any state) with `user`: so a re-run picks the same people, even after
+    the accepted request made one of them a friend. Three queries."""
+    friends = set(Friendship.objects.filter(user=user).values_list("friend_id", flat=True))
+    asked = set(
+        FriendRequest.objects.filter(Q(from_user=user) | Q(to_user=user)).values_list("from_user_id", "to_user_id")
     )
-    return list(User.objects.filter(pk__in=list(ids)).order_by("pk"))
+    with_request = {uid for pair in asked for uid in pair} - {user.pk}
+    reachable = set(Friendship.objects.filter(user_id__in=friends).values_list("friend_id", flat=True))
+    ids = sorted(reachable - (friends - with_request) - {user.pk})[:limit]
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("pk"))
 
 
 def _untouched(a: AbstractBaseUser, b: AbstractBaseUser) -> bool:
@@ -108,7 +107,7 @@ def demo_seed(*, user: AbstractBaseUser) -> DemoSeedResult:
     Needs `user` to have friends (the loaded graph); with none, only what needs no friend is made (nothing).
     Each item is its own service call (one transaction each); see the module doc for idempotence.
     """
-    candidates = _friends_of_friends(user, INCOMING_REQUESTS + OUTGOING_REQUESTS + ACCEPTED_REQUESTS)
+    candidates = _candidates(user, INCOMING_REQUESTS + OUTGOING_REQUESTS + ACCEPTED_REQUESTS)
     incoming = candidates[:INCOMING_REQUESTS]
     outgoing = candidates[INCOMING_REQUESTS : INCOMING_REQUESTS + OUTGOING_REQUESTS]
     accepted = candidates[INCOMING_REQUESTS + OUTGOING_REQUESTS :]

@@ -102,11 +102,15 @@ def test_seed_demo_leaves_requests_both_ways_friends_shares_and_events_and_a_rer
 def test_seed_demo_with_enough_friends_of_friends_also_has_an_accepted_request():
     edges = [(0, n) for n in range(1, 7)] + [(1, n) for n in range(7, 14)]
     bulk.graph_load(edges=edges, password="pw", now=NOW)
-    result = demo_seed(user=User.objects.get(username="fb0"))
+    fb0 = User.objects.get(username="fb0")
+    result = demo_seed(user=fb0)
     assert result.requests_sent == INCOMING_REQUESTS + OUTGOING_REQUESTS + 1
     assert result.requests_accepted == 1
-    fb0 = User.objects.get(username="fb0")
     assert Friendship.objects.filter(user=fb0).count() == 7
+    # The accepted one is a friend now; a re-run still picks the same people, and so adds nothing.
+    again = demo_seed(user=fb0)
+    assert (again.requests_sent, again.requests_accepted, again.shares_created) == (0, 0, 0)
+    assert FriendRequest.objects.count() == INCOMING_REQUESTS + OUTGOING_REQUESTS + 1
 
 
 @pytest.mark.django_db
