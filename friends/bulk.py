@@ -5,13 +5,20 @@ edge is a lock, two inserts and an outbox event each (minutes, and 88k pointless
 is one transaction of batched `bulk_create(ignore_conflicts=True)`, so a re-run adds nothing. It emits no
 domain events: the caller rebuilds the derived Redis copy afterwards (`friends.friend_sets.friend_sets_rebuild`),
 as `manage.py load_graph` does.
+
+The people get readable names and a past: a first and last name from Faker seeded per node, a join date
+and, per friendship, a "friends since" date spread over the past years. All derive from the node ids and
+fixed seeds only, so every machine and every run gives the same names and the same dates (relative to
+the load's `now`), and a partial load (`--limit-nodes`) names each person as the full one does.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TypeVar
 
@@ -20,6 +27,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
+from faker import Faker
 
 from .models import Block, Friendship
 
@@ -31,6 +39,13 @@ SHIPPED_GRAPH = Path(__file__).resolve().parent / "data" / "facebook_combined.tx
 BATCH_SIZE = 5_000
 # Ids per `IN (...)` list: far below SQLite's variable limit, few round trips for thousands of users.
 _IN_CHUNK = 500
+
+# Fixed seeds: the demo's names and dates are the same on every machine and every run.
+NAME_SEED = 4039
+DATE_SEED = "socialsite-demo-dates"
+NAME_LOCALE = "en_US"
+# Demo users joined between 8 years and 30 days before the load; a friendship starts after both joined.
+JOINED_SPAN = (timedelta(days=30), timedelta(days=8 * 365))
 
 Progress = Callable[[str, int, int], None]
 """`progress(phase, done, total)`, phase "users" or "friendships"; called at the start and after each batch."""
@@ -45,6 +60,7 @@ class LoadResult:
     skipped_self_loops: int = 0
     skipped_duplicates: int = 0  # an edge listed again, in either direction
     skipped_blocked: int = 0  # pairs where one user blocks the other stay unfriended
+    users_named: int = 0  # users of an earlier load without a name, named by this run
 
     @property
     def rows(self) -> int:
@@ -79,6 +95,36 @@ def edges_among_first_nodes(edges: Iterable[tuple[int, int]], *, limit: int) -> 
     return [(u, v) for u, v in edges if u in keep and v in keep]
 
 
+def demo_names(nodes: Iterable[int]) -> dict[int, tuple[str, str]]:
+    """`{node: (first_name, last_name)}`: Faker seeded per node (`NAME_SEED + node`), so a node's name does
+    not depend on which other nodes are loaded. About 0.25 ms a node."""
+    fake = Faker(NAME_LOCALE)
+    names = {}
+    for node in nodes:
+        fake.seed_instance(NAME_SEED + node)
+        names[node] = (fake.first_name(), fake.last_name())
+    return names
+
+
+def _fraction(*key: object) -> float:
+    """A number in [0, 1) that depends only on `key` and `DATE_SEED` (not on Python's per-run hash seed)."""
+    digest = hashlib.blake2b(repr((DATE_SEED, *key)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+def demo_joined(node: int, *, now: datetime) -> datetime:
+    """When the demo user of `node` joined: between `JOINED_SPAN` before `now`, to the second."""
+    low, high = JOINED_SPAN
+    return (now - (low + (high - low) * _fraction("joined", node))).replace(microsecond=0)
+
+
+def demo_friend_since(u: int, v: int, *, now: datetime) -> datetime:
+    """When nodes `u` and `v` became friends: after both joined (plus a day), before `now` (less an hour)."""
+    start = max(demo_joined(u, now=now), demo_joined(v, now=now)) + timedelta(days=1)
+    end = now - timedelta(hours=1)
+    return (start + (end - start) * _fraction("since", min(u, v), max(u, v))).replace(microsecond=0)
+
+
 def graph_load(
     *,
     edges: Iterable[tuple[int, int]],
@@ -86,25 +132,34 @@ def graph_load(
     password: str = DEFAULT_DEMO_PASSWORD,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    now: datetime | None = None,
 ) -> LoadResult:
     """Create one user per node (`<prefix><id>`) and both friendship rows per edge; idempotent.
+
+    New users get a name (`demo_names`) and a join date (`demo_joined`); users of an earlier load who have
+    no name get theirs. New friendships start at `demo_friend_since`. Dates count back from `now` (default:
+    the current time), so a fixed `now` gives the same data twice.
 
     Every new demo user gets the same password hash, computed once: these are demo accounts with a
     published password, so a per-user salt protects nothing, and hashing 4,039 times with the production
     hasher would take minutes. Existing users (and their passwords) are left as they are; existing rows
     are not written again. Emits no events and does not touch Redis: rebuild the friend sets afterwards.
     """
+    now = now or timezone.now()
     pairs, self_loops, duplicates = _normalise(edges)
     nodes = sorted({n for pair in pairs for n in pair})
-    ids, users_created = _users_load(
-        usernames=[f"{username_prefix}{n}" for n in nodes],
+    names = demo_names(nodes)
+    ids, users_created, users_named = _users_load(
+        people={f"{username_prefix}{n}": (*names[n], demo_joined(n, now=now)) for n in nodes},
         password_hash=make_password(password),
         progress=progress,
         batch_size=batch_size,
     )
     by_node = {n: ids[f"{username_prefix}{n}"] for n in nodes}
     rows_created, blocked = _friendships_load(
-        pairs=[(by_node[u], by_node[v]) for u, v in pairs], progress=progress, batch_size=batch_size
+        pairs={(by_node[u], by_node[v]): demo_friend_since(u, v, now=now) for u, v in pairs},
+        progress=progress,
+        batch_size=batch_size,
     )
     _analyze_postgresql(User, Friendship)
     return LoadResult(
@@ -115,6 +170,7 @@ def graph_load(
         skipped_self_loops=self_loops,
         skipped_duplicates=duplicates,
         skipped_blocked=blocked,
+        users_named=users_named,
     )
 
 
@@ -135,22 +191,51 @@ def _normalise(edges: Iterable[tuple[int, int]]) -> tuple[list[tuple[int, int]],
 
 
 def _users_load(
-    *, usernames: list[str], password_hash: str, progress: Progress | None, batch_size: int
-) -> tuple[dict[str, int], int]:
-    """One transaction: create the missing users; returns every username's id and how many were new."""
+    *,
+    people: dict[str, tuple[str, str, datetime]],
+    password_hash: str,
+    progress: Progress | None,
+    batch_size: int,
+) -> tuple[dict[str, int], int, int]:
+    """One transaction: create the missing users (`people`: username -> first name, last name, joined), and
+    name the existing ones that have no name; returns every username's id, how many were new, how many
+    were named."""
+    usernames = list(people)
     with transaction.atomic():
         existing = _user_ids(usernames)
         missing = [name for name in usernames if name not in existing]
         _report(progress, "users", 0, len(missing))
         for done, batch in _batches(missing, batch_size):
-            # `User(...)` fills the model defaults (date_joined, is_active) as `create_user` would.
+            # `User(...)` fills the other model defaults (is_active, ...) as `create_user` would.
             User.objects.bulk_create(
-                [User(username=name, password=password_hash) for name in batch], ignore_conflicts=True
+                [
+                    User(
+                        username=name,
+                        password=password_hash,
+                        first_name=people[name][0],
+                        last_name=people[name][1],
+                        date_joined=people[name][2],
+                    )
+                    for name in batch
+                ],
+                ignore_conflicts=True,
             )
             _report(progress, "users", done, len(missing))
+        named = _name_unnamed(existing, people, batch_size)
         # ignore_conflicts returns no primary keys, so read them back.
         ids = _user_ids(usernames) if missing else existing
-    return ids, len(ids) - len(existing)
+    return ids, len(ids) - len(existing), named
+
+
+def _name_unnamed(existing: dict[str, int], people: dict[str, tuple[str, str, datetime]], batch_size: int) -> int:
+    """Give their demo name to existing users who have none (loaded before names existed); others keep theirs."""
+    unnamed = []
+    for _, chunk in _batches(list(existing.values()), _IN_CHUNK):
+        unnamed += User.objects.filter(pk__in=chunk, first_name="", last_name="").only("pk", "username")
+    for user in unnamed:
+        user.first_name, user.last_name = people[user.username][:2]
+    User.objects.bulk_update(unnamed, ["first_name", "last_name"], batch_size=batch_size)
+    return len(unnamed)
 
 
 def _user_ids(usernames: Sequence[str]) -> dict[str, int]:
@@ -160,8 +245,11 @@ def _user_ids(usernames: Sequence[str]) -> dict[str, int]:
     return ids
 
 
-def _friendships_load(*, pairs: list[tuple[int, int]], progress: Progress | None, batch_size: int) -> tuple[int, int]:
-    """One transaction, both directions of every pair: PostgreSQL's deferred symmetric key checks it at commit.
+def _friendships_load(
+    *, pairs: dict[tuple[int, int], datetime], progress: Progress | None, batch_size: int
+) -> tuple[int, int]:
+    """One transaction, both directions of every pair (`(user id, user id) -> friends since`): PostgreSQL's
+    deferred symmetric key checks it at commit.
 
     Returns (rows written, pairs skipped because of a block).
     """
@@ -170,11 +258,13 @@ def _friendships_load(*, pairs: list[tuple[int, int]], progress: Progress | None
         existing, blocked = _existing_rows_and_blocks(user_ids)
         kept = [(a, b) for a, b in pairs if (a, b) not in blocked and (b, a) not in blocked]
         rows = [row for a, b in kept for row in ((a, b), (b, a)) if row not in existing]
-        since = timezone.now()
         _report(progress, "friendships", 0, len(rows))
         for done, batch in _batches(rows, batch_size):
             Friendship.objects.bulk_create(
-                [Friendship(user_id=a, friend_id=b, is_friend_since=since) for a, b in batch],
+                [
+                    Friendship(user_id=a, friend_id=b, is_friend_since=pairs.get((a, b)) or pairs[b, a])
+                    for a, b in batch
+                ],
                 ignore_conflicts=True,
             )
             _report(progress, "friendships", done, len(rows))

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.utils import dateformat, timezone
 
+from accounts import people
 from socialsite.routes import Route
 
 
@@ -38,8 +40,17 @@ class Links:
         self.dismiss = Route("dismiss-suggestion", str)
         self.request_action = Route("request-action", int, str)
 
-    def person(self, username: str) -> dict[str, str]:
-        return {"username": username, "url": self.profile(username)}
+    def person(self, user: AbstractBaseUser) -> dict[str, str]:
+        """The user's handle, profile link, display name and the linked "Name @handle" markup
+        (`accounts.people`, built with the page's one profile pattern)."""
+        username = user.get_username()
+        url = self.profile(username)
+        return {
+            "username": username,
+            "url": url,
+            "name": people.display_name(user),
+            "person": people.person_html(user, url),
+        }
 
 
 def friend_rows(friendships: Iterable, links: Links, *, with_unfriend: bool) -> list[dict]:
@@ -47,7 +58,7 @@ def friend_rows(friendships: Iterable, links: Links, *, with_unfriend: bool) -> 
     rows = []
     for f in friendships:
         name = f.friend.username
-        row = {**links.person(name), "since": _date(f.is_friend_since), "since_iso": _iso(f.is_friend_since)}
+        row = {**links.person(f.friend), "since": _date(f.is_friend_since), "since_iso": _iso(f.is_friend_since)}
         if with_unfriend:
             row["unfriend_url"] = links.unfriend(name)
         rows.append(row)
@@ -58,7 +69,7 @@ def incoming_rows(requests: Iterable, links: Links) -> list[dict]:
     """Requests to me: the sender, when, and the accept and decline targets."""
     return [
         {
-            **links.person(r.from_user.username),
+            **links.person(r.from_user),
             "asked": _date(r.created_at),
             "accept_url": links.request_action(r.id, "accept"),
             "decline_url": links.request_action(r.id, "decline"),
@@ -71,7 +82,7 @@ def outgoing_rows(requests: Iterable, links: Links) -> list[dict]:
     """My requests: the receiver, when, and the cancel target."""
     return [
         {
-            **links.person(r.to_user.username),
+            **links.person(r.to_user),
             "sent": _date(r.created_at),
             "cancel_url": links.request_action(r.id, "cancel"),
         }
@@ -82,7 +93,12 @@ def outgoing_rows(requests: Iterable, links: Links) -> list[dict]:
 def block_rows(blocks: Iterable, links: Links) -> list[dict]:
     """People I block: the name (no link: a blocked profile is not for me), since when, the unblock target."""
     return [
-        {"username": b.blocked.username, "since": _date(b.created_at), "unblock_url": links.unblock(b.blocked.username)}
+        {
+            "username": b.blocked.username,
+            "name": people.display_name(b.blocked),
+            "since": _date(b.created_at),
+            "unblock_url": links.unblock(b.blocked.username),
+        }
         for b in blocks
     ]
 
@@ -95,10 +111,10 @@ def suggestion_rows(suggestions: Iterable, links: Links) -> list[dict]:
         name = s.user.username
         rows.append(
             {
-                **links.person(name),
+                **links.person(s.user),
                 "mutual_count": s.mutual_count,
                 "plural": "" if s.mutual_count == 1 else "s",
-                "sample": [links.person(m.username) for m in s.mutual_sample],
+                "sample": [links.person(m) for m in s.mutual_sample],
                 "add_url": links.send_request(name),
                 "dismiss_url": links.dismiss(name),
             }
@@ -108,4 +124,4 @@ def suggestion_rows(suggestions: Iterable, links: Links) -> list[dict]:
 
 def people_rows(users: Iterable, links: Links) -> list[dict]:
     """Users as linked names (mutual friends)."""
-    return [links.person(u.username) for u in users]
+    return [links.person(u) for u in users]

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from accounts import people
 from accounts.models import FriendListVisibility
 from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import Forbidden, NotFound
@@ -86,7 +87,7 @@ def _mutual_ids_listable(viewer: AbstractBaseUser, ids: list[int]) -> list[int]:
 
 def _users_by_id(ids: list[int]) -> dict[int, AbstractBaseUser]:
     """Active users by id, with their names: only what a list shows (one query)."""
-    return {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True).only("username")}
+    return {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True).only(*people.NAME_FIELDS)}
 
 
 def friendships_of(*, user: AbstractBaseUser) -> QuerySet[Friendship]:

@@ -7,6 +7,7 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("friends/", views.friends_page, name="friends"),
+    path("people/", views.find_person, name="find-person"),
     path("u/<str:username>/", views.profile, name="profile"),
     path("u/<str:username>/request/", views.send_request, name="send-request"),
     path("u/<str:username>/unfriend/", views.unfriend, name="unfriend"),

@@ -25,7 +25,7 @@ from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import NotFound, ServiceError
 from socialsite.ratelimits import hit, limit_page, user_or_ip_key
 
-from . import rows, selectors, services
+from . import drawing, rows, selectors, services
 from .shares import views as shares_views
 from .suggestions import enqueue
 
@@ -96,13 +96,19 @@ def _suggestions(request: HttpRequest) -> selectors.Cached:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Counters and the best few suggestions (cached; "computing…" fills in by itself on a miss)."""
-    found = _suggestions(request)
+    """Counters and the best few suggestions (cached; "computing…" fills in by itself on a miss).
+
+    Someone without friends has no friends of friends: nothing to compute, nothing to wait for (the
+    newcomer's first page shows how to find a first friend at once, and does not reload itself).
+    """
+    # Never counting inactive friends or anyone blocked either way (as the friend list shows them).
+    friend_count = selectors.friendships_listed_to(viewer=request.user, owner=request.user).count()
+    found = _suggestions(request) if friend_count else selectors.Cached(status="ready")
     return render(
         request,
         "friends/home.html",
         {
-            "friend_count": selectors.friendships_listed_to(viewer=request.user, owner=request.user).count(),
+            "friend_count": friend_count,
             "incoming_count": selectors.friend_requests_of(user=request.user, direction="incoming").count(),
             "suggestions": found,
             "top_suggestions": rows.suggestion_rows(found.results[:HOME_SUGGESTIONS], rows.Links()),
@@ -149,6 +155,15 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
                 computing=mutual.status == "computing",
                 computing_task_id=mutual.task_id,
             )
+            if mutual.status == "ready":
+                context["mutual_drawn"] = min(len(mutual.results), drawing.SAMPLE)
+                context["mutual_drawing"] = drawing.mutual_friends_svg(
+                    viewer=request.user,
+                    owner=shown.user,
+                    mutual=mutual.results,
+                    mutual_count=mutual.count or 0,
+                    are_friends=shown.relationship.is_friend,
+                )
     return render(request, "friends/profile.html", context)
 
 
@@ -166,6 +181,26 @@ def suggestions_page(request: HttpRequest) -> HttpResponse:
             "computing_task_id": found.task_id,
         },
     )
+
+
+@login_required
+def find_person(request: HttpRequest) -> HttpResponse:
+    """Go to someone's profile by username (`?username=`): the newcomer's way to a first friend, before any
+    suggestion exists. Nobody visible by that name re-shows the form with the error, keeping what was
+    typed; the answer is the same for an unknown, inactive or blocking user (`user_visible_to`)."""
+    username = request.GET.get("username", "").strip().lstrip("@")
+    error = ""
+    if "username" in request.GET:
+        if not username:
+            error = "Type a username."
+        else:
+            try:
+                found = selectors.user_visible_to(viewer=request.user, username=username)
+            except NotFound:
+                error = f"Nobody is called @{username} here. Check the spelling (usernames are like fb12)."
+            else:
+                return redirect("profile", username=found.username)
+    return render(request, "friends/find.html", {"username": request.GET.get("username", ""), "error": error})
 
 
 @login_required

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
+from accounts import people
 from friends.models import Block
 from socialsite.prepared import PreparedQuery
 
@@ -127,7 +128,7 @@ class NotificationGroup:
             return self.newest.text
         actors: list[str] = []
         for n in self.items:
-            name = n.actor.username if n.actor is not None else None
+            name = people.display_name(n.actor) if n.actor is not None else None
             if name and name not in actors:
                 actors.append(name)
         many, same_actor = _GROUP_VERBS.get(self.kind, ("sent notifications", "sent {n} notifications"))

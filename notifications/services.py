@@ -19,6 +19,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts import people
 from friends.models import Block, FriendRequest, Friendship, Share
 from socialsite.errors import NotFound
 
@@ -93,7 +94,10 @@ def notifications_create_for_friend_request(*, request_id: int, kind: str, event
     request = (
         FriendRequest.objects.filter(pk=request_id, state=expected_state)
         .select_related("from_user", "to_user")
-        .only("id", "from_user__username", "from_user__is_active", "to_user__username", "to_user__is_active")
+        .only(
+            "id",
+            *(f"{side}__{name}" for side in ("from_user", "to_user") for name in (*people.NAME_FIELDS, "is_active")),
+        )
         .first()
     )
     if request is None:
@@ -109,7 +113,7 @@ def notifications_create_for_friend_request(*, request_id: int, kind: str, event
         actor_id=actor.pk,
         event_id=event_id,
         kind=kind,
-        text=f"{actor.username} {verb}",
+        text=f"{people.display_name(actor)} {verb}",
         url=reverse("profile", args=[actor.username]),
         friend_request_id=request.pk,
     )
@@ -135,13 +139,13 @@ def notifications_create_for_share(*, share_id: int, event_id: str | uuid.UUID) 
     share = (
         Share.objects.filter(pk=share_id, owner__is_active=True)
         .select_related("owner")
-        .only("id", "file", "owner__username")
+        .only("id", "file", *(f"owner__{name}" for name in people.NAME_FIELDS))
         .first()
     )
     if share is None:
         return 0
     owner_id = share.owner.pk
-    text = f"{share.owner.username} shared {'a file' if share.file else 'a link'}"
+    text = f"{people.display_name(share.owner)} shared {'a file' if share.file else 'a link'}"
     url = share_url(share.pk)
     friend = OuterRef("friend_id")
     blocks = Block.objects.filter(Q(blocker_id=owner_id, blocked_id=friend) | Q(blocker_id=friend, blocked_id=owner_id))

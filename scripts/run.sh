@@ -27,11 +27,13 @@ python manage.py migrate --noinput
 python manage.py collectstatic --noinput -v 0
 python manage.py load_graph --password "$DEMO_PASSWORD"   # idempotent: a second run adds nothing
 python manage.py ensure_demo_admin --password "$DEMO_PASSWORD"
+python manage.py seed_demo --username fb0   # requests, an accepted request and friends' shares for fb0; idempotent
 
 cat <<MSG
 
   Socialsite is starting at http://127.0.0.1:${SOCIALSITE_PORT}/
-  Demo log-in: fb0 / ${DEMO_PASSWORD}   (any fb<N>, N = 0..4038; admin: admin / ${DEMO_PASSWORD} at /admin/)
+  Demo log-in: fb0 / ${DEMO_PASSWORD}   (friends, requests both ways, suggestions, notifications and shares
+  waiting; any fb<N>, N = 0..4038, works too; admin: admin / ${DEMO_PASSWORD} at /admin/)
   API docs: http://127.0.0.1:${SOCIALSITE_PORT}/api/docs/    Health: http://127.0.0.1:${SOCIALSITE_PORT}/healthz
   Stop with Ctrl-C.
 

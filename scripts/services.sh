@@ -1,15 +1,31 @@
 #!/usr/bin/env bash
 # Make sure Redis and RabbitMQ (and PostgreSQL, when installed) are installed and running.
 # Installs missing packages with apt-get when run as root; otherwise says exactly what to run.
-# Usage: scripts/services.sh [--with-postgres]
+# Usage: scripts/services.sh [--with-postgres] [--with-browser]
+#   --with-browser: Debian's Chromium and fonts for the browser tests (tests/browser/ drive
+#   /usr/bin/chromium through Playwright, which never downloads a browser of its own).
 set -euo pipefail
 
 want_pg=0
-[ "${1:-}" = "--with-postgres" ] && want_pg=1
+want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-postgres) want_pg=1 ;;
+    --with-browser) want_browser=1 ;;
+    *) echo "unknown option: $arg" >&2; exit 2 ;;
+  esac
+done
 
 need_install=()
 command -v redis-server >/dev/null 2>&1 || need_install+=(redis-server)
 command -v rabbitmq-server >/dev/null 2>&1 || need_install+=(rabbitmq-server)
+if [ "$want_browser" = 1 ]; then
+  [ -x /usr/bin/chromium ] || need_install+=(chromium)
+  # Fonts the pages and screenshots are drawn with (Chromium alone brings none that a bare system has).
+  for font in fonts-liberation fonts-dejavu-core; do
+    dpkg-query -W -f='${Status}' "$font" 2>/dev/null | grep -q "ok installed" || need_install+=("$font")
+  done
+fi
 if [ ${#need_install[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "Installing ${need_install[*]} with apt-get…"

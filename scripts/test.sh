@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The whole test command: sets up the virtual environment, makes sure the services run, then runs the
+# The whole test command: sets up the virtual environment, makes sure the services (and Chromium, for the
+# browser tests) are there and run, then runs the
 # linter and the format check (either failing fails the run, before any test), then the test suite.
 # Extra arguments go to pytest (e.g. scripts/test.sh tests/friends -x).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/services.sh --with-postgres
+bash scripts/services.sh --with-postgres --with-browser
 bash scripts/venv.sh requirements-dev.txt
 . .venv/bin/activate
 

@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from .api import JsonErrorsMixin
 from .health import healthz
-from .views import stats_page, task_detail
+from .views import stats_page, task_detail, task_list
 
 
 class SchemaApi(JsonErrorsMixin, SpectacularAPIView):
@@ -26,6 +26,7 @@ urlpatterns = [
     # The split view serves its start-up script as a file, so the page needs no inline script (CSP).
     path("api/docs/", swagger_docs, name="api-docs"),
     path("api/v1/", include("socialsite.api_urls")),
+    path("tasks/", task_list, name="task-list"),
     path("tasks/<uuid:task_id>/", task_detail, name="task-detail"),
     path("", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),

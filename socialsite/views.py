@@ -1,7 +1,8 @@
-"""Plumbing pages: task status and the site's stats."""
+"""Plumbing pages: task status (one task, and the list of mine) and the site's stats."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
@@ -19,11 +20,40 @@ COUNTER_LABELS = {
 }
 
 
+# What a task is, in the words of its owner; actors not named here show their name.
+TASK_LABELS = {
+    "compute_suggestions": "Friend suggestions for you",
+    "compute_mutual_friends": "Mutual friends for a profile",
+    "refresh_all_suggestions": "Full refresh of everyone's suggestions",
+    "update_site_counters": "Site counters",
+    "check_graph_consistency": "Graph cache consistency check",
+    "process_share": "Shared file processing",
+    "prune_task_records": "Pruning of old task records",
+    "prune_read_notifications": "Pruning of old read notifications",
+    "relay_outbox": "Outbox relay",
+}
+TASK_PAGE_SIZE = 50
+
+
 @login_required
 def task_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     """Refreshes itself (a meta refresh, no JavaScript needed) until the task has finished."""
     task = get_object_or_404(task_records_of(user=request.user), id=task_id)
-    return render(request, "socialsite/task.html", {"task": task})
+    label = TASK_LABELS.get(task.actor_name, task.actor_name)
+    return render(request, "socialsite/task.html", {"task": task, "label": label})
+
+
+@login_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    """My tasks, newest first, 50 to a page (a count and a slice)."""
+    page = Paginator(task_records_of(user=request.user).order_by("-enqueued_at"), TASK_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    page.prev_query = f"page={page.number - 1}" if page.has_previous() else None
+    page.next_query = f"page={page.number + 1}" if page.has_next() else None
+    for task in page.object_list:
+        task.label = TASK_LABELS.get(task.actor_name, task.actor_name)
+    return render(request, "socialsite/tasks.html", {"page": page})
 
 
 @login_required

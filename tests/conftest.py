@@ -11,15 +11,21 @@ from rest_framework.test import APIClient
 
 from socialsite.redis import get_redis
 
+# Real worker processes (`start_worker`, `worker`), for the integration tier and the browser tests.
+pytest_plugins = ["tests.support.workers"]
+
 User = get_user_model()
 _names = itertools.count()
 
 
 def pytest_collection_modifyitems(config, items):
-    """Everything under tests/integration is the integration tier (a `pytestmark` in a conftest is ignored)."""
+    """Everything under tests/integration is the integration tier, everything under tests/browser the browser
+    tier (a `pytestmark` in a conftest is ignored)."""
     for item in items:
         if "integration" in item.path.parts:
             item.add_marker(pytest.mark.integration)
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,8 @@ from friends.models import Friendship
 
 class Command(BaseCommand):
     help = (
-        "Create one demo user per node (fb<id>) and both friendship rows per edge of a SNAP edge list "
+        "Create one demo user per node (fb<id>, with a reproducible name and join date) and both friendship rows "
+        "(with a reproducible date) per edge of a SNAP edge list "
         "(plain or .gz; default: the shipped ego-Facebook graph), then rebuild the Redis friend sets and suggestions. "
         "Safe to run twice."
     )
@@ -73,7 +74,9 @@ class Command(BaseCommand):
         loaded = time.perf_counter()
 
         self.stdout.write(
-            f"Users: {result.nodes} ({result.users_created} new). "
+            f"Users: {result.nodes} ({result.users_created} new"
+            + (f", {result.users_named} named" if result.users_named else "")
+            + "). "
             f"Friendships: {result.edges - result.skipped_blocked} = {result.rows} rows ({result.rows_created} new)."
         )
         skipped = {

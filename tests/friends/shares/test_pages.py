@@ -63,7 +63,7 @@ def test_a_friend_sees_processing_but_not_the_owners_task(alice, bob, client_as,
     befriend((alice, bob))
     share = share_file(alice, "cat.png")
     page = client_as(bob).get(reverse("share-detail", args=[share.pk])).content.decode()
-    assert "Processing cat.png…" in page and "/tasks/" not in page
+    assert "Processing cat.png…" in page and f"/tasks/{share.processing_task_id}/" not in page
 
 
 def test_a_failed_share_shows_its_reason(alice, client_as, share_file):
