@@ -30,18 +30,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.bench_events import (  # noqa: E402
-    PG,
-    configure_environment,
-    ensure_database,
-    ensure_vhost,
-    percentile,
-    setup_django,
-)
+from bench.bench_events import PG, configure_environment, percentile, setup_django
+from bench.support.report import print_table_head
+from bench.support.services import ensure_database, ensure_vhost
 
 TARGET_MS = 2.0
 
@@ -155,15 +146,11 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", args.vhost], capture_output=True, check=False)
 
     floor = statistics.median(timings["business write only"])
-    print()
-    print(
+    print_table_head(
         f"Request-side cost of emitting an event: one thread, each event its own transaction, BEGIN -> every "
-        f"on_commit callback returned; {per_round * args.rounds} events per path in {args.rounds} interleaved rounds"
+        f"on_commit callback returned; {per_round * args.rounds} events per path in {args.rounds} interleaved rounds",
+        f"{'path':<34}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'p50 - floor':>13}",
     )
-    print()
-    header = f"{'path':<34}{'p50 ms':>9}{'p99 ms':>9}{'mean ms':>9}{'p50 - floor':>13}"
-    print(header)
-    print("-" * len(header))
     for name, values in timings.items():
         p50 = percentile(values, 50)
         print(

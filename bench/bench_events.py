@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: domain events through the transactional outbox against a plain `actor.send` from on_commit.
 
-Usage: python bench/bench_events.py [--rate 100] [--seconds 10] [--burst 2000] [--repeats 3] [--emitters 8]
+Usage: python -m bench.bench_events [--rate 100] [--seconds 10] [--burst 2000] [--repeats 3] [--emitters 8]
 
 Why: the outbox (socialsite/events.py) buys durability with an extra row, an extra transaction and a
 row lock per event. This measures what that costs from commit to subscriber, with the same broker
@@ -25,7 +25,6 @@ import json
 import os
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,11 +33,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench import raw_pika  # noqa: E402
+from bench import raw_pika
+from bench.support.services import django_env, ensure_database, ensure_vhost
+from tests.support.processes import ManagedProcess, start_rundramatiq
 
 PG = "postgres://postgres@127.0.0.1:5432"
 QUEUE = "default"
@@ -48,37 +45,14 @@ QUEUE = "default"
 
 
 def configure_environment(*, database: str, redis_db: int, vhost: str) -> None:
-    """Set before Django is imported: the worker inherits exactly the same settings."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "socialsite.test_settings"
-    os.environ["SOCIALSITE_TEST_BROKER"] = "rabbitmq"  # the real broker, not the unit tests' StubBroker
-    os.environ["DATABASE_URL"] = f"{PG}/{database}"
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
-    os.environ["RABBITMQ_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    """Set before Django is imported: the worker inherits exactly the same settings (the test settings
+    on the real broker, not the unit tests' StubBroker)."""
+    env = django_env(settings="socialsite.test_settings", database=database, redis_db=redis_db, vhost=vhost)
+    os.environ.update(env, SOCIALSITE_TEST_BROKER="rabbitmq")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "INFO")  # production's level: its log lines are part of the cost
     # Emitter threads stand for request threads but never end a request, so each keeps its pooled
     # connection: the pool must hold them all, plus the publisher's and the main thread's.
     os.environ.setdefault("DJANGO_DB_POOL_MAX_SIZE", "16")
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-
-
-def ensure_database(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def ensure_vhost(vhost: str) -> None:
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, check=True)
-    if vhost not in listed.stdout.split():
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
-        check=True,
-        capture_output=True,
-    )
 
 
 def setup_django(log_dir: Path) -> None:
@@ -111,44 +85,9 @@ def setup_django(log_dir: Path) -> None:
 # --- The worker: one `rundramatiq` process, as tests/integration/conftest.py starts it --------------
 
 
-class Worker:
-    """One worker process (its own process group, so its forked children go with it)."""
-
-    def __init__(self, *, log_path: Path, threads: int = 8) -> None:
-        self.log_path = log_path
-        self.log = log_path.open("w")
-        cmd = [
-            sys.executable,
-            "manage.py",
-            "rundramatiq",
-            "--processes",
-            "1",
-            "--threads",
-            str(threads),
-            "--queues",
-            QUEUE,
-            "--worker-shutdown-timeout",
-            "5000",
-        ]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=dict(os.environ), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + 60
-        while "is ready for action" not in log_path.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
+def start_worker(*, log_path: Path, threads: int = 8) -> ManagedProcess:
+    """One worker process on the benchmark's queue (its own process group), once it is ready."""
+    return start_rundramatiq(env=os.environ, queues=(QUEUE,), threads=threads, log_path=log_path)
 
 
 # --- The two paths ------------------------------------------------------------------------------------
@@ -407,7 +346,7 @@ def main() -> int:
     # Each emitter thread has its own database connection and RabbitMQ channel (both are per thread).
     pool = ThreadPoolExecutor(args.emitters, thread_name_prefix="emitter")
     try:
-        worker = Worker(log_path=log_dir / "worker.log")
+        worker = start_worker(log_path=log_dir / "worker.log")
         warm_up(pool)
         results: dict[str, dict[str, list[float]]] = {path: {} for path in PATHS}
         raw: list[float] = []

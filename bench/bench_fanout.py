@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,9 @@ import time
 import uuid
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.support.services import django_env
+from tests.support.processes import start_rundramatiq
+
 PG = "postgres://postgres@127.0.0.1:5432"
 TARGET_P50 = 1.0  # seconds, for the largest size (5,000 friends)
 
@@ -43,15 +44,11 @@ TARGET_P50 = 1.0  # seconds, for the largest size (5,000 friends)
 
 
 def configure_environment(*, database: str, redis_db: int, vhost: str) -> None:
-    """Set before Django is imported: the worker inherits exactly the same settings."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "socialsite.test_settings"
-    os.environ["SOCIALSITE_TEST_BROKER"] = "rabbitmq"  # the real broker, not the unit tests' StubBroker
-    os.environ["DATABASE_URL"] = f"{PG}/{database}"
-    os.environ["REDIS_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
-    os.environ["RABBITMQ_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{vhost}"
+    """Set before Django is imported: the worker inherits exactly the same settings (the test settings
+    on the real broker, not the unit tests' StubBroker)."""
+    env = django_env(settings="socialsite.test_settings", database=database, redis_db=redis_db, vhost=vhost)
+    os.environ.update(env, SOCIALSITE_TEST_BROKER="rabbitmq")
     os.environ.setdefault("DJANGO_LOG_LEVEL", "INFO")  # production's level; the worker logs "ready" at INFO
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
 
 
 def create_database(name: str) -> None:
@@ -88,37 +85,6 @@ def flush_redis(url: str) -> None:
     import redis
 
     redis.Redis.from_url(url).flushdb()
-
-
-# --- The worker ---------------------------------------------------------------------------------------
-
-
-class Worker:
-    """One `rundramatiq --processes 1` in its own process group (its forked child goes with it)."""
-
-    def __init__(self, *, log_path: Path, threads: int) -> None:
-        self.log = log_path.open("w")
-        cmd = [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", str(threads)]
-        cmd += ["--queues", "notifications", "--worker-shutdown-timeout", "5000"]
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=dict(os.environ), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + 60
-        while "is ready for action" not in log_path.read_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("worker did not start:\n" + log_path.read_text()[-3000:])
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
 
 
 # --- Data and one measured share ----------------------------------------------------------------------
@@ -240,7 +206,9 @@ def main() -> int:
 
         owners = {size: owner_with_friends(size) for size in args.sizes}
         warm_owner = owner_with_friends(10)
-        worker = Worker(log_path=log_dir / "worker.log", threads=args.threads)
+        worker = start_rundramatiq(
+            env=os.environ, queues=("notifications",), threads=args.threads, log_path=log_dir / "worker.log"
+        )
         share_once(warm_owner, 10)  # connections, imports and queues warm in the worker
 
         results: dict[int, list[dict[str, float]]] = {}

@@ -34,19 +34,18 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.bench_events import ensure_vhost  # noqa: E402
-from bench.bench_suggestions import (  # noqa: E402
-    Service,
+from bench.bench_suggestions.pages import (
+    answers_login_page,
     free_port,
     http_get,
     http_login,
     run_python_load,
     run_wrk,
 )
+from bench.support.report import print_table_head
+from bench.support.services import ensure_vhost
+from socialsite import queues
+from tests.support.processes import ROOT, ManagedProcess, start_rundramatiq
 
 PG = "postgres://postgres@127.0.0.1:5432"
 PASSWORD = "bench-pages-password"
@@ -155,34 +154,23 @@ def main(argv: list[str] | None = None) -> int:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_pages_"))
     load = run_python_load if args.python_load or not shutil.which("wrk") else run_wrk
-    services: list[Service] = []
+    services: list[ManagedProcess] = []
     try:
         prepare(args, tmp)
         # INFO: the worker says "ready for action" at that level.
         worker_env = {**env_for(args, tmp, "socialsite-bench-pages-worker"), "DJANGO_LOG_LEVEL": "INFO"}
-        worker_log = tmp / "worker.log"
-        cmd = [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", "2"]
-        worker = Service("worker", [*cmd, "--worker-shutdown-timeout", "5000"], env=worker_env, log_path=worker_log)
-        services.append(worker)
-        worker.wait_until(lambda: "is ready for action" in worker_log.read_text())
+        services.append(start_rundramatiq(env=worker_env, queues=queues.ALL, log_path=tmp / "worker.log"))
 
         port = free_port()
         web_env = {**env_for(args, tmp, WEB_APP_NAME), "SOCIALSITE_BIND": f"127.0.0.1:{port}"}
-        server = Service(
+        server = ManagedProcess(
             "gunicorn",
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "socialsite.wsgi"],
             env={**web_env, "DJANGO_SETTINGS_MODULE": "bench.pages_settings"},
             log_path=tmp / "gunicorn.log",
         )
         services.append(server)
-
-        def answering() -> bool:
-            try:
-                return http_get(port, "/login/")[0] == 200
-            except OSError:
-                return False
-
-        server.wait_until(answering)
+        server.wait_until_ready(lambda: answers_login_page(port))
         cookie = http_login(port, "fb0", PASSWORD)
         other = most_mutual_with(args.database, "fb0")
         targets = {
@@ -214,16 +202,12 @@ def main(argv: list[str] | None = None) -> int:
 
     base = results["bare view (50 items)"]
     tool = next(iter(results.values())).tool
-    print()
-    print(
+    print_table_head(
         f"Pages under gunicorn ({args.web_concurrency} processes x {args.web_threads} threads, gthread, DEBUG off, "
         f"psycopg pool {args.pool_size}/process), {tool}, {args.connections} keep-alive connections, "
-        f"{args.seconds:g} s per page, logged in as fb0, warm caches"
+        f"{args.seconds:g} s per page, logged in as fb0, warm caches",
+        f"{'page':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s ratio':>13}{'verdict':>9}",
     )
-    print()
-    header = f"{'page':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s ratio':>13}{'verdict':>9}"
-    print(header)
-    print("-" * len(header))
     passed = True
     for name, r in results.items():
         ratio = r.rps / base.rps

@@ -113,6 +113,17 @@ def carol(make_user):
 
 
 @pytest.fixture
+def admin_browser(db, django_user_model):
+    """A browser (Django's test client) logged in as the superuser `root`, who is `admin_browser.user`."""
+    from django.test import Client
+
+    client = Client()
+    client.user = django_user_model.objects.create_superuser("root", "root@example.com", "admin-pass-123")
+    client.force_login(client.user)
+    return client
+
+
+@pytest.fixture
 def api():
     return APIClient()
 

@@ -41,15 +41,16 @@ def start_server(tmp: Path) -> tuple[ManagedProcess, int]:
     port = free_port()
     cmd = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
     server = ManagedProcess("server", cmd, env=os.environ, log_path=tmp / "server.log")
-
-    def answering() -> bool:
-        try:
-            return http_get(port, "/login/")[0] == 200
-        except OSError:
-            return False
-
-    server.wait_until_ready(answering)
+    server.wait_until_ready(lambda: answers_login_page(port))
     return server, port
+
+
+def answers_login_page(port: int) -> bool:
+    """Whether a server on `port` answers its log-in page (200): ready for the benchmark's requests."""
+    try:
+        return http_get(port, "/login/")[0] == 200
+    except OSError:
+        return False
 
 
 def http_get(port: int, path: str, cookie: str = "") -> tuple[int, str]:
