@@ -5,7 +5,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 
-from socialsite.service_admin import ServiceModelAdmin
+from socialsite.service_admin import ReadOnlyModelAdmin, ServiceModelAdmin
 
 from . import services
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
@@ -97,21 +97,13 @@ class BlockAdmin(ServiceModelAdmin):
 
 
 @admin.register(SuggestionDismissal)
-class SuggestionDismissalAdmin(admin.ModelAdmin):
+class SuggestionDismissalAdmin(ReadOnlyModelAdmin):
+    """Read-only: a dismissal is the user's own choice, and changing it here would bypass its event."""
+
     list_display = ["user", "dismissed", "created_at"]
     search_fields = ["user__username", "dismissed__username"]
     raw_id_fields = ["user", "dismissed"]
     list_select_related = ["user", "dismissed"]
-
-    # Read-only: a dismissal is the user's own choice, and changing it here would bypass its event.
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 from .shares import admin as shares_admin  # noqa: E402,F401 - registers ShareAdmin

@@ -2,7 +2,7 @@
 
 Why not `friendship_create` per edge: the SNAP ego-Facebook graph is 88,234 edges; a service call per
 edge is a lock, two inserts and an outbox event each (minutes, and 88k pointless events). Here each phase
-is one transaction of batched `bulk_create(ignore_conflicts=True)`, so a re-run adds nothing. It emits no
+is one transaction of batched inserts that skip existing rows, so a re-run adds nothing. It emits no
 domain events: the caller rebuilds the derived Redis copy afterwards (`friends.friend_sets.friend_sets_rebuild`),
 as `manage.py load_graph` does.
 
@@ -260,15 +260,33 @@ def _friendships_load(
         rows = [row for a, b in kept for row in ((a, b), (b, a)) if row not in existing]
         _report(progress, "friendships", 0, len(rows))
         for done, batch in _batches(rows, batch_size):
-            Friendship.objects.bulk_create(
-                [
-                    Friendship(user_id=a, friend_id=b, is_friend_since=pairs.get((a, b)) or pairs[b, a])
-                    for a, b in batch
-                ],
-                ignore_conflicts=True,
-            )
+            _friendship_rows_insert(batch, since=[pairs.get((a, b)) or pairs[b, a] for a, b in batch])
             _report(progress, "friendships", done, len(rows))
     return len(rows), len(pairs) - len(kept)
+
+
+def _friendship_rows_insert(rows: Sequence[tuple[int, int]], *, since: Sequence) -> None:
+    """INSERT the rows (`since[i]` is row i's `is_friend_since`), skipping any that exist (as
+    `bulk_create(ignore_conflicts=True)`).
+
+    On PostgreSQL as two arrays unnested into one INSERT: building 176,468 model instances and an SQL
+    statement with three parameters per row is most of the load time otherwise."""
+    if connection.vendor != "postgresql":
+        Friendship.objects.bulk_create(
+            [Friendship(user_id=a, friend_id=b, is_friend_since=t) for (a, b), t in zip(rows, since, strict=True)],
+            ignore_conflicts=True,
+        )
+        return
+    quote = connection.ops.quote_name
+    meta = Friendship._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("user", "friend", "is_friend_since"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({columns}) "
+            "SELECT pair.u, pair.f, pair.t FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[]) AS pair(u, f, t) "
+            "ON CONFLICT DO NOTHING",
+            [[a for a, _ in rows], [b for _, b in rows], list(since)],
+        )
 
 
 def _existing_rows_and_blocks(user_ids: list[int]) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:

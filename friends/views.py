@@ -12,7 +12,7 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import FriendListVisibility
 from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import NotFound, ServiceError
+from socialsite.pagination import paginate
 from socialsite.ratelimits import hit, limit_page, user_or_ip_key
 
 from . import drawing, rows, selectors, services
@@ -46,24 +47,8 @@ def _visible_or_404(request: HttpRequest, username: str) -> AbstractBaseUser:
 
 
 def _paginate(request: HttpRequest, queryset: QuerySet, param: str = "page") -> Page:
-    """One page of a list (two bounded queries: count and slice), with links that keep other params.
-
-    `page.prev_query` / `page.next_query` are ready-made query strings, so a page with several lists
-    can page each one independently.
-    """
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get(param))
-    page.param = param
-    for attr, has, number in (
-        ("prev_query", page.has_previous, page.number - 1),
-        ("next_query", page.has_next, page.number + 1),
-    ):
-        query = None
-        if has():
-            params = request.GET.copy()
-            params[param] = number
-            query = params.urlencode()
-        setattr(page, attr, query)
-    return page
+    """One page of a list, PAGE_SIZE to a page, with links that keep other params (`socialsite.pagination`)."""
+    return paginate(request, queryset, per_page=PAGE_SIZE, param=param)
 
 
 def _next_url(request: HttpRequest, fallback: str) -> str:

@@ -14,9 +14,11 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from friends.views import _paginate
+from socialsite.pagination import paginate
 
 from . import selectors, services
+
+PAGE_SIZE = 50
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -37,7 +39,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     whatever the number of notifications; grouping is done in Python over the page.
     """
     unread_only = request.GET.get("unread") == "1"
-    page = _paginate(request, selectors.notifications_list(user=request.user, unread_only=unread_only))
+    notifications = selectors.notifications_list(user=request.user, unread_only=unread_only)
+    page = paginate(request, notifications, per_page=PAGE_SIZE)
     groups = selectors.group_notifications(list(page.object_list))
     return render(request, "notifications/inbox.html", {"page": page, "groups": groups, "unread_only": unread_only})
 

@@ -20,6 +20,7 @@ from dramatiq.errors import BrokerError
 from . import events, schedule, selectors, taskstatus
 from .errors import ServiceError
 from .models import DeadLetter, OutboxEvent, ScheduledJob, SiteCounters, TaskRecord
+from .service_admin import ReadOnlyModelAdmin
 
 
 class PendingFilter(admin.SimpleListFilter):
@@ -36,21 +37,12 @@ class PendingFilter(admin.SimpleListFilter):
 
 
 @admin.register(OutboxEvent)
-class OutboxEventAdmin(admin.ModelAdmin):
+class OutboxEventAdmin(ReadOnlyModelAdmin):
     list_display = ["name", "id", "created_at", "published_at", "attempts", "last_error"]
     list_filter = [PendingFilter, "name"]
     search_fields = ["id", "name"]
     readonly_fields = [f.name for f in OutboxEvent._meta.fields]
     actions = ["publish_now"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.action(description="Publish pending events now")
     def publish_now(self, request, queryset) -> None:

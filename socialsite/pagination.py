@@ -1,9 +1,14 @@
-"""The API's pagination, in a module of its own: DRF imports it while `rest_framework.generics` loads."""
+"""Pagination: the API's (`Pagination`, in a module of its own: DRF imports it while `rest_framework.generics`
+loads) and the pages' (`paginate`: one page of a queryset, with ready-made links that keep the other
+parameters; used by every paginated page and drawn by templates/friends/_pagination.html)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from rest_framework.pagination import PageNumberPagination
 
 
@@ -14,3 +19,24 @@ class Pagination(PageNumberPagination):
     def get_page_number(self, request: Any, paginator: Any) -> Any:
         page_number = request.query_params.get(self.page_query_param, 1)
         return paginator.num_pages if page_number in self.last_page_strings else page_number
+
+
+def paginate(request: HttpRequest, queryset: QuerySet, *, per_page: int, param: str = "page") -> Page:
+    """One page of `queryset` (two bounded queries: count and slice), the page number read from `param`.
+
+    `page.prev_query` / `page.next_query` are query strings (None at either end) that change `param` and
+    keep every other parameter, so a page with several lists can page each one independently.
+    """
+    page = Paginator(queryset, per_page).get_page(request.GET.get(param))
+    page.param = param
+    for attr, has, number in (
+        ("prev_query", page.has_previous, page.number - 1),
+        ("next_query", page.has_next, page.number + 1),
+    ):
+        query = None
+        if has():
+            params = request.GET.copy()
+            params[param] = number
+            query = params.urlencode()
+        setattr(page, attr, query)
+    return page

@@ -1,4 +1,5 @@
-"""Admin pages whose writes go through services: a refusal is shown to the admin, never a 500.
+"""Admin pages whose writes go through services: a refusal is shown to the admin, never a 500; and
+`ReadOnlyModelAdmin` for what the admin may only look at.
 
 HackSoft's pattern (``try: service(...) except ServiceError as e: self.message_user(request, e.message,
 messages.ERROR)``), applied once to every place Django admin writes:
@@ -27,6 +28,20 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from .errors import ServiceError
 
 _REFUSAL = "_service_refusal"  # request attribute: the message of a refused save, for the form shown again
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """A ModelAdmin that only shows rows: they are written by the product's own paths (a service, a
+    worker), and a write here would bypass its event or lose one."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class ServiceModelAdmin(admin.ModelAdmin):

@@ -40,6 +40,14 @@ RABBITMQ_DRAMATIQ_BROKER = DRAMATIQ_BROKER  # noqa: F405
 if os.environ.get("SOCIALSITE_TEST_BROKER") != "rabbitmq":
     DRAMATIQ_BROKER = {**RABBITMQ_DRAMATIQ_BROKER, "BROKER": "dramatiq.brokers.stub.StubBroker", "OPTIONS": {}}
 
+# The integration tests' shared worker reports how many messages it holds, so a test can wait until it is
+# idle before the next one starts (tests/support/worker_activity.py); no other process loads this.
+if os.environ.get("SOCIALSITE_TEST_WORKER_ACTIVITY_DIR"):
+    DRAMATIQ_BROKER = {
+        **DRAMATIQ_BROKER,
+        "MIDDLEWARE": [*DRAMATIQ_BROKER["MIDDLEWARE"], "tests.support.worker_activity.WorkerActivity"],
+    }
+
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405 - probe actors for tests
 
 # Tests render admin and API-docs pages without running `collectstatic`; the manifest storage would refuse

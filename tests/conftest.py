@@ -4,9 +4,11 @@ clients, and in-process delivery of pending events. Plain helpers live in tests/
 from __future__ import annotations
 
 import itertools
+import os
 
 import pytest
 from django.contrib.auth import get_user_model
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from socialsite.redis import get_redis
@@ -17,15 +19,29 @@ pytest_plugins = ["tests.support.workers"]
 User = get_user_model()
 _names = itertools.count()
 
+# Property tests: the test command runs the same examples every time (derandomized, no example database),
+# so a failure is reproduced by running it again; `HYPOTHESIS_PROFILE=thorough` explores ten times as
+# many, fresh ones each run. Tests size their example counts from `max_examples` (test_graph.py, and a
+# fraction of it where each example costs database work: test_suggestion_properties.py).
+hypothesis_settings.register_profile("socialsite", max_examples=150, derandomize=True, database=None, deadline=None)
+hypothesis_settings.register_profile("thorough", max_examples=1500, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "socialsite"))
+
 
 def pytest_collection_modifyitems(config, items):
     """Everything under tests/integration is the integration tier, everything under tests/browser the browser
-    tier (a `pytestmark` in a conftest is ignored)."""
+    tier (a `pytestmark` in a conftest is ignored).
+
+    The tests that take the shared `worker` run one after the other (otherwise in their usual order), so
+    one worker process serves them all (tests/integration/conftest.py, SharedWorker). pytest-django then
+    groups the tests by database use with a stable sort, which keeps them together.
+    """
     for item in items:
         if "integration" in item.path.parts:
             item.add_marker(pytest.mark.integration)
         if "browser" in item.path.parts:
             item.add_marker(pytest.mark.browser)
+    items.sort(key=lambda item: "worker" not in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture(autouse=True)
@@ -100,6 +116,17 @@ def bob(make_user):
 @pytest.fixture
 def carol(make_user):
     return make_user("carol")
+
+
+@pytest.fixture
+def admin_browser(db, django_user_model):
+    """A browser (Django's test client) logged in as the superuser `root`, who is `admin_browser.user`."""
+    from django.test import Client
+
+    client = Client()
+    client.user = django_user_model.objects.create_superuser("root", "root@example.com", "admin-pass-123")
+    client.force_login(client.user)
+    return client
 
 
 @pytest.fixture

@@ -1,2 +1,3 @@
 """Helpers shared by the benchmarks: `stats` (percentiles, medians, phase laps, timed series, peak
-memory) and `services` (databases, Redis DB numbers, RabbitMQ vhosts, Django child processes)."""
+memory), `services` (databases, Redis DB numbers, RabbitMQ vhosts, Django child processes) and `report`
+(how a result table starts)."""

@@ -96,9 +96,7 @@ class ShareDownloadApi(APIView):
     def get(self, request: Request, share_id: str):
         """The file, as an attachment (owner and current friends only)."""
         share = selectors.share_get(viewer=request.user, share_id=_share_id(share_id))
-        if not share.file:
-            raise NotFound("This share has no file.")
-        return responses.download_response(share)
+        return responses.download_response(share)  # its Http404 is the API's JSON 404, with its message
 
 
 @extend_schema(tags=["shares"], parameters=[SHARE_ID])
@@ -109,6 +107,4 @@ class ShareThumbnailApi(APIView):
     def get(self, request: Request, share_id: str):
         """The preview of an image share, once processed (owner and current friends only)."""
         share = selectors.share_get(viewer=request.user, share_id=_share_id(share_id))
-        if not share.thumbnail:
-            raise NotFound("This share has no preview.")
         return responses.thumbnail_response(share)

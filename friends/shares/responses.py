@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from django.core.files import File
+from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404
 from django.utils.http import content_disposition_header
 
@@ -33,12 +35,7 @@ def _private(response: FileResponse) -> FileResponse:
 
 def download_response(share: Share) -> FileResponse:
     """The share's file as an attachment. Raises Http404 when it has no file or the file is gone."""
-    if not share.file:
-        raise Http404("This share has no file.")
-    try:
-        handle = share.file.open("rb")
-    except FileNotFoundError:
-        raise Http404("The file is no longer stored.") from None
+    handle = _open_or_404(share.file, missing="This share has no file.", gone="The file is no longer stored.")
     response = FileResponse(handle, content_type=share.content_type or "application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=safe_file_name(share))
     return _private(response)
@@ -46,12 +43,20 @@ def download_response(share: Share) -> FileResponse:
 
 def thumbnail_response(share: Share) -> FileResponse:
     """The share's preview image. Raises Http404 when there is none (yet)."""
-    if not share.thumbnail:
-        raise Http404("This share has no preview.")
-    try:
-        handle = share.thumbnail.open("rb")
-    except FileNotFoundError:
-        raise Http404("The preview is no longer stored.") from None
+    handle = _open_or_404(
+        share.thumbnail, missing="This share has no preview.", gone="The preview is no longer stored."
+    )
     response = FileResponse(handle, content_type=THUMBNAIL_CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(as_attachment=False, filename=f"share-{share.pk}.webp")
     return _private(response)
+
+
+def _open_or_404(stored: FieldFile, *, missing: str, gone: str) -> File:
+    """The stored file, open for reading; Http404 with `missing` when there is none, `gone` when its bytes
+    are no longer in the storage. (DRF answers the same message as a JSON 404.)"""
+    if not stored:
+        raise Http404(missing)
+    try:
+        return stored.open("rb")
+    except FileNotFoundError:
+        raise Http404(gone) from None

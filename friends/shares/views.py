@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from socialsite.errors import NotFound, ServiceError
+from socialsite.pagination import paginate
 
 from ..models import Share
 from . import responses, selectors, services
@@ -34,17 +34,7 @@ def _visible_or_404(request: HttpRequest, share_id: int) -> Share:
 def feed_context(request: HttpRequest) -> dict:
     """The home page's feed: one page of my friends' and my shares (a count and a slice, whatever the
     number of friends or shares), with links that keep the page's other parameters."""
-    page = Paginator(selectors.shares_feed(viewer=request.user), FEED_PAGE_SIZE).get_page(request.GET.get("shares"))
-    for attr, has, number in (
-        ("prev_query", page.has_previous, page.number - 1),
-        ("next_query", page.has_next, page.number + 1),
-    ):
-        query = None
-        if has():
-            params = request.GET.copy()
-            params["shares"] = number
-            query = params.urlencode()
-        setattr(page, attr, query)
+    page = paginate(request, selectors.shares_feed(viewer=request.user), per_page=FEED_PAGE_SIZE, param="shares")
     return {"feed": page}
 
 

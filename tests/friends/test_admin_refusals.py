@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.messages import ERROR
-from django.test import Client
 
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
 from socialsite.errors import Conflict
 from socialsite.models import OutboxEvent
-
-
-@pytest.fixture
-def admin_browser(db, django_user_model) -> Client:
-    client = Client()
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "admin-pass-123"))
-    return client
 
 
 def error_messages(response) -> list[str]:

@@ -5,6 +5,8 @@ No database: the graph module is pure, so these tests only read the shipped edge
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import random
 from collections import Counter
 from pathlib import Path
@@ -46,13 +48,15 @@ def facebook_nx(facebook_edges) -> nx.Graph:
 
 
 def networkx_top(g: nx.Graph, user: int, k: int = 10) -> list[tuple[int, int]]:
-    """Independent reference: count neighbours of neighbours in networkx, rank by (-count, id)."""
-    counts: Counter[int] = Counter()
-    for friend in g.neighbors(user):
-        for candidate in g.neighbors(friend):
-            if candidate != user and not g.has_edge(user, candidate):
-                counts[candidate] += 1
-    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:k]
+    """Independent reference: count neighbours of neighbours in networkx, rank by (-count, id).
+
+    Counted by `Counter` over the chained neighbour lists (its counting loop is C), then the user and their
+    friends dropped: the same rule as one test per pair, several times faster over all 4,039 users."""
+    friends = g.adj[user]
+    counts = Counter(itertools.chain.from_iterable(g.adj[friend] for friend in friends))
+    for known in (user, *friends):
+        counts.pop(known, None)
+    return heapq.nsmallest(k, counts.items(), key=lambda item: (-item[1], item[0]))
 
 
 @pytest.fixture(scope="module")
@@ -191,7 +195,7 @@ def brute_force(adjacency: dict[int, set[int]], user: int, k: int, exclude: set[
     return sorted(ranked, key=lambda s: (-s.mutual_count, s.user_id))[:k]
 
 
-PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTIES = settings(suppress_health_check=[HealthCheck.too_slow])  # examples: the profile's (tests/conftest.py)
 
 
 @PROPERTIES

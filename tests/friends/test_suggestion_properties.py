@@ -61,7 +61,12 @@ def fresh(users) -> dict[int, list]:
     return result, adj, excluded
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# Each example builds users and runs every operation through services and subscribers: a sixth of the
+# profile's examples (25 in the test command's profile, tests/conftest.py).
+@settings(
+    max_examples=settings.default.max_examples // 6,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(ops=operations, data=st.data())
 def test_cached_results_equal_a_fresh_computation_after_any_operations(db, ops, data):
     get_redis().flushdb()

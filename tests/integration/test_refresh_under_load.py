@@ -23,7 +23,7 @@ from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 User = get_user_model()
-REFRESHES = 4  # a backlog: both graph worker threads stay busy for a while
+REFRESHES = 2  # one per graph worker thread: both stay busy for a while
 
 
 def notification_delay_ms(sender, receiver) -> float:

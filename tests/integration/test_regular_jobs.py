@@ -21,7 +21,6 @@ from django.utils import timezone
 
 from friends import friend_sets, services
 from friends.models import Share
-from socialsite import queues
 from socialsite.models import SiteCounters, TaskRecord
 from socialsite.redis import get_redis
 from tests.integration.conftest import only_job, wait_for
@@ -39,9 +38,8 @@ def runs(actor: str = JOB) -> list[datetime]:
 
 
 def test_scheduled_counters_run_in_a_worker_and_show_on_the_stats_page_and_api(
-    start_worker, start_scheduler, make_user, api_as
+    worker, start_scheduler, make_user, api_as
 ):
-    start_worker(queue_names=(queues.MAINTENANCE,))
     alice, bob = make_user("alice"), make_user("bob")
     services.friendship_create(user=alice, friend=bob)
     Share.objects.create(owner=alice, url="https://example.com/x")
@@ -123,8 +121,7 @@ def test_a_scheduler_that_missed_runs_fires_none_of_them_late(start_scheduler):
     assert late == [], f"runs missed while down were fired after the restart: {late}"
 
 
-def test_run_now_in_admin_enqueues_the_job_and_its_status_reaches_done(start_worker, make_user):
-    start_worker(queue_names=(queues.MAINTENANCE, queues.GRAPH))
+def test_run_now_in_admin_enqueues_the_job_and_its_status_reaches_done(worker, make_user):
     root = get_user_model().objects.create_superuser("root", "root@example.com", "admin-pass-123")
     client = Client()
     client.force_login(root)

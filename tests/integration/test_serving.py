@@ -9,7 +9,6 @@ import re
 import secrets
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,14 +17,15 @@ from django.db import connection
 from tests.integration.conftest import _database_url
 from tests.support.processes import ROOT, start_gunicorn
 
-pytestmark = pytest.mark.integration
+# Committed data: the server reads it through its own connections.
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 APPLICATION_NAME = "socialsite-gunicorn-test"
 
 
-@pytest.fixture
-def production_env(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def production_env(django_db_setup, tmp_path_factory) -> dict[str, str]:
     """Production settings (not the test settings) on the test database, plain HTTP on loopback."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     url = _database_url()
@@ -37,15 +37,16 @@ def production_env(tmp_path: Path) -> dict[str, str]:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_DEBUG": "false",
         "SOCIALSITE_LOOPBACK_HTTP": "true",
-        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+        "DJANGO_STATIC_ROOT": str(tmp_path_factory.mktemp("static")),
         "DATABASE_URL": url,
         "DJANGO_DB_POOL_MAX_SIZE": "3",
     }
 
 
-@pytest.fixture
-def gunicorn(production_env, transactional_db):
-    """collectstatic, then `gunicorn -c gunicorn.conf.py socialsite.wsgi` (1 process x 8 threads)."""
+@pytest.fixture(scope="module")
+def gunicorn(production_env):
+    """collectstatic, then `gunicorn -c gunicorn.conf.py socialsite.wsgi` (1 process x 8 threads), once for
+    the module: starting it costs seconds, and each test makes its own data and sessions."""
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
         cwd=ROOT,
@@ -138,7 +139,6 @@ def test_parallel_requests_never_hold_more_database_connections_than_the_pool(gu
             pool.map(lambda _: get(port, "/api/v1/me/", {"Authorization": f"Token {token}"})[0].status, range(200))
         )
     assert set(statuses) == {200}
-    time.sleep(0.5)  # connections given back after the last response
     # One gunicorn process with 8 threads, DJANGO_DB_POOL_MAX_SIZE=3: never more than three connections
     # (persistent per-thread connections would leave one per thread that served a request).
     assert 1 <= server_connections() <= 3

@@ -1,5 +1,5 @@
 """Shares end to end: the API in this process, the real RabbitMQ, a real `rundramatiq` worker processing
-the files, PostgreSQL and Redis. Files are stored in the test's own MEDIA_ROOT, shared with the worker."""
+the files, PostgreSQL and Redis. Files are stored in the integration tests' MEDIA_ROOT, shared with the workers."""
 
 from __future__ import annotations
 
@@ -79,8 +79,7 @@ def test_an_image_share_reaches_ready_with_a_thumbnail_and_its_progress_was_read
         assert image.size == (320, 240)
 
 
-def test_redelivery_of_share_created_makes_no_second_thumbnail(start_worker, alice, api_as, media_root):
-    start_worker(queue_names=("default",))
+def test_redelivery_of_share_created_makes_no_second_thumbnail(worker, alice, api_as, media_root):
     created = post_share(api_as(alice), "cat.jpg", samples.image("JPEG", (800, 800)))
     first = wait_for(
         lambda: TaskRecord.objects.filter(id=created["task_id"], state="done").first(), timeout=30, what="processed"
@@ -102,10 +101,9 @@ def test_redelivery_of_share_created_makes_no_second_thumbnail(start_worker, ali
 
 
 def test_each_friend_is_notified_once_and_downloads_the_exact_bytes_a_stranger_gets_404_and_no_notification(
-    start_worker, alice, friends_of_alice, make_user, api_as
+    worker, alice, friends_of_alice, make_user, api_as
 ):
     """Issue 8, acceptance 1: processing (default queue) and fan-out (notifications queue) by a real worker."""
-    start_worker(queue_names=("default", "notifications"))
     mallory = make_user("mallory")
     data = samples.docx()  # a Word document
     created = post_share(api_as(alice), "plan.docx", data, caption="The plan")

@@ -1,19 +1,8 @@
 """Django admin for notifications: listed with actor and target, read-only, marked read in bulk."""
 
-import pytest
-from django.test import Client
-
 from notifications.models import Notification
 
 from .conftest import note
-
-
-@pytest.fixture
-def admin_browser(db, django_user_model):
-    user = django_user_model.objects.create_superuser("root", "root@example.com", "admin-pass-123")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_changelist_shows_actor_kind_and_target_and_detail_opens(admin_browser, alice, bob):

@@ -109,12 +109,21 @@ def test_nobody_is_notified_about_someone_who_blocks_them_even_if_still_friends(
     assert recipients() == {"dave"}
 
 
-def test_a_block_made_through_the_service_before_handling_leaves_the_blocked_user_out(alice, bob, carol):
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda alice, bob: friend_services.block_create(blocker=alice, blocked=bob),
+        lambda alice, bob: friend_services.friendship_remove(user=alice, friend=bob),
+    ],
+    ids=["blocked", "unfriended"],
+)
+def test_a_friend_blocked_or_unfriended_through_the_service_before_handling_is_not_notified(alice, bob, carol, change):
     befriend(alice, bob, carol)
     share, event = share_and_announce(alice)
-    friend_services.block_create(blocker=alice, blocked=bob)
+    change(alice, bob)  # after the share's commit, before its event is handled
     services.notifications_create_for_share(share_id=share.pk, event_id=event["id"])
     assert recipients() == {"carol"}
+    assert Friendship.objects.filter(user=alice).count() == 1  # both changes end the friendship
 
 
 def test_inactive_friends_and_inactive_owners_are_skipped(alice, bob, carol):
@@ -130,15 +139,6 @@ def test_inactive_friends_and_inactive_owners_are_skipped(alice, bob, carol):
     alice.save()
     assert services.notifications_create_for_share(share_id=share.pk, event_id=event["id"]) == 0
     assert not Notification.objects.exists()
-
-
-def test_unfriended_before_handling_means_not_notified(alice, bob, carol):
-    befriend(alice, bob, carol)
-    share, event = share_and_announce(alice)
-    friend_services.friendship_remove(user=alice, friend=bob)
-    services.notifications_create_for_share(share_id=share.pk, event_id=event["id"])
-    assert recipients() == {"carol"}
-    assert Friendship.objects.filter(user=alice).count() == 1
 
 
 # --- friend requests: the current state decides ----------------------------------------------------

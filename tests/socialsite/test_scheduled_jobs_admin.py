@@ -6,7 +6,6 @@ import re
 import uuid
 from datetime import timedelta
 
-import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import timezone
@@ -17,22 +16,13 @@ from socialsite.redis import get_redis
 URL = "/admin/socialsite/scheduledjob/"
 
 
-@pytest.fixture
-def admin_client(django_user_model):
-    root = django_user_model.objects.create_superuser("root", "root@example.com", "admin-pass-123")
-    client = Client()
-    client.force_login(root)
-    client.user = root
-    return client
-
-
 def row_of(html: str, job: str) -> str:
     match = re.search(rf'<tr class="job-{job}">(.*?)</tr>', html, re.S)
     assert match, f"no row for {job}"
     return match.group(1)
 
 
-def test_every_job_is_listed_with_schedule_next_run_and_last_run(admin_client, settings):
+def test_every_job_is_listed_with_schedule_next_run_and_last_run(admin_browser, settings):
     settings.SOCIALSITE_SCHEDULES = {**settings.SOCIALSITE_SCHEDULES, "check_graph_consistency": "off"}
     started = timezone.now() - timedelta(minutes=3)
     TaskRecord.objects.create(
@@ -46,7 +36,7 @@ def test_every_job_is_listed_with_schedule_next_run_and_last_run(admin_client, s
         finished_at=started + timedelta(seconds=1.25),
         result={"users": 42},
     )
-    html = admin_client.get(URL).content.decode()
+    html = admin_browser.get(URL).content.decode()
     for job in settings.SOCIALSITE_SCHEDULES:
         assert f'<tr class="job-{job}">' in html
     counters = row_of(html, "update_site_counters")
@@ -60,30 +50,30 @@ def test_every_job_is_listed_with_schedule_next_run_and_last_run(admin_client, s
     assert "never" in row_of(html, "prune_task_records")
     assert "No scheduler is running" in html
     get_redis().set("dramatiq-scheduler", "token", ex=10)
-    assert "A scheduler is running" in admin_client.get(URL).content.decode()
+    assert "A scheduler is running" in admin_browser.get(URL).content.decode()
 
 
-def test_run_now_enqueues_the_job_and_links_to_its_task_status(admin_client, stub_broker):
-    response = admin_client.post(f"{URL}update_site_counters/run/", follow=True)
+def test_run_now_enqueues_the_job_and_links_to_its_task_status(admin_browser, stub_broker):
+    response = admin_browser.post(f"{URL}update_site_counters/run/", follow=True)
     assert response.status_code == 200
     record = TaskRecord.objects.get(actor_name="update_site_counters")
-    assert record.owner == admin_client.user and record.message["options"]["run_now"] is True
+    assert record.owner == admin_browser.user and record.message["options"]["run_now"] is True
     assert stub_broker.queues["maintenance"].qsize() == 1
     html = response.content.decode()
     assert f'href="/tasks/{record.id}/"' in html
     assert f'href="/admin/socialsite/taskrecord/{record.id}/change/"' in html
     assert "(run now)" in row_of(html, "update_site_counters")
-    assert admin_client.get(f"/tasks/{record.id}/").status_code == 200  # the owner's status page
+    assert admin_browser.get(f"/tasks/{record.id}/").status_code == 200  # the owner's status page
 
 
-def test_run_now_of_an_unknown_job_says_so_and_enqueues_nothing(admin_client, stub_broker):
-    html = admin_client.post(f"{URL}no_such_job/run/", follow=True).content.decode()
+def test_run_now_of_an_unknown_job_says_so_and_enqueues_nothing(admin_browser, stub_broker):
+    html = admin_browser.post(f"{URL}no_such_job/run/", follow=True).content.decode()
     assert "No scheduled job is called" in html
     assert not TaskRecord.objects.exists()
 
 
-def test_run_now_is_post_only_and_needs_the_change_permission(admin_client, django_user_model):
-    assert admin_client.get(f"{URL}update_site_counters/run/").status_code == 405
+def test_run_now_is_post_only_and_needs_the_change_permission(admin_browser, django_user_model):
+    assert admin_browser.get(f"{URL}update_site_counters/run/").status_code == 405
     viewer = django_user_model.objects.create_user("viewer", password="x-pass-123", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_scheduledjob"))
     client = Client()

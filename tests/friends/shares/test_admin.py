@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
 from friends.models import Share
 from socialsite.models import OutboxEvent
@@ -11,39 +10,32 @@ from socialsite.models import OutboxEvent
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client_(django_user_model):
-    client = Client()
-    client.force_login(django_user_model.objects.create_superuser("root", "root@example.com", "admin-pass-123"))
-    return client
-
-
-def test_shares_are_listed_and_shown_read_only(admin_client_, alice, share_file):
+def test_shares_are_listed_and_shown_read_only(admin_browser, alice, share_file):
     share = share_file(alice, "cat.png", caption="A cat")
-    listing = admin_client_.get("/admin/friends/share/")
+    listing = admin_browser.get("/admin/friends/share/")
     assert listing.status_code == 200 and "cat.png" in listing.content.decode()
-    page = admin_client_.get(f"/admin/friends/share/{share.pk}/change/").content.decode()
+    page = admin_browser.get(f"/admin/friends/share/{share.pk}/change/").content.decode()
     assert "A cat" in page and share.file.name in page and str(share.processing_task_id) in page
     assert 'name="caption"' not in page  # no editable field
-    assert admin_client_.get("/admin/friends/share/add/").status_code == 403
+    assert admin_browser.get("/admin/friends/share/add/").status_code == 403
 
 
 def test_deleting_in_admin_goes_through_the_service(
-    admin_client_, alice, share_file, stored, django_capture_on_commit_callbacks
+    admin_browser, alice, share_file, stored, django_capture_on_commit_callbacks
 ):
     share = share_file(alice)
     assert stored()
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client_.post(f"/admin/friends/share/{share.pk}/delete/", {"post": "yes"})
+        response = admin_browser.post(f"/admin/friends/share/{share.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
     assert not Share.objects.exists()
     assert OutboxEvent.objects.filter(name="share.deleted").count() == 1
     assert stored() == []  # the file went after the commit
 
 
-def test_the_bulk_delete_action_goes_through_the_service(admin_client_, alice, share_file):
+def test_the_bulk_delete_action_goes_through_the_service(admin_browser, alice, share_file):
     shares = [share_file(alice) for _ in range(2)]
-    admin_client_.post(
+    admin_browser.post(
         "/admin/friends/share/",
         {"action": "delete_selected", "_selected_action": [s.pk for s in shares], "post": "yes"},
     )
