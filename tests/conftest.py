@@ -75,6 +75,9 @@ def rabbitmq(_rabbitmq_broker):
     """The real RabbitMQ broker for this test: every actor is declared on it, and moved back afterwards."""
     from tests.support.brokers import rebind_actors
 
+    # A fresh connection per test: the session's one may have been closed by RabbitMQ while unit tests ran
+    # (nobody serviced its heartbeats), and pika does not reconnect by itself.
+    del _rabbitmq_broker.connection
     previous = rebind_actors(_rabbitmq_broker)
     yield _rabbitmq_broker
     rebind_actors(previous)
@@ -195,3 +198,14 @@ def make_graph(make_user):
         return make_graph(edges, make_user=make_user, names=names, through=through)
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _pillow_pixel_limit():
+    """Validation and processing set Pillow's process-wide pixel limit from the settings; a test that
+    lowers the setting must not leave the limit lowered for the next one."""
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    yield
+    Image.MAX_IMAGE_PIXELS = limit

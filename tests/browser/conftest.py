@@ -95,6 +95,7 @@ def browser_worker(django_db_setup, django_db_blocker, _rabbitmq_broker, browser
     from tests.support.brokers import rebind_actors
 
     with django_db_blocker.unblock():
+        del _rabbitmq_broker.connection  # fresh: RabbitMQ may have closed an idle one
         previous = rebind_actors(_rabbitmq_broker)
         try:
             purge_queues(queues.ALL)
