@@ -41,7 +41,9 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
         if "browser" in item.path.parts:
             item.add_marker(pytest.mark.browser)
-    items.sort(key=lambda item: "worker" not in getattr(item, "fixturenames", ()))
+    # Browser tests last and together: their package-scoped worker must not outlive them into tests that
+    # start their own workers (it would consume those tests' messages).
+    items.sort(key=lambda item: ("browser" in item.path.parts, "worker" not in getattr(item, "fixturenames", ())))
 
 
 @pytest.fixture(autouse=True)
