@@ -23,7 +23,10 @@ def test_cold_read_answers_computing_then_ready_with_the_right_data(worker, chai
     a, b = chain["a"], chain["b"]
     client = api_as(a)
     wait_for(lambda: suggested(a) is not None, what="suggestions warmed by the events")
-    get_redis().delete(store.sugg_key(a.pk))  # a cold cache
+    redis = get_redis()
+    # The events' drain done (nothing dirty, no drain scheduled): nothing rewrites the entry deleted below.
+    wait_for(lambda: not redis.scard(store.DIRTY) and not redis.exists(store.DRAIN_FLAG), what="the drain done")
+    redis.delete(store.sugg_key(a.pk))  # a cold cache
 
     cold = client.get("/api/v1/suggestions/").json()
     assert cold["status"] == "computing" and cold["task_id"] and cold["results"] == []
