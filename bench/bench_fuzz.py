@@ -137,7 +137,8 @@ def run_schemathesis(
         "PYTHONPATH": str(ROOT),
     }
     with (out_dir / "schemathesis.txt").open("w") as log:
-        subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+        # In out_dir: Schemathesis keeps its cache (replayed crashes) in the working directory.
+        subprocess.run(cmd, cwd=out_dir, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False)
     if not report.exists():
         raise RuntimeError(f"schemathesis wrote no report:\n{(out_dir / 'schemathesis.txt').read_text()[-3000:]}")
     return json.loads(report.read_text())

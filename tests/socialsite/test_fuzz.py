@@ -20,7 +20,7 @@ from bench.bench_fuzz import failures_by_check, run_schemathesis, seed_data, sum
 def test_schemathesis_finds_no_failure_and_no_server_error(live_server, settings, tmp_path, caplog):
     settings.RATE_LIMITS_ENABLED = False
     seed_data()
-    report = run_schemathesis(live_server.url, tmp_path, max_examples=3, seed=1, workers=2, timeout=240)
+    report = run_schemathesis(live_server.url, tmp_path, max_examples=2, seed=1, workers=2, timeout=240)
     print("\n".join(summary(report)))  # the figures, with -s
     details = "\n".join(summary(report)) + "\n" + (tmp_path / "schemathesis.txt").read_text()[-6000:]
     assert report["operations"]["tested"] == report["operations"]["total"] >= 30, details
