@@ -30,7 +30,7 @@ import pytest
 
 from socialsite import queues
 from tests.support.brokers import purge_queues
-from tests.support.processes import ROOT, ManagedProcess
+from tests.support.processes import ROOT, ManagedProcess, rundramatiq_wait_ready
 from tests.support.workers import worker_env, worker_starter
 
 CHROMIUM = os.environ.get("SOCIALSITE_CHROMIUM", "/usr/bin/chromium")
@@ -102,10 +102,13 @@ def browser_worker(django_db_setup, django_db_blocker, _rabbitmq_broker, browser
         finally:
             rebind_actors(previous)
         start, started = worker_starter(worker_env(media_root=str(browser_media)))
-        worker = start(threads=4)
+        # Not waited for here: it boots while Chromium starts (`open_context` waits for it).
+        worker = start(threads=4, wait=False)
     yield worker
     for w in started:
-        w.stop()
+        # Killed, not drained: nothing it holds matters after the last browser test, and the next
+        # worker fixture purges the queues anyway.
+        w.kill()
 
 
 class Visits:
@@ -138,10 +141,11 @@ def visits(live_server) -> Iterator[Visits]:
 
 
 @pytest.fixture
-def open_context(chromium, live_server, visits, browser_worker) -> Iterator[Callable]:
+def open_context(browser_worker, chromium, live_server, visits) -> Iterator[Callable]:
     """`open_context() -> (context, page)`: a fresh browser profile (its own cookies) on the live server,
     recording every request its pages make. All are closed when the test ends."""
     contexts = []
+    rundramatiq_wait_ready(browser_worker, timeout=60)
 
     def open_() -> tuple:
         context = chromium.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-GB")
