@@ -1,11 +1,11 @@
 """Real-browser tests: Playwright drives Debian's Chromium against a live server, with a real worker,
 RabbitMQ and Redis.
 
-- One Chromium for the whole session (`chromium`), a fresh browser context per person (`open_context`):
+- One Chromium for all the browser tests (`chromium`), a fresh browser context per person (`open_context`):
   separate cookies, like two people on two machines.
 - The site is pytest-django's `live_server` (a threaded WSGI server in this process, serving the test
-  database and the static files); one `rundramatiq` worker on every queue serves the whole session
-  (`browser_worker`), on the same database, Redis DB and upload directory.
+  database and the static files); one `rundramatiq` worker on every queue serves all the browser
+  tests (`browser_worker`, stopped after the last one), on the same database, Redis DB and upload directory.
 - Every request every page makes is recorded, and each test ends by checking that all of them went to
   the site's own origin (no CDN, no font service, nothing), and that the browser reported no
   Content-Security-Policy violation (an inline script or style would be one).
@@ -30,7 +30,7 @@ import pytest
 
 from socialsite import queues
 from tests.support.brokers import purge_queues
-from tests.support.processes import ROOT, ManagedProcess
+from tests.support.processes import ROOT, ManagedProcess, rundramatiq_wait_ready
 from tests.support.workers import worker_env, worker_starter
 
 CHROMIUM = os.environ.get("SOCIALSITE_CHROMIUM", "/usr/bin/chromium")
@@ -47,7 +47,7 @@ def screenshots_enabled() -> bool:
     return os.environ.get("SOCIALSITE_SCREENSHOTS") == "1"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator:
     """One headless Chromium for the whole session."""
     if not Path(CHROMIUM).exists():
@@ -70,7 +70,7 @@ def chromium() -> Iterator:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_media(tmp_path_factory) -> Path:
     """One upload directory for the session's worker and every test (the worker outlives a test)."""
     return tmp_path_factory.mktemp("browser-media")
@@ -89,9 +89,10 @@ def _real_broker(rabbitmq):
     return rabbitmq
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_worker(django_db_setup, django_db_blocker, _rabbitmq_broker, browser_media) -> Iterator[ManagedProcess]:
-    """One real worker on every queue for the whole browser session (starting one costs seconds)."""
+    """One real worker on every queue for all the browser tests (starting one costs seconds); stopped
+    after the last of them, before any other test's worker could lose a message to it."""
     from tests.support.brokers import rebind_actors
 
     with django_db_blocker.unblock():
@@ -102,10 +103,13 @@ def browser_worker(django_db_setup, django_db_blocker, _rabbitmq_broker, browser
         finally:
             rebind_actors(previous)
         start, started = worker_starter(worker_env(media_root=str(browser_media)))
-        worker = start(threads=4)
+        # Not waited for here: it boots while Chromium starts (`open_context` waits for it).
+        worker = start(threads=4, wait=False)
     yield worker
     for w in started:
-        w.stop()
+        # Killed, not drained: nothing it holds matters after the last browser test, and the next
+        # worker fixture purges the queues anyway.
+        w.kill()
 
 
 class Visits:
@@ -138,10 +142,11 @@ def visits(live_server) -> Iterator[Visits]:
 
 
 @pytest.fixture
-def open_context(chromium, live_server, visits, browser_worker) -> Iterator[Callable]:
+def open_context(browser_worker, chromium, live_server, visits) -> Iterator[Callable]:
     """`open_context() -> (context, page)`: a fresh browser profile (its own cookies) on the live server,
     recording every request its pages make. All are closed when the test ends."""
     contexts = []
+    rundramatiq_wait_ready(browser_worker, timeout=60)
 
     def open_() -> tuple:
         context = chromium.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-GB")

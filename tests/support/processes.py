@@ -92,12 +92,16 @@ def start_rundramatiq(
     threads: int = 2,
     log_path: Path | None = None,
     timeout: float = 60,
+    wait: bool = True,
 ) -> ManagedProcess:
-    """`manage.py rundramatiq` on `queues`, returned once every one of its worker processes is ready."""
+    """`manage.py rundramatiq` on `queues`, returned once every one of its worker processes is ready
+    (with `wait=False` at once: call `rundramatiq_wait_ready` before relying on it, and do something
+    else meanwhile)."""
     cmd = [sys.executable, "manage.py", "rundramatiq", "--processes", str(processes), "--threads", str(threads)]
     cmd += ["--queues", *queues, "--worker-shutdown-timeout", "5000"]
     worker = ManagedProcess("worker", cmd, env=env, log_path=log_path)
-    worker.wait_until_ready(lambda: worker.output.count(WORKER_READY) >= processes, timeout=timeout)
+    if wait:
+        rundramatiq_wait_ready(worker, processes=processes, timeout=timeout)
     return worker
 
 
@@ -127,3 +131,8 @@ def start_gunicorn(
     server = ManagedProcess("gunicorn", cmd, env={**env, "SOCIALSITE_BIND": f"127.0.0.1:{port}"}, log_path=log_path)
     server.wait_until_ready(lambda: _accepts(port), timeout=timeout)
     return server, port
+
+
+def rundramatiq_wait_ready(worker: ManagedProcess, *, processes: int = 1, timeout: float = 60) -> None:
+    """Wait (bounded) until each of the worker's `processes` says it consumes; RuntimeError if it dies first."""
+    worker.wait_until_ready(lambda: worker.output.count(WORKER_READY) >= processes, timeout=timeout)

@@ -40,12 +40,14 @@ def worker_env(*, media_root: str) -> dict[str, str]:
 
 
 def worker_starter(env: Mapping[str, str]) -> tuple[Callable[..., ManagedProcess], list[ManagedProcess]]:
-    """`(start, started)`: `start(queue_names=..., threads=2, processes=1)` starts a ready worker and notes it
-    in `started`, for the caller to stop."""
+    """`(start, started)`: `start(queue_names=..., threads=2, processes=1, wait=True)` starts a worker (ready,
+    unless `wait=False`) and notes it in `started`, for the caller to stop."""
     workers: list[ManagedProcess] = []
 
-    def start(*, queue_names: tuple[str, ...] = queues.ALL, threads: int = 2, processes: int = 1) -> ManagedProcess:
-        worker = start_rundramatiq(env=env, queues=queue_names, threads=threads, processes=processes)
+    def start(
+        *, queue_names: tuple[str, ...] = queues.ALL, threads: int = 2, processes: int = 1, wait: bool = True
+    ) -> ManagedProcess:
+        worker = start_rundramatiq(env=env, queues=queue_names, threads=threads, processes=processes, wait=wait)
         workers.append(worker)
         return worker
 
