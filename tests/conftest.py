@@ -40,7 +40,10 @@ def pytest_collection_modifyitems(config, items):
         if "integration" in item.path.parts:
             item.add_marker(pytest.mark.integration)
         if "browser" in item.path.parts:
+            # Real worker, RabbitMQ and Redis behind the browser: integration tier too (`-m "not integration"`
+            # is the unit tier, which runs with RabbitMQ unreachable).
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.integration)
     # Browser tests last and together: their package-scoped worker must not outlive them into tests that
     # start their own workers (it would consume those tests' messages).
     items.sort(key=lambda item: ("browser" in item.path.parts, "worker" not in getattr(item, "fixturenames", ())))
