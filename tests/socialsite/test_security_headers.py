@@ -85,7 +85,9 @@ def test_every_page_sends_the_security_headers_over_https(client, world, route, 
         client.force_login(world["alice"])
     url = page_url(route, world)
     for response in (client.get(url, secure=True), client.post(url, secure=True)):
-        assert response.status_code < 500, (url, response.status_code)
+        # /healthz answers 503 by design when a service is down (the unit tier may run without RabbitMQ).
+        down_by_design = url == "/healthz" and response.status_code == 503
+        assert response.status_code < 500 or down_by_design, (url, response.status_code)
         assert_security_headers(response, secure=True)
 
 
