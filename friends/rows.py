@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from html import escape
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.safestring import SafeString
 
 from accounts import people
 from socialsite.routes import Route
@@ -117,17 +119,23 @@ def block_rows(blocks: Iterable[tuple], links: Links) -> list[dict]:
 
 
 def suggestion_rows(suggestions: Iterable, links: Links) -> list[dict]:
-    """`selectors.SuggestionView`s as rows: the person, the mutual-friend count and sample, the add-friend
-    and dismiss targets."""
+    """`selectors.SuggestionView`s as rows: the person, the add-friend and dismiss targets, and the
+    mutual friends as text, "3 mutual friends" (`mutual`) and with the sample named and linked, "3 mutual
+    friends: Ana Díaz, Bo Li" (`mutual_sampled`, markup), each one string: a template row prints it
+    instead of looping over the sample."""
     rows = []
     for s in suggestions:
         name = s.user.username
+        mutual = f"{s.mutual_count} mutual friend{'' if s.mutual_count == 1 else 's'}"
+        sample = [links.person(m) for m in s.mutual_sample]
+        sampled = ", ".join(f'<a href="{escape(m["url"])}">{escape(m["name"])}</a>' for m in sample)
         rows.append(
             {
                 **links.person(s.user),
                 "mutual_count": s.mutual_count,
-                "plural": "" if s.mutual_count == 1 else "s",
-                "sample": [links.person(m) for m in s.mutual_sample],
+                "mutual": mutual,
+                "mutual_sampled": SafeString(f"{mutual}: {sampled}" if sample else mutual),
+                "sample": sample,
                 "add_url": links.send_request(name),
                 "dismiss_url": links.dismiss(name),
             }
