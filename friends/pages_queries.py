@@ -39,30 +39,36 @@ class CompiledQuery:
         self._build = build
         self._columns = tuple(columns)
         self._users = users
-        self._compiled: tuple[str, list[Any], list[tuple[int, int]]] | None = None
+        self._compiled: dict[bool, tuple[str, list[Any], list[tuple[int, int]]]] = {}
 
-    def _compile(self) -> tuple[str, list[Any], list[tuple[int, int]]]:
-        if self._compiled is None:
-            queryset = self._build(*SENTINELS[: self._users]).values_list(*self._columns)
+    def _compile(self, *, count: bool) -> tuple[str, list[Any], list[tuple[int, int]]]:
+        if count not in self._compiled:
+            queryset = self._build(*SENTINELS[: self._users])
+            # A count needs neither the order (PostgreSQL would sort every row) nor the columns.
+            queryset = queryset.order_by().values_list("pk") if count else queryset.values_list(*self._columns)
             sql, params = queryset.query.get_compiler("default").as_sql()
             positions = [(i, SENTINELS.index(v)) for i, v in enumerate(params) if v in SENTINELS]
             if {which for _, which in positions} != set(range(self._users)):
                 raise ValueError("the compiled queryset does not use every user id as a parameter")
-            self._compiled = (sql, list(params), positions)
-        return self._compiled
+            if count:
+                sql = f"SELECT count(*) FROM ({sql}) AS listed"
+            self._compiled[count] = (sql, list(params), positions)
+        return self._compiled[count]
 
-    def sql(self, *user_ids: int) -> tuple[str, list[Any]]:
-        """The SQL (ordered as the selector orders) and its parameters for these user ids."""
-        sql, params, positions = self._compile()
+    def _bind(self, user_ids: tuple[int, ...], *, count: bool) -> tuple[str, list[Any]]:
+        sql, params, positions = self._compile(count=count)
         params = list(params)
         for i, which in positions:
             params[i] = user_ids[which]
         return sql, params
 
+    def sql(self, *user_ids: int) -> tuple[str, list[Any]]:
+        """The SQL (ordered as the selector orders) and its parameters for these user ids."""
+        return self._bind(user_ids, count=False)
+
     def count_sql(self, *user_ids: int) -> tuple[str, list[Any]]:
-        """`SELECT count(*)` of the same rows."""
-        sql, params = self.sql(*user_ids)
-        return f"SELECT count(*) FROM ({sql}) AS listed", params
+        """`SELECT count(*)` of the same rows, and its parameters."""
+        return self._bind(user_ids, count=True)
 
 
 def _rows(sql: str, params: list[Any]) -> list[tuple]:

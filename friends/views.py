@@ -136,16 +136,19 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         visibility = friend_list_visibility_of(user=request.user)
         context["my_visibility"] = FriendListVisibility(visibility).label.lower()
     else:
-        # A cold look-up enqueues work: one per-user budget with the API's mutual-friends look-ups.
-        # Spent, the profile still shows; only its mutual friends wait.
-        wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
-        if wait is not None:
-            context["mutual_wait"] = wait
-        else:
-            # Always the viewer's own pair: nobody sees the mutual friends of two other people.
-            mutual = selectors.mutual_friends_get(
-                viewer=request.user, other=shown.user
-            ) or enqueue.mutual_friends_request_computation_rollback_unsafe(viewer=request.user, other=shown.user)
+        # Always the viewer's own pair: nobody sees the mutual friends of two other people. Only a cold
+        # look-up enqueues work, so only a cold one spends the per-user budget shared with the API's
+        # mutual-friends look-ups; spent, the profile still shows, only its mutual friends wait.
+        mutual = selectors.mutual_friends_get(viewer=request.user, other=shown.user)
+        if mutual is None:
+            wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
+            if wait is not None:
+                context["mutual_wait"] = wait
+            else:
+                mutual = enqueue.mutual_friends_request_computation_rollback_unsafe(
+                    viewer=request.user, other=shown.user
+                )
+        if mutual is not None:
             context.update(
                 mutual=mutual,
                 mutual_rows=rows.people_rows(mutual.results, links),
@@ -269,25 +272,23 @@ send_request = _action_on_user(
     fallback="friends",
     rate_limit_scope="friend_requests",  # per user, one budget with the API's friend requests
 )
-unfriend = _action_on_user(
-    lambda me, other: services.friendship_remove(user=me, friend=other),
-    success="You are no longer friends with {other}.",
-    fallback="friends",
-)
-block = _action_on_user(
-    lambda me, other: services.block_create(blocker=me, blocked=other),
-    success="You blocked {other}.",
-    fallback="friends",
-)
-unblock = _action_on_user(
-    lambda me, other: services.block_remove(blocker=me, blocked=other),
-    success="You unblocked {other}.",
-    fallback="friends",
-)
-dismiss_suggestion = _action_on_user(
-    lambda me, other: services.suggestion_dismiss(user=me, dismissed=other),
-    success="{other} will not be suggested to you again.",
-    fallback="suggestions",
+# The other actions on a user: (service, success message, where to go without a `next`), one view each.
+unfriend, block, unblock, dismiss_suggestion = (
+    _action_on_user(service, success=success, fallback=fallback)
+    for service, success, fallback in (
+        (
+            lambda me, other: services.friendship_remove(user=me, friend=other),
+            "You are no longer friends with {other}.",
+            "friends",
+        ),
+        (lambda me, other: services.block_create(blocker=me, blocked=other), "You blocked {other}.", "friends"),
+        (lambda me, other: services.block_remove(blocker=me, blocked=other), "You unblocked {other}.", "friends"),
+        (
+            lambda me, other: services.suggestion_dismiss(user=me, dismissed=other),
+            "{other} will not be suggested to you again.",
+            "suggestions",
+        ),
+    )
 )
 
 
