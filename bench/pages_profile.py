@@ -33,7 +33,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=50, help="timed requests per page (default 50)")
     parser.add_argument("--profile", default=None, help="a path to cProfile (top functions by cumulative time)")
     parser.add_argument("--paths", default=None, help="comma-separated paths to time instead of the pages")
-    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after start-up, as a server could")
     parser.add_argument("--no-rebuild", action="store_true", help="keep the Redis graph cache as it is")
     args = parser.parse_args(argv)
 
@@ -70,11 +69,6 @@ def main(argv: list[str] | None = None) -> int:
     viewer = User.objects.get(username=VIEWER)
     other = User.objects.get(username=most_mutual_with(args.database, VIEWER))
     compute_mutual_friends.fn(viewer.pk, other.pk)
-    if args.gc_freeze:
-        import gc
-
-        gc.collect()
-        gc.freeze()
     client = Client(SERVER_NAME="127.0.0.1")
     client.force_login(viewer)
     import json
