@@ -3,6 +3,13 @@
 Concurrency: every service that touches a pair of users first locks both user rows in id order
 (`_lock_pair`), so two accepts of one request, or two crossing requests, are serialised and end with
 exactly one friendship, and no two services can deadlock on the same pair.
+
+Those locks, and the lock on a request row, are `FOR NO KEY UPDATE`, not `FOR UPDATE`: they serialise the
+services as well, but do not conflict with the `FOR KEY SHARE` locks that any foreign-key insert takes on
+the rows it references. The notification worker inserts a request's notification while these services
+run, and its foreign-key checks lock the sender before the receiver whatever their ids; with `FOR UPDATE`
+the two waited on each other and PostgreSQL answered one of them `DeadlockDetected` (a 500; issue 10,
+tests/integration/test_request_race.py). No key column is ever updated here, so the weaker lock is exact.
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ Pending = FriendRequest.State.PENDING
 
 
 def _lock_pair(a_id: int, b_id: int) -> None:
-    list(User.objects.select_for_update().filter(id__in=(a_id, b_id)).order_by("id").values_list("id", flat=True))
+    """Lock both users' rows in id order (`FOR NO KEY UPDATE`, see the module doc) until the transaction ends."""
+    pair = User.objects.select_for_update(no_key=True).filter(id__in=(a_id, b_id)).order_by("id")
+    list(pair.values_list("id", flat=True))
 
 
 def _check_not_self(user: AbstractBaseUser, other: AbstractBaseUser, what: str) -> None:
@@ -60,7 +69,7 @@ def _locked_request(*, request_id: int, user: AbstractBaseUser, role: str) -> Fr
     if request is None:
         raise NotFound("No such friend request.")
     _lock_pair(request.from_user_id, request.to_user_id)
-    return FriendRequest.objects.select_for_update().get(pk=request.pk)
+    return FriendRequest.objects.select_for_update(no_key=True).get(pk=request.pk)
 
 
 @transaction.atomic
@@ -161,7 +170,7 @@ def block_create(*, blocker: AbstractBaseUser, blocked: AbstractBaseUser) -> Blo
     pending = FriendRequest.objects.filter(
         Q(from_user=blocker, to_user=blocked) | Q(from_user=blocked, to_user=blocker), state=Pending
     )
-    for request in pending.select_for_update():
+    for request in pending.select_for_update(no_key=True):
         _close_request(request, FriendRequest.State.CANCELLED, events.friend_request_cancelled)
     events.block_created.emit(blocker_id=blocker.pk, blocked_id=blocked.pk)
     return block

@@ -1,0 +1,96 @@
+"""Lock order: accept, decline and cancel of one request racing the notification worker's commit.
+
+The notification of a new request is an INSERT whose foreign keys (recipient, actor, friend request) take
+`FOR KEY SHARE` locks, in the order PostgreSQL checks the constraints, while the request services lock the
+pair's user rows and the request row. Before the fix they took `FOR UPDATE`, which conflicts with
+`FOR KEY SHARE`: with the sender's id above the receiver's, the service held the receiver and waited for
+the sender, the worker held the sender and waited for the receiver, and PostgreSQL broke the cycle with
+`DeadlockDetected`, a 500 for the user (issue 10). Here every round races the three services against the
+real worker (which handles the request's event) and against the worker's service called at the same
+moment, so the interleaving happens in most rounds rather than by luck.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from functools import partial
+
+import pytest
+from django.db import connection, connections
+
+from friends import services
+from friends.models import FriendRequest, Friendship
+from notifications.models import Notification
+from notifications.services import notifications_create_for_friend_request
+from socialsite.errors import ServiceError
+from socialsite.models import OutboxEvent
+from tests.support.waiting import wait_for
+
+ROUNDS = 200
+CLOSING_EVENTS = ("friend_request.accepted", "friend_request.declined", "friend_request.cancelled")
+
+pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks: PostgreSQL only")
+
+
+def _race(calls: list) -> list[tuple[str, str]]:
+    """Run `calls` at once (a barrier releases them together); each gives ("ok", state), ("refused", code)
+    or ("error", repr) for anything else, which a view would answer with a 500."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[tuple[str, str]] = [("error", "not run")] * len(calls)
+
+    def run(index: int, call) -> None:
+        try:
+            barrier.wait(timeout=10)
+            result = call()
+            outcomes[index] = ("ok", getattr(result, "state", str(result)))
+        except ServiceError as exc:
+            outcomes[index] = ("refused", exc.code)
+        except Exception as exc:  # noqa: BLE001 - the point: nothing else may escape a service
+            outcomes[index] = ("error", repr(exc))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def test_accept_decline_cancel_racing_the_notification_worker_never_fail_and_end_with_one_outcome(worker, make_user):
+    errors: list[str] = []
+    for round_ in range(ROUNDS):
+        # The receiver first, so the sender has the higher id: the order that deadlocked.
+        receiver = make_user(f"r{round_}")
+        sender = make_user(f"s{round_}")
+        request = services.friend_request_send(from_user=sender, to_user=receiver)
+        outcomes = _race(
+            [
+                partial(services.friend_request_accept, request_id=request.pk, user=receiver),
+                partial(services.friend_request_decline, request_id=request.pk, user=receiver),
+                partial(services.friend_request_cancel, request_id=request.pk, user=sender),
+                # What the worker does for the request's event, at the same moment (its own event id).
+                partial(
+                    notifications_create_for_friend_request,
+                    request_id=request.pk,
+                    kind=Notification.Kind.FRIEND_REQUEST_RECEIVED,
+                    event_id=uuid.uuid4(),
+                ),
+            ]
+        )
+        errors += [f"round {round_}: {detail}" for kind, detail in outcomes if kind == "error"]
+        final = FriendRequest.objects.get(pk=request.pk).state
+        changed = [state for kind, state in outcomes[:3] if kind == "ok"]
+        assert final != FriendRequest.State.PENDING, outcomes
+        # One outcome: every service that answered success reports the final state; the others were refused.
+        assert changed and set(changed) == {final}, (round_, outcomes, final)
+        assert all(detail == final for kind, detail in outcomes[:3] if kind == "refused"), (round_, outcomes)
+        closing = OutboxEvent.objects.filter(name__in=CLOSING_EVENTS, payload__request_id=request.pk)
+        assert closing.count() == 1, list(closing.values_list("name", flat=True))
+        befriended = Friendship.objects.filter(user=sender, friend=receiver).exists()
+        assert befriended == (final == FriendRequest.State.ACCEPTED)
+    assert not errors, errors[:10]
+    # The worker handled every request's event without a dead letter: nothing is left pending.
+    wait_for(lambda: not OutboxEvent.objects.filter(published_at__isnull=True).exists(), what="outbox drained")
