@@ -37,6 +37,7 @@ from django.utils import timezone
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.errors import BrokerError
 from pika.adapters.select_connection import IOLoop
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from .models import OutboxEvent
 
@@ -259,7 +260,8 @@ class OutboxPublisher:
                     properties=pika.BasicProperties(delivery_mode=2, priority=message.options.get("broker_priority")),
                     mandatory=True,
                 )
-        except (pika.exceptions.AMQPError, BrokerError, DatabaseError, OSError) as exc:  # leave it to the relay
+        except (pika.exceptions.AMQPError, AMQPConnectorException, BrokerError, DatabaseError, OSError) as exc:
+            # Left to the relay. AMQPConnectorException: declaring a queue met a RabbitMQ that does not answer.
             logger.warning("outbox publisher could not publish a batch: %r", exc)
             self._drop_connection(repr(exc))
             return
