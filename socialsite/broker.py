@@ -75,7 +75,8 @@ class TimeLimit(middleware.TimeLimit):
 
 class OutboxRelay(middleware.Middleware):
     """Runs the outbox relay in every worker process, so events left pending while RabbitMQ was down
-    (or when a web process died between commit and publish) go out within seconds of it coming back."""
+    (or when a web process died between commit and publish) go out within seconds of it coming back.
+    One relay runs at a time across processes (`socialsite.relay`: a PostgreSQL advisory lock)."""
 
     def __init__(self) -> None:
         from django.conf import settings
@@ -101,7 +102,7 @@ class OutboxRelay(middleware.Middleware):
     def _run(self) -> None:
         from django.db import close_old_connections
 
-        from .events import relay_pending
+        from .relay import relay_pending
 
         while not self.stop.wait(self.interval):
             try:

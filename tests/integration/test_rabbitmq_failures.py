@@ -5,25 +5,37 @@ test points it at), with a real worker once RabbitMQ is "back": a friend request
 client's timeout and its event waits in the outbox; cold reads (suggestions and mutual friends, API and
 page) answer "computing" and leave no task record behind; once RabbitMQ answers again the relay delivers
 the event, and its notification exists exactly once.
+
+And the relay (socialsite/relay.py): a queue that refuses publishes blocks no other queue and keeps its
+own order; the relay's lock is taken over at once from a process killed while holding it; with Redis
+unreachable the relay still publishes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import sys
 import urllib.error
 import urllib.request
+from datetime import timedelta
 
+import pika
 import pytest
+from django.utils import timezone
 
 from accounts.tokens import token_create
 from friends.models import FriendRequest
 from friends.suggestions import enqueue
 from notifications.models import Notification
 from socialsite.models import OutboxEvent, TaskRecord
+from socialsite.redis import get_redis
+from socialsite.relay import RELAY_LOCK_KEY, relay_pending
 from tests.support.brokers import rebind_actors
-from tests.support.rabbit_outage import broker_at, refusing_rabbitmq, silent_rabbitmq
+from tests.support.processes import ManagedProcess
+from tests.support.rabbit_outage import broker_at, queue_refusing_publishes, refusing_rabbitmq, silent_rabbitmq
 from tests.support.waiting import wait_for
+from tests.support.workers import database_url
 
 # The client gives up after this many seconds: an answer within it is the bound the issue asks for. The
 # site's own bounds are a few seconds (RABBITMQ_TIMEOUTS, RABBITMQ_ENQUEUE_DEADLINE); pika's default
@@ -111,3 +123,89 @@ def test_rabbitmq_down_a_request_succeeds_cold_reads_compute_and_the_event_arriv
     wait_for(lambda: TaskRecord.objects.filter(id=body["task_id"], state="done").exists(), what="the computation done")
     assert notifications.count() == 1
     assert not OutboxEvent.objects.filter(published_at__isnull=True).exists()
+
+
+def _pending_event(name: str, seconds_ago: float, **payload: int) -> OutboxEvent:
+    """An outbox row as a commit whose after-commit publish failed leaves it: pending, `seconds_ago` old."""
+    return OutboxEvent.objects.create(
+        name=name, payload=payload, created_at=timezone.now() - timedelta(seconds=seconds_ago)
+    )
+
+
+def _event_ids_in(queue_name: str) -> list[str]:
+    """The outbox event ids of the messages waiting in `queue_name`, in queue order (taken off the queue)."""
+    from django.conf import settings
+
+    connection = pika.BlockingConnection(pika.URLParameters(settings.RABBITMQ_URL))
+    try:
+        channel = connection.channel()
+        ids = []
+        while True:
+            method, _properties, body = channel.basic_get(queue_name, auto_ack=True)
+            if method is None:
+                return ids
+            ids.append(json.loads(body)["options"]["event_id"])
+    finally:
+        connection.close()
+
+
+def test_relay_goes_past_a_queue_that_refuses_and_keeps_that_queues_order(start_worker, alice, bob):
+    # No worker is started: the messages stay in their queues for the test to read.
+    shares = [_pending_event("share.created", 60 - i, share_id=i, owner_id=alice.pk) for i in range(3)]  # default
+    request = _pending_event("friend_request.sent", 50, request_id=1, from_user_id=alice.pk, to_user_id=bob.pk)
+    with queue_refusing_publishes("default"):
+        # Pages of two: before, the refused shares filled every page of every pass, and nothing after them
+        # was ever sent.
+        assert relay_pending(grace=0, batch_size=2) == 1
+        assert OutboxEvent.objects.get(pk=request.pk).published_at is not None
+        for share in shares:
+            share.refresh_from_db()
+            assert share.published_at is None
+        assert "default" in shares[0].last_error
+        # The first page went out together; the later share was not even tried, so the refusing queue
+        # gets nothing out of order.
+        assert [s.attempts for s in shares] == [1, 1, 0]
+    assert relay_pending(grace=0, batch_size=2) == 3
+    assert _event_ids_in("default") == [str(s.pk) for s in shares]
+    assert _event_ids_in("graph") == [str(request.pk)]
+
+
+def test_relay_lock_of_a_killed_process_is_taken_over_at_once(start_worker):
+    event = _pending_event("friend_request.sent", 60, request_id=1, from_user_id=1, to_user_id=2)
+    holder = ManagedProcess(
+        "relay-lock-holder",
+        [
+            sys.executable,
+            "-c",
+            "import sys, time, psycopg\n"
+            "conn = psycopg.connect(sys.argv[1], autocommit=True)\n"
+            "conn.execute('SELECT pg_advisory_lock(%s)', [int(sys.argv[2])])\n"
+            "print('locked', flush=True)\n"
+            "time.sleep(600)\n",
+            database_url(),
+            str(RELAY_LOCK_KEY),
+        ],
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    try:
+        holder.wait_until_ready(lambda: "locked" in holder.output, timeout=30)
+        assert relay_pending(grace=0) == 0, "another relay holds the lock"
+        assert OutboxEvent.objects.get(pk=event.pk).published_at is None
+    finally:
+        holder.kill()
+    # No lifetime to wait out: PostgreSQL released the lock with the killed process's session.
+    assert wait_for(lambda: relay_pending(grace=0), timeout=10, what="the relay after the kill") == 1
+    assert relay_pending(grace=0) == 0  # released after the pass: nothing left, no error
+
+
+def test_relay_publishes_with_redis_unreachable(start_worker, settings):
+    event = _pending_event("friend_request.sent", 60, request_id=1, from_user_id=1, to_user_id=2)
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    get_redis.cache_clear()
+    try:
+        with pytest.raises(Exception, match="onnect"):
+            get_redis().ping()
+        assert relay_pending(grace=0) == 1
+    finally:
+        get_redis.cache_clear()
+    assert OutboxEvent.objects.get(pk=event.pk).published_at is not None

@@ -60,3 +60,52 @@ def broker_at(url: str) -> dramatiq.Broker:
     broker_settings = settings.RABBITMQ_DRAMATIQ_BROKER
     options = {**broker_settings["OPTIONS"], "url": _with_timeouts(url)}
     return build_broker({**broker_settings, "OPTIONS": options})
+
+
+REFUSE_POLICY = "socialsite-test-refuse"
+
+
+def vhost_of(url: str) -> str:
+    """The virtual host of an AMQP URL ("/" when it names none)."""
+    import urllib.parse
+
+    path = urllib.parse.urlsplit(url.split(";")[0]).path
+    return urllib.parse.unquote(path[1:]) if len(path) > 1 else "/"
+
+
+@contextlib.contextmanager
+def queue_refusing_publishes(queue_name: str) -> Iterator[None]:
+    """While inside, RabbitMQ nacks every message published to `queue_name` in the tests' virtual host (a
+    policy: at most 0 messages, `reject-publish`), as a full queue does; the policy goes on leaving.
+    Needs `rabbitmqctl`; nothing outside that virtual host is touched."""
+    import subprocess
+
+    from tests.support.waiting import wait_for
+
+    vhost = vhost_of(settings.RABBITMQ_URL)
+    definition = '{"max-length": 0, "overflow": "reject-publish"}'
+    policy = ["--apply-to", "queues", "--priority", "100", REFUSE_POLICY, f"^{queue_name}$", definition]
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_policy", "-p", vhost, *policy],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+    def applied() -> bool:
+        listed = subprocess.run(
+            ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "policy"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.split("\n")
+        return any(line.split() == [queue_name, REFUSE_POLICY] for line in listed)
+
+    try:
+        wait_for(applied, timeout=30, interval=0.2, what=f"the policy on {queue_name}")
+        yield
+    finally:
+        subprocess.run(
+            ["rabbitmqctl", "-q", "clear_policy", "-p", vhost, REFUSE_POLICY], capture_output=True, timeout=60
+        )
+        wait_for(lambda: not applied(), timeout=30, interval=0.2, what=f"the policy off {queue_name}")
