@@ -58,16 +58,45 @@ class RabbitmqBroker(rabbitmq.RabbitmqBroker):
             self.state.deadline = None
 
 
+# RabbitMQ's consumer timeout (its default, `consumer_timeout` = 30 min): a delivery not acknowledged within
+# it closes the channel and the message is delivered again. A worker acknowledges a message after running
+# it, and holds a retry's delayed message unacknowledged until it is due, so every time limit and every
+# backoff must stay well under it (tests/socialsite/test_rabbit_limits.py holds every actor to half).
+RABBITMQ_CONSUMER_TIMEOUT_MS = 1_800_000
+MIN_BACKOFF_MS = 1_000
+MAX_BACKOFF_MS = 300_000  # a sixth of the consumer timeout
+
+
 class Retries(middleware.Retries):
     """Exponential backoff from 1 s, capped at 5 min (well under RabbitMQ's 30-min consumer timeout),
-    then the message is dead-lettered. Actors override `max_retries` where it makes sense."""
+    then the message is dead-lettered. Actors override `max_retries` where it makes sense; the default,
+    8 retries, waits 4 to 8.5 minutes in all (`retry_window`)."""
 
     def __init__(self) -> None:
-        super().__init__(max_retries=8, min_backoff=1_000, max_backoff=300_000)
+        super().__init__(max_retries=8, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS)
+
+
+def retry_window(max_retries: int, *, min_backoff: int = MIN_BACKOFF_MS, max_backoff: int = MAX_BACKOFF_MS) -> tuple:
+    """The shortest and longest total wait, in seconds, between a message's first attempt and its last
+    retry: how long an outage it rides out before it is dead-lettered.
+
+    Dramatiq's backoff before retry n (0-based) is `min_backoff * 2**n` times a jitter in [1, 2), and once
+    that exceeds `max_backoff`, `max_backoff` times a jitter in [0.5, 1) (`dramatiq.common.compute_backoff`,
+    dramatiq 2.x), so each wait is bounded below and above; this sums the bounds.
+    """
+    low = high = 0.0
+    for n in range(max_retries):
+        base = min_backoff * 2**n
+        if 2 * base <= max_backoff:  # never capped
+            low, high = low + base, high + 2 * base
+        else:  # may be capped: as low as half the cap, at most the cap
+            low, high = low + min(base, max_backoff / 2), high + max_backoff
+    return low / 1000, high / 1000
 
 
 class TimeLimit(middleware.TimeLimit):
-    """No task may run longer than 10 minutes unless its actor says so."""
+    """No task may run longer than 10 minutes unless its actor says so (and none longer than 15: half of
+    RabbitMQ's consumer timeout, so a message is never delivered again while it still runs)."""
 
     def __init__(self) -> None:
         super().__init__(time_limit=600_000)
