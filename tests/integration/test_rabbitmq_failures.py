@@ -1,4 +1,5 @@
-"""RabbitMQ refusing connections or accepting them and never answering (issue 10, acceptance 1).
+"""RabbitMQ refusing connections, accepting them and never answering, or blocking publishers under a
+resource alarm (issue 10, acceptance 1).
 
 Over real HTTP (pytest-django's live server, in this process, so it publishes through the broker this
 test points it at), with a real worker once RabbitMQ is "back": a friend request answers 201 within the
@@ -33,7 +34,13 @@ from socialsite.redis import get_redis
 from socialsite.relay import RELAY_LOCK_KEY, relay_pending
 from tests.support.brokers import rebind_actors
 from tests.support.processes import ManagedProcess
-from tests.support.rabbit_outage import broker_at, queue_refusing_publishes, refusing_rabbitmq, silent_rabbitmq
+from tests.support.rabbit_outage import (
+    blocking_rabbitmq,
+    broker_at,
+    queue_refusing_publishes,
+    refusing_rabbitmq,
+    silent_rabbitmq,
+)
 from tests.support.waiting import wait_for
 from tests.support.workers import database_url
 
@@ -42,7 +49,7 @@ from tests.support.workers import database_url
 # handshake timeout alone is 15 s, and a blocked connection used to wait forever.
 CLIENT_TIMEOUT = 10
 
-OUTAGES = {"refusing": refusing_rabbitmq, "silent": silent_rabbitmq}
+OUTAGES = {"refusing": refusing_rabbitmq, "silent": silent_rabbitmq, "blocked": blocking_rabbitmq}
 
 
 def _call(base_url: str, method: str, path: str, token: str, body: dict | None = None) -> tuple[int, dict | str]:

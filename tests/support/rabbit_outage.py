@@ -2,7 +2,10 @@
 
 - *refusing*: nothing listens on the port (a stopped node): every connection attempt is refused at once;
 - *silent*: a socket that accepts every connection and never sends a byte (a hung node, a load balancer in
-  front of a dead one): connections wait for RabbitMQ's half of the AMQP handshake, which never comes.
+  front of a dead one): connections wait for RabbitMQ's half of the AMQP handshake, which never comes;
+- *blocked*: a server that speaks AMQP 0-9-1 as far as a publish, then answers it with `connection.blocked`
+  and nothing else, as RabbitMQ does under a memory or disk alarm (which cannot be raised on the shared
+  node without blocking everyone on it).
 
 `broker_at(url)` builds the settings' broker (same class, middleware, timeouts) pointed at such a URL, for
 the test process to switch to with `tests.support.brokers.rebind_actors`. The shared RabbitMQ is never
@@ -46,6 +49,80 @@ def silent_rabbitmq() -> Iterator[str]:
         thread.join(5)
         for conn in held:
             conn.close()
+        server.close()
+
+
+def _serve_until_blocked(conn: socket.socket, stop: threading.Event) -> None:
+    """One client of `blocking_rabbitmq`: the handshake, channels, confirms and queue declarations are
+    answered; the first publish gets `connection.blocked`, and no confirm ever comes."""
+    import pika.frame
+    from pika import spec
+
+    def send(channel: int, method) -> None:
+        conn.sendall(pika.frame.Method(channel, method).marshal())
+
+    replies = {
+        spec.Connection.StartOk: lambda f: spec.Connection.Tune(channel_max=0, frame_max=131072, heartbeat=0),
+        spec.Connection.Open: lambda f: spec.Connection.OpenOk(),
+        spec.Channel.Open: lambda f: spec.Channel.OpenOk(),
+        spec.Confirm.Select: lambda f: spec.Confirm.SelectOk(),
+        spec.Queue.Declare: lambda f: spec.Queue.DeclareOk(queue=f.method.queue, message_count=0, consumer_count=0),
+        spec.Connection.Close: lambda f: spec.Connection.CloseOk(),
+        spec.Channel.Close: lambda f: spec.Channel.CloseOk(),
+    }
+    buffer, blocked = b"", False
+    conn.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            data = conn.recv(65536)
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        if not data:
+            return
+        buffer += data
+        while True:
+            consumed, frame = pika.frame.decode_frame(buffer)
+            if not consumed:
+                break
+            buffer = buffer[consumed:]
+            if isinstance(frame, pika.frame.ProtocolHeader):
+                capabilities = {"publisher_confirms": True, "basic.nack": True, "connection.blocked": True}
+                send(0, spec.Connection.Start(server_properties={"capabilities": capabilities}))
+            elif isinstance(frame, pika.frame.Method) and type(frame.method) in replies:
+                send(frame.channel_number, replies[type(frame.method)](frame))
+            elif isinstance(frame, pika.frame.Method) and isinstance(frame.method, spec.Basic.Publish) and not blocked:
+                send(0, spec.Connection.Blocked(reason="low on memory (a test's fake alarm)"))
+                blocked = True
+
+
+@contextlib.contextmanager
+def blocking_rabbitmq() -> Iterator[str]:
+    """An AMQP URL whose server blocks every connection at its first publish (`connection.blocked`) and
+    confirms nothing, as under a resource alarm; closed on exit."""
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+    clients: list[threading.Thread] = []
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError, OSError):
+                conn = server.accept()[0]
+                client = threading.Thread(target=_serve_until_blocked, args=(conn, stop), daemon=True)
+                client.start()
+                clients.append(client)
+
+    thread = threading.Thread(target=accept, name="blocking-rabbitmq", daemon=True)
+    thread.start()
+    try:
+        yield f"amqp://guest:guest@127.0.0.1:{server.getsockname()[1]}/%2F"
+    finally:
+        stop.set()
+        thread.join(5)
+        for client in clients:
+            client.join(5)
         server.close()
 
 
