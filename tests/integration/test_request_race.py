@@ -13,14 +13,13 @@ service called at the same moment, so the interleaving happens in most rounds ra
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
 import uuid
 from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from accounts.tokens import token_create
 from friends import services
@@ -29,6 +28,7 @@ from notifications.models import Notification
 from notifications.services import notifications_create_for_friend_request
 from socialsite.errors import ServiceError
 from socialsite.models import OutboxEvent
+from tests.friends.test_concurrency import run_at_once
 from tests.support.waiting import wait_for
 
 ROUNDS = 200
@@ -52,28 +52,16 @@ def _api(base_url: str, method: str, path: str, token: str, done_state: str | No
 
 
 def _race(calls: list) -> list[tuple[str, str]]:
-    """Run `calls` at once (a barrier releases them together); each gives ("ok", state), ("refused", code)
-    or ("error", repr) for anything else: a 500, or an exception of the worker's service."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[tuple[str, str]] = [("error", "not run")] * len(calls)
-
-    def run(index: int, call) -> None:
-        try:
-            barrier.wait(timeout=10)
-            result = call()
-            outcomes[index] = ("ok", getattr(result, "state", str(result)))
-        except ServiceError as exc:
-            outcomes[index] = ("refused", exc.code)
-        except Exception as exc:  # noqa: BLE001 - the point: nothing else may escape a service
-            outcomes[index] = ("error", repr(exc))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    """Run `calls` at once (`run_at_once`: threads behind a barrier); each gives ("ok", state), ("refused",
+    code) or ("error", repr) for anything else: a 500, or an exception of the worker's service."""
+    outcomes = []
+    for result in run_at_once(*calls):
+        if isinstance(result, ServiceError):
+            outcomes.append(("refused", result.code))
+        elif isinstance(result, Exception):
+            outcomes.append(("error", repr(result)))
+        else:
+            outcomes.append(("ok", getattr(result, "state", str(result))))
     return outcomes
 
 

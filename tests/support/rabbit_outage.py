@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import dramatiq
 from django.conf import settings
@@ -28,8 +28,9 @@ from tests.support.processes import free_port
 
 
 @contextlib.contextmanager
-def silent_rabbitmq() -> Iterator[str]:
-    """An AMQP URL whose server accepts TCP connections and never answers; closed on exit."""
+def _fake_rabbitmq(name: str, on_connection: Callable[[socket.socket, threading.Event], None]) -> Iterator[str]:
+    """An AMQP URL on loopback whose server hands each accepted connection to `on_connection(conn, stop)`
+    (in the accepting thread: a long handler starts its own); on exit, `stop` is set and all is closed."""
     server = socket.create_server(("127.0.0.1", 0))
     server.settimeout(0.2)
     held: list[socket.socket] = []
@@ -38,9 +39,11 @@ def silent_rabbitmq() -> Iterator[str]:
     def accept() -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError, OSError):
-                held.append(server.accept()[0])  # kept open, never read from nor written to
+                conn = server.accept()[0]
+                held.append(conn)
+                on_connection(conn, stop)
 
-    thread = threading.Thread(target=accept, name="silent-rabbitmq", daemon=True)
+    thread = threading.Thread(target=accept, name=name, daemon=True)
     thread.start()
     try:
         yield f"amqp://guest:guest@127.0.0.1:{server.getsockname()[1]}/%2F"
@@ -50,6 +53,12 @@ def silent_rabbitmq() -> Iterator[str]:
         for conn in held:
             conn.close()
         server.close()
+
+
+def silent_rabbitmq() -> contextlib.AbstractContextManager[str]:
+    """An AMQP URL whose server accepts TCP connections and never answers (each is kept open, never read
+    from nor written to); closed on exit."""
+    return _fake_rabbitmq("silent-rabbitmq", lambda conn, stop: None)
 
 
 def _serve_until_blocked(conn: socket.socket, stop: threading.Event) -> None:
@@ -97,33 +106,14 @@ def _serve_until_blocked(conn: socket.socket, stop: threading.Event) -> None:
                 blocked = True
 
 
-@contextlib.contextmanager
-def blocking_rabbitmq() -> Iterator[str]:
+def blocking_rabbitmq() -> contextlib.AbstractContextManager[str]:
     """An AMQP URL whose server blocks every connection at its first publish (`connection.blocked`) and
     confirms nothing, as under a resource alarm; closed on exit."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.2)
-    stop = threading.Event()
-    clients: list[threading.Thread] = []
 
-    def accept() -> None:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError, OSError):
-                conn = server.accept()[0]
-                client = threading.Thread(target=_serve_until_blocked, args=(conn, stop), daemon=True)
-                client.start()
-                clients.append(client)
+    def serve(conn: socket.socket, stop: threading.Event) -> None:
+        threading.Thread(target=_serve_until_blocked, args=(conn, stop), daemon=True).start()
 
-    thread = threading.Thread(target=accept, name="blocking-rabbitmq", daemon=True)
-    thread.start()
-    try:
-        yield f"amqp://guest:guest@127.0.0.1:{server.getsockname()[1]}/%2F"
-    finally:
-        stop.set()
-        thread.join(5)
-        for client in clients:
-            client.join(5)
-        server.close()
+    return _fake_rabbitmq("blocking-rabbitmq", serve)
 
 
 @contextlib.contextmanager
