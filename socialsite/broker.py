@@ -10,7 +10,7 @@ from typing import Any
 import dramatiq
 from dramatiq import middleware
 from dramatiq.brokers import rabbitmq
-from dramatiq.errors import ConnectionFailed
+from dramatiq.errors import BrokerError, ConnectionFailed
 from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class RabbitmqBroker(rabbitmq.RabbitmqBroker):
 # RabbitMQ's consumer timeout (its default, `consumer_timeout` = 30 min): a delivery not acknowledged within
 # it closes the channel and the message is delivered again. A worker acknowledges a message after running
 # it, and holds a retry's delayed message unacknowledged until it is due, so every time limit and every
-# backoff must stay well under it (tests/socialsite/test_rabbit_limits.py holds every actor to half).
+# backoff must stay well under it (tests/socialsite/test_rabbit_broker.py holds every actor to half).
 RABBITMQ_CONSUMER_TIMEOUT_MS = 1_800_000
 MIN_BACKOFF_MS = 1_000
 MAX_BACKOFF_MS = 300_000  # a sixth of the consumer timeout
@@ -74,6 +74,17 @@ class Retries(middleware.Retries):
 
     def __init__(self) -> None:
         super().__init__(max_retries=8, min_backoff=MIN_BACKOFF_MS, max_backoff=MAX_BACKOFF_MS)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None) -> None:
+        """As Dramatiq's, except when the retry cannot be enqueued (RabbitMQ refuses, does not answer or
+        blocks this worker's publishing connection under an alarm, while its consuming connection still
+        works): the message is then failed, so RabbitMQ dead-letters it and an admin can re-enqueue it,
+        instead of acknowledged and lost."""
+        try:
+            super().after_process_message(broker, message, result=result, exception=exception)
+        except BrokerError as exc:
+            logger.warning("retry of %s not enqueued (%r); dead-lettered instead", message.message_id, exc)
+            message.fail()
 
 
 def retry_window(max_retries: int, *, min_backoff: int = MIN_BACKOFF_MS, max_backoff: int = MAX_BACKOFF_MS) -> tuple:

@@ -68,3 +68,24 @@ def test_timeouts_set_in_the_url_itself_are_kept():
     first, second = (pika.URLParameters(u) for u in url.split(";"))
     assert first.stack_timeout == 7 and second.stack_timeout == settings.RABBITMQ_TIMEOUTS["stack_timeout"]
     assert first.blocked_connection_timeout == second.blocked_connection_timeout == 5
+
+
+def test_a_retry_that_cannot_be_enqueued_dead_letters_the_message_instead_of_losing_it(stub_broker, monkeypatch):
+    from dramatiq.broker import MessageProxy
+    from dramatiq.errors import ConnectionFailed
+
+    from socialsite.broker import Retries
+
+    @dramatiq.actor(broker=stub_broker, queue_name="default", max_retries=3)
+    def fails() -> None:
+        raise RuntimeError("boom")
+
+    message = MessageProxy(fails.message())  # what a worker's middleware gets
+
+    def refuse(*args, **kwargs):
+        raise ConnectionFailed("RabbitMQ did not take the message in time")
+
+    monkeypatch.setattr(stub_broker, "enqueue", refuse)
+    Retries().after_process_message(stub_broker, message, exception=RuntimeError("boom"))
+    assert message.failed
+    assert message.options["retries"] == 1
