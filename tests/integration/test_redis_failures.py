@@ -3,6 +3,7 @@
 gunicorn and a worker run with `REDIS_URL` pointing at a `redis-server` of this test alone (own port,
 started and stopped by its PID: tests/support/redis_server.py); the shared Redis is never touched.
 
+- Redis hung (the process stopped by SIGSTOP): reads answer "computing" within the short timeouts.
 - Redis stopped: every page and endpoint of SPEC.md answers, none with a 500 (listed below, and checked
   against the URL resolver so a new route cannot be forgotten); log-in (page and API) and sign-up work
   (rate limits fail open, sessions fall back to the database); writes succeed; only `/healthz` says 503.
@@ -195,6 +196,17 @@ def test_redis_down_every_page_and_endpoint_answers_and_a_request_made_meanwhile
     wait_for(lambda: Notification.objects.filter(recipient=u["erin"]).exists(), what="erin's request notification")
     wait_for(lambda: TaskRecord.objects.filter(id=share.processing_task_id, state="done").exists(), what="share")
     token_of = {n: token_create(user=u[n])[1] for n in ("bob", "dave", "ivy")}
+
+    # Hung first (SIGSTOP: connections accepted, nothing answered): the short timeouts answer for Redis.
+    site.redis.pause()
+    try:
+        status, data = site.api("GET", "suggestions/", token=token_of["bob"])
+        assert (status, data["status"], data["task_id"]) == (200, "computing", None), data
+        status, _, page = Browser(site.url).get("/login/")
+        assert status == 200, page[:800]
+        assert Browser(site.url).get("/healthz")[0] == 503
+    finally:
+        site.redis.resume()
 
     site.redis.stop(keep_data=True)
     calls = Calls(site)

@@ -8,7 +8,9 @@ test module) stops it after the test whatever happened.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -54,11 +56,22 @@ class PrivateRedis:
         except redis.exceptions.ConnectionError:
             return False
 
+    def pause(self) -> None:
+        """SIGSTOP by PID: a hung Redis (connections are accepted by the kernel, nothing is answered)."""
+        assert self.proc is not None and self.proc.poll() is None
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT by PID: the paused server answers again, with its data."""
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGCONT)
+
     def stop(self, *, keep_data: bool = False) -> None:
         """Stop the server by its PID (SIGTERM, then SIGKILL); with `keep_data`, save a snapshot first so
         the next `start()` comes back with the same data (a restart with persistence)."""
         if self.proc is None or self.proc.poll() is not None:
             return
+        os.kill(self.proc.pid, signal.SIGCONT)  # a paused server must run to save or exit
         if keep_data:
             self.client().save()
         else:
