@@ -211,3 +211,27 @@ def test_actor_returns_the_report_as_its_task_result(square):
     result = check_graph_consistency()
     assert result["drift"] is True
     assert result["repairs"]["friend_set_missing"] == {"count": 1, "users": 1, "user_ids": [square["e"].pk]}
+
+
+def test_redis_emptied_during_the_repair_leaves_it_unbuilt_and_the_repair_runs_again(square, monkeypatch):
+    """The marker is set only by a rebuild that still holds its lock: emptied half-way, Redis is not "built"
+    (no result is served from the half-written sets), and the repair raises so its actor runs it again."""
+    from friends import exclusions, graph_cache
+
+    get_redis().flushdb()
+    real = exclusions.exclusions_rebuild
+
+    def rebuild_then_flush() -> int:
+        found = real()
+        get_redis().flushdb()  # Redis restarted empty again, with the friend sets just written
+        return found
+
+    monkeypatch.setattr(exclusions, "exclusions_rebuild", rebuild_then_flush)
+    with pytest.raises(graph_cache.GraphStateLost):
+        graph_cache_repair()
+    assert not friend_sets.friend_sets_built()
+    assert store.suggestions_cached(square["a"].pk) is None
+
+    monkeypatch.setattr(exclusions, "exclusions_rebuild", real)
+    assert graph_cache_repair()["users"] == 5
+    assert_consistent(square.values())
