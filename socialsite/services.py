@@ -14,7 +14,7 @@ from django.utils import timezone
 from dramatiq.errors import BrokerError
 
 from .models import SiteCounters, TaskRecord
-from .redis import get_redis
+from .redis import REDIS_DOWN, get_redis
 from .taskstatus import task_record_forget_unsent
 
 logger = logging.getLogger(__name__)
@@ -73,7 +73,10 @@ def site_counters_record(*, now: datetime | None = None) -> SiteCounters:
     with transaction.atomic():
         row = SiteCounters.objects.create(computed_at=now, duration_ms=duration_ms, **counts)
         pruned, _ = SiteCounters.objects.filter(computed_at__lt=cutoff).delete()
-    get_redis().delete(COUNTERS_PENDING_KEY)  # an empty stats page asked for this run; the next may ask again
+    try:
+        get_redis().delete(COUNTERS_PENDING_KEY)  # an empty stats page asked for this run; the next may ask again
+    except REDIS_DOWN as exc:  # the marker expires by itself; the counters are saved
+        logger.warning("site counters: pending marker not cleared, Redis unavailable (%s)", type(exc).__name__)
     logger.info("site counters at %s: %s (%d ms, %d old rows pruned)", now.isoformat(), counts, duration_ms, pruned)
     return row
 
@@ -90,7 +93,12 @@ def site_counters_request() -> str | None:
 
     redis = get_redis()
     message = update_site_counters.message_with_options(track=True)  # readers poll its status
-    if redis.set(COUNTERS_PENDING_KEY, message.message_id, nx=True, ex=COUNTERS_PENDING_TTL):
+    try:
+        first = redis.set(COUNTERS_PENDING_KEY, message.message_id, nx=True, ex=COUNTERS_PENDING_TTL)
+    except REDIS_DOWN as exc:  # the page says "being computed" and asks again on its next load
+        logger.warning("could not ask for the site counters: Redis unavailable (%s)", type(exc).__name__)
+        return None
+    if first:
         try:
             dramatiq.get_broker().enqueue(message)
         except BrokerError:

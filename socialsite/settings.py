@@ -155,6 +155,14 @@ STORAGES = {
 
 # --- Redis: derived graph copy, computed results, Django cache -----------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Every Redis client of the site (socialsite.redis, the Django cache below) gives up after these many seconds:
+# a Redis that is down or hung costs a request at most that long per call (connect: a dead host; socket: a
+# hung server). The largest single call the workers make (a rebuild's chunk of 500 writes) takes milliseconds.
+REDIS_SOCKET_CONNECT_TIMEOUT = env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+# The graph subscribers' retries (friends/subscribers.py): long enough to ride out a Redis outage of minutes.
+GRAPH_EVENT_RETRIES = env.int("GRAPH_EVENT_RETRIES", default=40)
+GRAPH_EVENT_MAX_BACKOFF = env.int("GRAPH_EVENT_MAX_BACKOFF_MS", default=30_000)  # milliseconds
 # The Django cache holds the rate-limit counters and sessions. Short socket timeouts: a hung Redis must not
 # hang every request (rate limits fail open, see socialsite/ratelimits.py; sessions fall back to the
 # database, see socialsite/sessions.py).
@@ -163,7 +171,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "django",  # apart from the graph's own keys (friends:, sugg:, …)
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+        "OPTIONS": {"socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT, "socket_timeout": 1},
     }
 }
 
@@ -242,7 +250,12 @@ DRAMATIQ_BROKER = {
 }
 DRAMATIQ_RESULT_BACKEND = {
     "BACKEND": "dramatiq.results.backends.redis.RedisBackend",
-    "BACKEND_OPTIONS": {"url": REDIS_URL},
+    # The same short timeouts as every other Redis client (redis-py reads them from the URL's query).
+    "BACKEND_OPTIONS": {
+        "url": REDIS_URL
+        + ("&" if "?" in REDIS_URL else "?")
+        + f"socket_connect_timeout={REDIS_SOCKET_CONNECT_TIMEOUT}&socket_timeout={REDIS_SOCKET_TIMEOUT}"
+    },
     "MIDDLEWARE_OPTIONS": {"result_ttl": 24 * 3600 * 1000},
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
