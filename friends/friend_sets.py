@@ -16,7 +16,7 @@ import numpy as np
 
 from socialsite.redis import get_redis
 
-from .models import Friendship
+from .live_graph import live_friendships
 
 PREFIX = "friends:"
 LIST_PREFIX = "flist:"
@@ -56,7 +56,7 @@ def friend_sets_sync_pair(a_id: int, b_id: int) -> bool:
     Reads the current state instead of trusting the event, so a redelivered, duplicated or reordered
     event has exactly one effect: the right one.
     """
-    are_friends = Friendship.objects.filter(user_id=a_id, friend_id=b_id).exists()
+    are_friends = live_friendships().filter(user_id=a_id, friend_id=b_id).exists()  # both active
     keys = [friend_set_key(a_id), friend_set_key(b_id), friend_list_key(a_id), friend_list_key(b_id)]
     get_redis().eval(_SYNC_PAIR, 4, *keys, "1" if are_friends else "0", b_id, a_id)
     return are_friends
@@ -84,7 +84,7 @@ def friend_sets_rebuild(*, batch_size: int = 20_000, progress: Callable[[int], N
     stale = set(redis.scan_iter(match=f"{PREFIX}*", count=10_000)) | set(
         redis.scan_iter(match=f"{LIST_PREFIX}*", count=10_000)
     )
-    rows = Friendship.objects.order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=batch_size)
+    rows = live_friendships().order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=batch_size)
     written: set[str] = set()
     count = reported = 0
     pipe = redis.pipeline(transaction=False)
