@@ -30,12 +30,14 @@ from .suggestions import store
 
 User = get_user_model()
 
-# ARGV: friend-set prefix, list prefix, sgen prefix, fgen prefix, dirty set, the user, then its live
-# friends. Reads keys derived from ARGV, like the computations' script (one Redis server, not a Cluster).
+# ARGV: friend-set prefix, list prefix, sgen prefix, fgen prefix, dirty set, suggestions prefix, the user,
+# "1" if the user is deleted (its own results go, and it is not recomputed), then its live friends. Reads
+# keys derived from ARGV, like the computations' script (one Redis server, not a Cluster).
 _SET_MEMBERSHIP = """
-local fset, flist, sgen, fgen, dirty, d = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local fset, flist, sgen, fgen, dirty, sugg, d = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local deleted = ARGV[8] == '1'
 local want, old = {}, {}
-for i = 7, #ARGV do want[ARGV[i]] = true end
+for i = 9, #ARGV do want[ARGV[i]] = true end
 for _, f in ipairs(redis.call('SMEMBERS', fset .. d)) do old[f] = true end
 local affected, changed = {[d] = true}, {}
 for f in pairs(old) do if not want[f] then redis.call('SREM', fset .. f, d); changed[#changed + 1] = f end end
@@ -55,8 +57,12 @@ if #changed > 0 then redis.call('INCR', fgen .. d) end
 local n = 0
 for u in pairs(affected) do
   redis.call('INCR', sgen .. u)
-  redis.call('SADD', dirty, u)
+  if not (deleted and u == d) then redis.call('SADD', dirty, u) end
   n = n + 1
+end
+if deleted then
+  redis.call('SREM', dirty, d)
+  redis.call('DEL', sugg .. d, fset .. d, flist .. d)
 end
 return n
 """
@@ -76,8 +82,9 @@ def user_graph_sync(user_id: int, *, exclusion_partners_before: Collection[int] 
     """
     exists, active = _presence(user_id)
     friends = list(live_friendships().filter(user_id=user_id).values_list("friend_id", flat=True)) if active else []
-    prefixes = [friend_sets.PREFIX, friend_sets.LIST_PREFIX, store.sgen_key(""), store.fgen_key("")]
-    affected = get_redis().eval(_SET_MEMBERSHIP, 0, *prefixes, store.DIRTY, user_id, *friends)
+    prefixes = [friend_sets.PREFIX, friend_sets.LIST_PREFIX, store.sgen_key(""), store.fgen_key(""), store.DIRTY]
+    script_args = [*prefixes, store.sugg_key(""), user_id, "0" if exists else "1", *friends]
+    affected = get_redis().eval(_SET_MEMBERSHIP, 0, *script_args)
     if not exists:
         partners = {int(x) for x in get_redis().smembers(exclusions.exclusion_key(user_id))}
         for other in sorted(partners | set(exclusion_partners_before)):

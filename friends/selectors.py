@@ -273,9 +273,9 @@ def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
     for uid, count, sample in rows:
         if uid not in people or uid in hidden or people[uid].is_friend_now:
             continue
-        # Gone from the sample and the count: deleted, deactivated or unfriended since. A blocker only
-        # leaves the sample: still a mutual friend, just never shown to this user.
-        gone = [m for m in sample if m not in blocked and not (m in people and people[m].is_friend_now)]
+        # Gone from the sample and the count: deleted, deactivated, unfriended or blocked either way since
+        # (a block ends the friendship): no longer a mutual friend.
+        gone = [m for m in sample if not (m in people and people[m].is_friend_now)]
         count -= len(gone)
         shown = [people[m] for m in sample if m in people and people[m].is_friend_now]
         if count > 0:
