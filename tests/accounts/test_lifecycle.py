@@ -4,8 +4,12 @@ treated like a deleted one by the friend graph."""
 
 from __future__ import annotations
 
+import json
+from io import StringIO
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts import services
@@ -27,8 +31,6 @@ def graph_messages(broker, name: str) -> list[dict]:
     """The payloads of the `update_graph_after_user` messages on the StubBroker for events of `name`."""
     found = []
     for message in list(broker.queues["graph"].queue):
-        import json
-
         data = json.loads(message)
         event = data["args"][0]
         if data["actor_name"] == "update_graph_after_user" and event["name"] == name:
@@ -174,3 +176,16 @@ def test_nobody_makes_friends_with_a_deactivated_user(alice, bob, admin_browser)
     assert response.status_code == 200
     assert "A deactivated user cannot make friends" in response.content.decode()
     assert not Friendship.objects.exists()
+
+
+def test_the_account_command_goes_through_the_services(alice, bob):
+    out = StringIO()
+    call_command("account", "deactivate", "alice", "bob", stdout=out)
+    call_command("account", "deactivate", "alice", stdout=out)
+    assert out.getvalue().splitlines() == ["alice deactivated.", "bob deactivated.", "alice was already inactive."]
+    assert sorted(events("user.deactivated")) == sorted([alice.pk, bob.pk])
+    call_command("account", "delete", "bob", stdout=out)
+    assert events("user.deleted") == [bob.pk]
+    with pytest.raises(CommandError, match="No user named 'nobody'"):
+        call_command("account", "reactivate", "alice", "nobody", stdout=out)
+    assert events("user.reactivated") == []  # nothing was changed
