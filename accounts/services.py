@@ -89,7 +89,10 @@ def user_reactivate(*, user: AbstractBaseUser) -> bool:
 
 
 def _user_set_active(user: AbstractBaseUser, *, active: bool) -> bool:
-    stored = User.objects.select_for_update().filter(pk=user.pk).values_list("is_active", flat=True).first()
+    # FOR NO KEY UPDATE: it waits for (and holds off) the friend graph's services, which lock users FOR
+    # UPDATE, but not a worker inserting a row that references the user (FOR KEY SHARE).
+    locked = User.objects.select_for_update(no_key=True).filter(pk=user.pk)
+    stored = locked.values_list("is_active", flat=True).first()
     user.is_active = active
     if stored is None or stored == active:
         return False

@@ -143,7 +143,8 @@ def friend_list_of(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> Quer
 
 
 def friend_count(*, user: AbstractBaseUser) -> int:
-    return Friendship.objects.filter(user=user).count()
+    """How many active friends the user has (a deactivated friend counts nowhere)."""
+    return Friendship.objects.filter(user=user, friend__is_active=True).count()
 
 
 def friend_requests_of(*, user: AbstractBaseUser, direction: str = "incoming", state: str | None = "pending"):
