@@ -24,6 +24,7 @@ from django.db import transaction
 from redis.exceptions import RedisError
 
 from accounts import events as account_events
+from socialsite.events import EVENTS
 from socialsite.models import OutboxEvent
 
 from . import events, graph_cache, presence
@@ -31,55 +32,57 @@ from . import events, graph_cache, presence
 logger = logging.getLogger(__name__)
 
 
-def _after_commit(sync: Callable[..., int], event: OutboxEvent, **kwargs: Any) -> None:
+def _after_commit(sync: Callable[[], int], event: OutboxEvent) -> None:
     def run() -> None:
         try:
-            sync(**kwargs)
+            sync()
         except RedisError as exc:
             logger.warning("after-commit sync of %s %s skipped, left to its subscriber: %r", event.name, event.id, exc)
 
     transaction.on_commit(run, robust=True)
 
 
-def friendship_changed(sender: Any, event: OutboxEvent, **kwargs: Any) -> None:
-    p = event.payload
-    _after_commit(graph_cache.graph_friendship_synced_now, event, user_id=p["user_id"], friend_id=p["friend_id"])
+def _friendship(a: int, b: int) -> int:
+    return graph_cache.graph_friendship_synced_now(user_id=a, friend_id=b)
 
 
-def request_changed(sender: Any, event: OutboxEvent, **kwargs: Any) -> None:
-    p = event.payload
-    _after_commit(graph_cache.graph_pair_synced_now, event, user_id=p["from_user_id"], other_id=p["to_user_id"])
+def _pair(a: int, b: int) -> int:
+    return graph_cache.graph_pair_synced_now(user_id=a, other_id=b)
 
 
-def block_changed(sender: Any, event: OutboxEvent, **kwargs: Any) -> None:
-    p = event.payload
-    _after_commit(graph_cache.graph_pair_synced_now, event, user_id=p["blocker_id"], other_id=p["blocked_id"])
+# Each pair event: its sync and the payload fields naming the pair. friend_request.accepted has none: its
+# transaction always emits friendship.created too.
+_PAIR_EVENTS = {
+    events.friendship_created: (_friendship, "user_id", "friend_id"),
+    events.friendship_removed: (_friendship, "user_id", "friend_id"),
+    events.friend_request_sent: (_pair, "from_user_id", "to_user_id"),
+    events.friend_request_declined: (_pair, "from_user_id", "to_user_id"),
+    events.friend_request_cancelled: (_pair, "from_user_id", "to_user_id"),
+    events.block_created: (_pair, "blocker_id", "blocked_id"),
+    events.block_removed: (_pair, "blocker_id", "blocked_id"),
+    events.suggestion_dismissed: (_pair, "user_id", "dismissed_id"),
+}
+_USER_EVENTS = (account_events.user_deactivated, account_events.user_reactivated, account_events.user_deleted)
 
 
-def suggestion_dismissed(sender: Any, event: OutboxEvent, **kwargs: Any) -> None:
-    p = event.payload
-    _after_commit(graph_cache.graph_pair_synced_now, event, user_id=p["user_id"], other_id=p["dismissed_id"])
+def pair_changed(sender: Any, event: OutboxEvent, **kwargs: Any) -> None:
+    """Receiver of every pair event: sync that pair after the commit."""
+    sync, left, right = _PAIR_EVENTS[EVENTS[event.name]]
+    a, b = event.payload[left], event.payload[right]
+    _after_commit(lambda: sync(a, b), event)
 
 
 def user_changed(sender: Any, event: OutboxEvent, **kwargs: Any) -> None:
+    """Receiver of the user events: that user's presence in the graph, after the commit."""
     user_id = event.payload["user_id"]
     # `user.deleted` is emitted before the cascade (accounts.signals): the rows are still there to read.
     partners = presence.exclusion_partners(user_id) if event.name == account_events.user_deleted.name else set()
-    _after_commit(graph_cache.graph_user_synced_now, event, user_id=user_id, exclusion_partners_before=partners)
-
-
-# friend_request.accepted has none: its transaction always emits friendship.created too.
-_RECEIVERS = {
-    friendship_changed: (events.friendship_created, events.friendship_removed),
-    request_changed: (events.friend_request_sent, events.friend_request_declined, events.friend_request_cancelled),
-    block_changed: (events.block_created, events.block_removed),
-    suggestion_dismissed: (events.suggestion_dismissed,),
-    user_changed: (account_events.user_deactivated, account_events.user_reactivated, account_events.user_deleted),
-}
+    _after_commit(lambda: graph_cache.graph_user_synced_now(user_id=user_id, exclusion_partners_before=partners), event)
 
 
 def connect() -> None:
     """Called once from `FriendsConfig.ready()`."""
-    for receiver, signals in _RECEIVERS.items():
-        for signal in signals:
-            signal.connect(receiver, dispatch_uid=f"read_your_writes.{receiver.__name__}.{signal.name}")
+    for signal in _PAIR_EVENTS:
+        signal.connect(pair_changed, dispatch_uid=f"read_your_writes.{signal.name}")
+    for signal in _USER_EVENTS:
+        signal.connect(user_changed, dispatch_uid=f"read_your_writes.{signal.name}")
