@@ -135,7 +135,7 @@ def _ids_of_keys(prefix: str) -> set[int]:
 
 
 def _table_friends() -> dict[int, set[int]]:
-    """The friendship table as ``{user: friend ids}``, one ordered pass."""
+    """The live friendship rows (both users active: `friends.live_graph`) as ``{user: friend ids}``, one pass."""
     rows = live_friendships().order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=20_000)
     return {user: {friend for _, friend in group} for user, group in groupby(rows, key=itemgetter(0))}
 
