@@ -435,6 +435,16 @@ def graph_consistency_repair(*, progress: Progress | None = None) -> Consistency
     report = ConsistencyReport()
     step = progress or (lambda *_: None)
 
+    from .graph_cache import graph_state_check  # graph_cache's actors import this module
+
+    if not graph_state_check():
+        # Redis lost everything (no "built" marker): nothing to compare; the repair, a full rebuild under
+        # the rebuild lock, is asked for instead of repairing user by user.
+        report.checked["graph_lost"] = 1
+        report.duration_ms = round((time.perf_counter() - started) * 1000)
+        logger.warning("graph consistency: the graph cache is not built; its repair is asked for")
+        return report
+
     step(0, 4, "generations")
     _repair_generations(report)
     step(1, 4, "friend sets")

@@ -8,6 +8,7 @@ friends), so a count and its list cannot disagree.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,11 +21,13 @@ from accounts.models import FriendListVisibility
 from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import Forbidden, NotFound
 from socialsite.prepared import PreparedQuery
+from socialsite.redis import REDIS_DOWN
 
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
 from .suggestions import store
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 def user_visible_to(*, viewer: AbstractBaseUser, username: str) -> AbstractBaseUser:
@@ -244,6 +247,13 @@ class Cached:
     count: int | None = None
 
 
+def _cache_unavailable(what: str, exc: BaseException) -> Cached:
+    """What a reader gets while Redis is unreachable: "computing" with no task (ask again later), never a
+    500. The database still answers everything else on the page."""
+    logger.warning("%s not read: Redis unavailable (%s)", what, type(exc).__name__)
+    return Cached(status="computing", task_id=None)
+
+
 @dataclass(frozen=True)
 class SuggestionView:
     user: AbstractBaseUser
@@ -252,7 +262,8 @@ class SuggestionView:
 
 
 def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
-    """The user's fresh cached suggestions, best first, or None when nothing fresh is cached.
+    """The user's fresh cached suggestions, best first, or None when nothing fresh is cached; "computing"
+    with no task while Redis is unreachable.
 
     Reads only the cache and four queries to show names, whatever the degree; it never computes nor
     enqueues (on None, the caller asks `suggestions.enqueue.suggestions_request_computation_rollback_unsafe`).
@@ -262,7 +273,10 @@ def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
     someone who is no longer the user's friend — such a one is no longer a mutual friend, so it leaves the
     count too, and a suggestion left with no mutual friend is dropped.
     """
-    found = store.suggestions_cached(user.pk)
+    try:
+        found = store.suggestions_cached(user.pk)
+    except REDIS_DOWN as exc:
+        return _cache_unavailable("suggestions", exc)
     if found is None:
         return None
     computed_at, rows = found
@@ -293,7 +307,10 @@ def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, lim
     listable to the viewer appear or count (`_mutual_ids_listable`), as in `mutual_friend_count_get`, so
     `count` equals the number of people the whole list holds. Three queries.
     """
-    found = store.mutual_cached(viewer.pk, other.pk)
+    try:
+        found = store.mutual_cached(viewer.pk, other.pk)
+    except REDIS_DOWN as exc:
+        return _cache_unavailable("mutual friends", exc)
     if found is None:
         return None
     computed_at, ids = found
@@ -310,5 +327,9 @@ def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, lim
 def mutual_friend_count_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> int | None:
     """How many mutual friends `mutual_friends_get` would list (the same filter), or None when nothing
     fresh is cached; never enqueues. Two queries on a hit."""
-    found = store.mutual_cached(viewer.pk, other.pk)
+    try:
+        found = store.mutual_cached(viewer.pk, other.pk)
+    except REDIS_DOWN as exc:
+        logger.warning("mutual friend count not read: Redis unavailable (%s)", type(exc).__name__)
+        return None
     return None if found is None else len(_mutual_ids_listable(viewer, other, found[1]))

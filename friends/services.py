@@ -3,6 +3,13 @@
 Concurrency: every service that touches a pair of users first locks both user rows in id order
 (`_lock_pair`), so two accepts of one request, or two crossing requests, are serialised and end with
 exactly one friendship, and no two services can deadlock on the same pair.
+
+Those locks, and the lock on a request row, are `FOR NO KEY UPDATE`, not `FOR UPDATE`: they serialise the
+services as well, but do not conflict with the `FOR KEY SHARE` locks that any foreign-key insert takes on
+the rows it references. The notification worker inserts a request's notification while these services
+run, and its foreign-key checks lock the sender before the receiver whatever their ids; with `FOR UPDATE`
+the two waited on each other and PostgreSQL answered one of them `DeadlockDetected` (a 500; issue 10,
+tests/integration/test_request_race.py). No key column is ever updated here, so the weaker lock is exact.
 """
 
 from __future__ import annotations
@@ -23,7 +30,9 @@ Pending = FriendRequest.State.PENDING
 
 
 def _lock_pair(a_id: int, b_id: int) -> None:
-    list(User.objects.select_for_update().filter(id__in=(a_id, b_id)).order_by("id").values_list("id", flat=True))
+    """Lock both users' rows in id order (`FOR NO KEY UPDATE`, see the module doc) until the transaction ends."""
+    pair = User.objects.select_for_update(no_key=True).filter(id__in=(a_id, b_id)).order_by("id")
+    list(pair.values_list("id", flat=True))
 
 
 def _inactive_among(*user_ids: int) -> set[int]:
@@ -68,7 +77,7 @@ def _locked_request(*, request_id: int, user: AbstractBaseUser, role: str) -> Fr
         raise NotFound("No such friend request.")
     _lock_pair(request.from_user_id, request.to_user_id)
     live = FriendRequest.objects.filter(pk=request.pk, from_user__is_active=True, to_user__is_active=True)
-    request = live.select_for_update(of=("self",)).first()
+    request = live.select_for_update(of=("self",), no_key=True).first()
     if request is None:
         raise NotFound("No such friend request.")
     return request
@@ -174,7 +183,7 @@ def block_create(*, blocker: AbstractBaseUser, blocked: AbstractBaseUser) -> Blo
     pending = FriendRequest.objects.filter(
         Q(from_user=blocker, to_user=blocked) | Q(from_user=blocked, to_user=blocker), state=Pending
     )
-    for request in pending.select_for_update():
+    for request in pending.select_for_update(no_key=True):
         _close_request(request, FriendRequest.State.CANCELLED, events.friend_request_cancelled)
     events.block_created.emit(blocker_id=blocker.pk, blocked_id=blocked.pk)
     return block
