@@ -241,6 +241,7 @@ def graph_after_user_changed(*, user_id: int) -> int:
     Raises:
         BrokerError: the drain could not be enqueued; run again (the actor retries), nothing is lost.
     """
+    graph_state_check()
     affected = presence.user_graph_sync(user_id)
     freshness.schedule_drain(tasks.recompute_dirty_suggestions)
     return affected
@@ -258,7 +259,8 @@ def graph_friendship_synced_now(*, user_id: int, friend_id: int, exclusions_chan
     """
     friend_sets.friend_sets_sync_pair(user_id, friend_id)
     if exclusions_changed:
-        exclusions.exclusions_sync_pair(user_id, friend_id)
+        with friend_sets.pair_lock(user_id, friend_id, "exclusions"):
+            exclusions.exclusions_sync_pair(user_id, friend_id)
     affected = freshness.affected_by_friendship(user_id, friend_id)
     freshness.invalidate(users=affected, friend_set_changed=(user_id, friend_id))
     return len(affected)
@@ -267,7 +269,8 @@ def graph_friendship_synced_now(*, user_id: int, friend_id: int, exclusions_chan
 def graph_pair_synced_now(*, user_id: int, other_id: int) -> int:
     """`graph_after_pair_changed` without the drain, run by the writing process after its commit (see
     `graph_friendship_synced_now`); returns 2."""
-    exclusions.exclusions_sync_pair(user_id, other_id)
+    with friend_sets.pair_lock(user_id, other_id, "exclusions"):
+        exclusions.exclusions_sync_pair(user_id, other_id)
     freshness.invalidate(users={user_id, other_id})
     return 2
 
