@@ -129,17 +129,7 @@ class Listed:
         return self._fetch(start, stop - start) if stop > start else []
 
 
-@dataclass(frozen=True, slots=True)
-class Person:
-    """A listed user: what a row needs to name and link them (`accounts.people` takes it as a user)."""
-
-    pk: int
-    username: str
-    first_name: str
-    last_name: str
-
-    def get_username(self) -> str:
-        return self.username
+Person = selectors.Person  # a listed user (the selectors list the same shape)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,8 @@
 
 Selectors only read (the database, and the Redis cache through `friends.suggestions.store`); none writes
 or enqueues. Who may see whom is decided in one place, `user_visible_to`, and every list of people shown
-to a viewer goes through one filter (`_blocked_either_way_ids`, and `_mutual_ids_listable` for mutual
-friends), so a count and its list cannot disagree.
+to a viewer goes through one filter (blocks either way: `friendships_listed_to`, `_not_to_suggest_query`,
+and `_mutual_listable` for mutual friends), so a count and its list cannot disagree.
 """
 
 from __future__ import annotations
@@ -14,13 +14,28 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
-from accounts import people
-from accounts.models import FriendListVisibility
+from accounts.models import DEFAULT_FRIEND_LIST_VISIBILITY, FriendListVisibility
+from accounts.models import Profile as AccountProfile
 from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import Forbidden, NotFound
-from socialsite.prepared import PreparedQuery
+from socialsite.prepared import IDS_SENTINEL, NAME_SENTINEL, OTHER_SENTINEL, SENTINEL, PreparedQuery
 from socialsite.redis import REDIS_DOWN
 
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
@@ -28,6 +43,24 @@ from .suggestions import store
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
+
+
+def _visible_users(viewer_id: int) -> QuerySet:
+    """The users `viewer_id` may see: active, and not blocking the viewer (`user_visible_to`'s rule)."""
+    blocks_viewer = Block.objects.filter(blocker=OuterRef("pk"), blocked_id=viewer_id)
+    return User.objects.filter(is_active=True).exclude(Exists(blocks_viewer))
+
+
+_USER_FIELDS = tuple(f.attname for f in User._meta.concrete_fields)  # a whole user row, in model order
+_USER_VISIBLE = PreparedQuery(
+    lambda viewer_id, name: _visible_users(viewer_id).filter(username=name).values_list(*_USER_FIELDS),
+    sentinels=(SENTINEL, NAME_SENTINEL),
+)
+
+
+def _user_of(row: tuple) -> AbstractBaseUser:
+    """A user instance from a row of `_USER_FIELDS` (the same instance a queryset would give)."""
+    return User.from_db("default", _USER_FIELDS, row)
 
 
 def user_visible_to(*, viewer: AbstractBaseUser, username: str) -> AbstractBaseUser:
@@ -40,13 +73,10 @@ def user_visible_to(*, viewer: AbstractBaseUser, username: str) -> AbstractBaseU
     Raises:
         NotFound: nobody by that name is visible to `viewer`.
     """
-    user = None
-    if "\x00" not in username:  # a name the database cannot even hold is simply nobody's
-        blocks_viewer = Block.objects.filter(blocker=OuterRef("pk"), blocked_id=viewer.pk)
-        user = User.objects.filter(username=username, is_active=True).exclude(Exists(blocks_viewer)).first()
-    if user is None:
+    found = _USER_VISIBLE.rows(viewer.pk, username) if "\x00" not in username else []
+    if not found:  # a name the database cannot even hold (NUL) is simply nobody's
         raise not_visible(username)
-    return user
+    return _user_of(found[0])
 
 
 def not_visible(username: str) -> NotFound:
@@ -54,51 +84,103 @@ def not_visible(username: str) -> NotFound:
     return NotFound(f"No user named {username!r}.")
 
 
-# Read on every page that lists people: compiled once per process (`socialsite.prepared`).
-_BLOCKS_EITHER_WAY = PreparedQuery(
-    lambda uid: Block.objects.filter(Q(blocker_id=uid) | Q(blocked_id=uid)).values_list("blocker_id", "blocked_id")
+def _any_of(column: str, ids: list[int]) -> Func:
+    """`column = ANY(ids)` (a condition to filter on): the ids as one array parameter, so one prepared
+    query takes any number of ids (`IDS_SENTINEL`), where `__in` would compile one placeholder per id."""
+    return Func(
+        F(column),
+        Value(ids),
+        template="(%(expressions)s::bigint[]))",
+        arg_joiner=" = ANY(",
+        output_field=BooleanField(),
+    )
+
+
+def _not_to_suggest_query(uid: int) -> QuerySet:
+    """(other id, blocked either way) of everyone `uid` blocks or is blocked by, has a request pending
+    with either way, or dismissed: the users never suggested now (`suggestions_get`), as one UNION ALL of
+    three indexed reads."""
+    blocks = Block.objects.filter(Q(blocker_id=uid) | Q(blocked_id=uid)).order_by()
+    pending = FriendRequest.objects.filter(Q(from_user_id=uid) | Q(to_user_id=uid), state=FriendRequest.State.PENDING)
+    dismissed = SuggestionDismissal.objects.filter(user_id=uid).order_by()
+    return dismissed.values_list("dismissed_id", Value(False)).union(
+        _other_of(blocks, uid, "blocker_id", "blocked_id", blocked=True),
+        _other_of(pending.order_by(), uid, "from_user_id", "to_user_id", blocked=False),
+        all=True,
+    )
+
+
+def _other_of(pairs: QuerySet, uid: int, first: str, second: str, *, blocked: bool) -> QuerySet:
+    """(the other user's id, `blocked`) of each row of `pairs` naming `uid` in `first` or `second`."""
+    other = Case(When(**{first: uid}, then=second), default=first, output_field=BigIntegerField())
+    return pairs.values_list(other, Value(blocked))
+
+
+_NOT_TO_SUGGEST = PreparedQuery(_not_to_suggest_query)
+
+# (friend id, username, first name, last name) of each of the ids (an array parameter) who is still an
+# active friend of both users and not blocked either way with the viewer: the table's word on a cached
+# list of mutual friends (`_mutual_listable`).
+_MUTUAL_STILL = PreparedQuery(
+    lambda viewer_id, other_id, ids: (
+        Friendship.objects.filter(_any_of("friend_id", ids), user_id=viewer_id, friend__is_active=True)
+        .filter(Exists(Friendship.objects.filter(user_id=other_id, friend_id=OuterRef("friend_id"))))
+        .exclude(
+            Exists(
+                Block.objects.filter(
+                    Q(blocker_id=viewer_id, blocked=OuterRef("friend_id"))
+                    | Q(blocker=OuterRef("friend_id"), blocked_id=viewer_id)
+                )
+            )
+        )
+        .order_by()
+        .values_list("friend_id", "friend__username", "friend__first_name", "friend__last_name")
+    ),
+    sentinels=(SENTINEL, OTHER_SENTINEL, IDS_SENTINEL),
 )
-_PENDING_EITHER_WAY = PreparedQuery(
-    lambda uid: FriendRequest.objects.filter(
-        Q(from_user_id=uid) | Q(to_user_id=uid), state=FriendRequest.State.PENDING
-    ).values_list("from_user_id", "to_user_id")
+# (id, username, first name, last name, is the user's friend now) of the active users among the ids.
+_PEOPLE_WITH_FRIEND_FLAG = PreparedQuery(
+    lambda uid, ids: (
+        User.objects.filter(_any_of("id", ids), is_active=True)
+        .annotate(is_friend_now=Exists(Friendship.objects.filter(user_id=uid, friend_id=OuterRef("pk"))))
+        .order_by()
+        .values_list("pk", "username", "first_name", "last_name", "is_friend_now")
+    ),
+    sentinels=(SENTINEL, IDS_SENTINEL),
 )
-_DISMISSED = PreparedQuery(lambda uid: SuggestionDismissal.objects.filter(user_id=uid).values_list("dismissed_id"))
 
 
-def _blocked_either_way_ids(viewer: AbstractBaseUser) -> set[int]:
-    """Everyone the viewer blocks or is blocked by: never listed to the viewer (one query)."""
-    return {b if a == viewer.pk else a for a, b in _BLOCKS_EITHER_WAY.rows(viewer.pk)}
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A listed user: what a row needs to name and link them (`accounts.people` takes it as a user, the
+    API's `UserSerializer` reads `id` and `username`). Lists read these columns, not whole users."""
+
+    pk: int
+    username: str
+    first_name: str
+    last_name: str
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+    def get_username(self) -> str:
+        return self.username
 
 
-def _mutual_ids_listable(viewer: AbstractBaseUser, other: AbstractBaseUser, ids: list[int]) -> list[int]:
+def _mutual_listable(viewer: AbstractBaseUser, other: AbstractBaseUser, ids: list[int]) -> list[Person]:
     """The cached mutual friends (order kept) that the viewer's list shows and counts: still an active
     friend of both (the table decides, so a mutual friend unfriended, deactivated or deleted since the
     computation is never shown nor counted), and not blocked either way with the viewer. The one filter
     of both `mutual_friends_get` and `mutual_friend_count_get`, so a profile's count equals its list's,
-    and a list's `count` equals what it holds (every id left is a user it can show).
+    and a list's `count` equals what it holds (every one left is a user it can show).
 
-    Two queries: the viewer's blocks, and the check of the cached ids against the table (an indexed
-    look-up per id: a few milliseconds for a hub pair's hundreds of mutual friends).
+    One prepared query (`_MUTUAL_STILL`): an indexed look-up per cached id, the ids as one array.
     """
     if not ids:
         return []
-    hidden = _blocked_either_way_ids(viewer)
-    of_other = Friendship.objects.filter(user_id=other.pk, friend_id=OuterRef("friend_id"))
-    still = Friendship.objects.filter(user_id=viewer.pk, friend_id__in=ids, friend__is_active=True)
-    mutual = set(still.filter(Exists(of_other)).values_list("friend_id", flat=True))
-    return [uid for uid in ids if uid in mutual and uid not in hidden]
-
-
-def _users_by_id(ids: list[int], *, friend_flag_of: AbstractBaseUser | None = None) -> dict[int, AbstractBaseUser]:
-    """Active users by id, with their names: only what a list shows (one query). With `friend_flag_of`,
-    each also carries `is_friend_now`: whether they are that user's friend in the table (same query)."""
-    users = User.objects.filter(pk__in=ids, is_active=True).only(*people.NAME_FIELDS)
-    if friend_flag_of is not None:
-        users = users.annotate(
-            is_friend_now=Exists(Friendship.objects.filter(user_id=friend_flag_of.pk, friend_id=OuterRef("pk")))
-        )
-    return {u.pk: u for u in users}
+    still = {row[0]: row for row in _MUTUAL_STILL.rows(viewer.pk, other.pk, list(ids))}
+    return [Person(*still[uid]) for uid in ids if uid in still]
 
 
 def friendships_of(*, user: AbstractBaseUser) -> QuerySet[Friendship]:
@@ -118,20 +200,23 @@ def friendships_listed_to(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) 
     return friendships_of(user=owner).filter(friend__is_active=True).exclude(Exists(blocked_either_way))
 
 
+def _friend_list_shown(setting: str, *, is_self: bool, is_friend: bool) -> bool:
+    """The owner's choice (`accounts.models.FriendListVisibility`: everyone, their friends, only
+    themselves) applied to a viewer: the one rule of `friend_list_visible_to` and `user_profile`."""
+    if is_self or setting == FriendListVisibility.EVERYONE:
+        return True
+    return setting == FriendListVisibility.FRIENDS and is_friend
+
+
 def friend_list_visible_to(*, viewer: AbstractBaseUser, owner: AbstractBaseUser, is_friend: bool | None = None) -> bool:
-    """Whether `viewer` may see `owner`'s friend list and its count: the owner's choice
-    (`accounts.models.FriendListVisibility`: everyone, their friends, only themselves). One query, two for
-    "friends" unless the caller already knows whether they are friends (`is_friend`)."""
+    """Whether `viewer` may see `owner`'s friend list and its count (`_friend_list_shown`). One query, two
+    for "friends" unless the caller already knows whether they are friends (`is_friend`)."""
     if viewer.pk == owner.pk:
         return True
     setting = friend_list_visibility_of(user=owner)
-    if setting == FriendListVisibility.EVERYONE:
-        return True
-    if setting == FriendListVisibility.FRIENDS:
-        if is_friend is None:
-            is_friend = Friendship.objects.filter(user_id=owner.pk, friend_id=viewer.pk).exists()
-        return is_friend
-    return False
+    if setting == FriendListVisibility.FRIENDS and is_friend is None:
+        is_friend = Friendship.objects.filter(user_id=owner.pk, friend_id=viewer.pk).exists()
+    return _friend_list_shown(setting, is_self=False, is_friend=bool(is_friend))
 
 
 def friend_list_of(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> QuerySet[Friendship]:
@@ -182,21 +267,45 @@ class Relationship:
         return self.friend_since is not None
 
 
+def _profile_query(viewer_id: int, username: str) -> QuerySet:
+    """The user named `username` if visible to the viewer (`_visible_users`), with what they are to the
+    viewer (`Relationship`), their friend-list setting, and the size of the list the viewer would be shown
+    (`friendships_listed_to`): one statement of indexed look-ups (a request pending either way is unique
+    per pair, a constraint of `FriendRequest`)."""
+    pending = FriendRequest.objects.filter(state=FriendRequest.State.PENDING).order_by()
+    listed = friendships_listed_to(viewer=User(pk=viewer_id), owner=OuterRef("pk")).order_by()
+    return (
+        _visible_users(viewer_id)
+        .filter(username=username)
+        .annotate(
+            rel_since=Subquery(
+                Friendship.objects.filter(user_id=viewer_id, friend=OuterRef("pk")).values("is_friend_since")[:1]
+            ),
+            rel_incoming=Subquery(pending.filter(from_user=OuterRef("pk"), to_user_id=viewer_id).values("id")[:1]),
+            rel_outgoing=Subquery(pending.filter(from_user_id=viewer_id, to_user=OuterRef("pk")).values("id")[:1]),
+            rel_blocks=Exists(Block.objects.filter(blocker_id=viewer_id, blocked=OuterRef("pk"))),
+            rel_setting=Subquery(
+                AccountProfile.objects.filter(user=OuterRef("pk")).values("friend_list_visibility")[:1]
+            ),
+            rel_count=Coalesce(Subquery(listed.values("user").annotate(n=Count("pk")).values("n")), 0),
+        )
+        .values_list(
+            *_USER_FIELDS, "rel_since", "rel_incoming", "rel_outgoing", "rel_blocks", "rel_setting", "rel_count"
+        )
+    )
+
+
+_PROFILE = PreparedQuery(_profile_query, sentinels=(SENTINEL, NAME_SENTINEL))
+
+
 def relationship(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> Relationship:
-    """Three queries, whatever either user's degree."""
-    if viewer.pk == other.pk:
-        return Relationship(True, None, None, None, False)
-    since = Friendship.objects.filter(user=viewer, friend=other).values_list("is_friend_since", flat=True).first()
-    incoming = outgoing = None
-    for req_id, from_id in FriendRequest.objects.filter(
-        Q(from_user=viewer, to_user=other) | Q(from_user=other, to_user=viewer), state=FriendRequest.State.PENDING
-    ).values_list("id", "from_user_id"):
-        if from_id == viewer.pk:
-            outgoing = req_id
-        else:
-            incoming = req_id
-    blocks_other = Block.objects.filter(blocker=viewer, blocked=other).exists()
-    return Relationship(False, since, incoming, outgoing, blocks_other)
+    """What `viewer` and `other` are to each other: one query (`user_profile`'s), whatever either user's
+    degree. `other` must be visible to the viewer (`user_visible_to`).
+
+    Raises:
+        NotFound: `other` is no longer visible to the viewer.
+    """
+    return user_profile(viewer=viewer, username=other.get_username()).relationship
 
 
 @dataclass(frozen=True)
@@ -213,26 +322,26 @@ class Profile:
 
 
 def user_profile(*, viewer: AbstractBaseUser, username: str) -> Profile:
-    """Seven queries at most, whatever either user's degree. `friend_count` counts the list the viewer
-    would be shown (`friendships_listed_to`), or is None when the owner hides it from the viewer.
+    """One prepared query (`_profile_query`), whatever either user's degree. `friend_count` counts the
+    list the viewer would be shown (`friendships_listed_to`), or is None when the owner hides it from the
+    viewer (`_friend_list_shown`).
 
     Raises:
         NotFound: the user is not visible to the viewer (`user_visible_to`).
     """
-    user = user_visible_to(viewer=viewer, username=username)
-    rel = relationship(viewer=viewer, other=user)
-    count = None
-    if friend_list_visible_to(viewer=viewer, owner=user, is_friend=rel.is_friend):
-        count = friendships_listed_to(viewer=viewer, owner=user).count()
-    return Profile(user=user, friend_count=count, relationship=rel)
-
-
-def _not_to_suggest_now(user: AbstractBaseUser) -> set[int]:
-    """People excluded since the cached list was computed (the worker has not caught up yet): dismissed,
-    or with a request pending either way (blocks: `_blocked_either_way_ids`). Two small queries,
-    independent of the degree."""
-    pending = _PENDING_EITHER_WAY.rows(user.pk)
-    return {b if a == user.pk else a for a, b in pending} | {d for (d,) in _DISMISSED.rows(user.pk)}
+    found = _PROFILE.rows(viewer.pk, username) if "\x00" not in username else []
+    if not found:  # the same refusal as `user_visible_to`'s
+        raise not_visible(username)
+    row = found[0]
+    n = len(_USER_FIELDS)
+    user = _user_of(row[:n])
+    since, incoming, outgoing, blocks_other, setting, count = row[n:]
+    if user.pk == viewer.pk:
+        rel = Relationship(True, None, None, None, False)
+    else:
+        rel = Relationship(False, since, incoming, outgoing, blocks_other)
+    shown = _friend_list_shown(setting or DEFAULT_FRIEND_LIST_VISIBILITY, is_self=rel.is_self, is_friend=rel.is_friend)
+    return Profile(user=user, friend_count=count if shown else None, relationship=rel)
 
 
 @dataclass
@@ -265,8 +374,8 @@ def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
     """The user's fresh cached suggestions, best first, or None when nothing fresh is cached; "computing"
     with no task while Redis is unreachable.
 
-    Reads only the cache and four queries to show names, whatever the degree; it never computes nor
-    enqueues (on None, the caller asks `suggestions.enqueue.suggestions_request_computation_rollback_unsafe`).
+    Reads only the cache and two prepared queries to show names, whatever the degree; it never computes
+    nor enqueues (on None, the caller asks `suggestions.enqueue.suggestions_request_computation_rollback_unsafe`).
     The table has the last word over a result computed before a change reached the worker: people
     excluded since (dismissed, a request pending either way), friends made since, inactive users and
     anyone blocked either way are never suggested; a sample never shows a blocker, an inactive user, or
@@ -280,19 +389,25 @@ def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
     if found is None:
         return None
     computed_at, rows = found
-    blocked = _blocked_either_way_ids(user)
-    hidden = _not_to_suggest_now(user)
-    mentioned = [uid for row in rows for uid in [row[0], *row[2]] if uid not in blocked]
-    people = _users_by_id(mentioned, friend_flag_of=user)
+    # Blocked either way, dismissed, or a request pending either way (`_not_to_suggest_query`): a blocked
+    # one is neither suggested nor named in a sample; the others may still be mutual friends in a sample.
+    excluded = _NOT_TO_SUGGEST.rows(user.pk)
+    hidden = {uid for uid, _ in excluded}
+    blocked = {uid for uid, is_block in excluded if is_block}
+    mentioned = list({uid for row in rows for uid in [row[0], *row[2]] if uid not in blocked})
+    people, friends = {}, set()
+    for pk, username, first_name, last_name, is_friend in _PEOPLE_WITH_FRIEND_FLAG.rows(user.pk, mentioned):
+        people[pk] = Person(pk, username, first_name, last_name)
+        if is_friend:
+            friends.add(pk)
     results = []
     for uid, count, sample in rows:
-        if uid not in people or uid in hidden or people[uid].is_friend_now:
+        if uid not in people or uid in hidden or uid in friends:
             continue
         # Gone from the sample and the count: deleted, deactivated, unfriended or blocked either way since
         # (a block ends the friendship): no longer a mutual friend.
-        gone = [m for m in sample if not (m in people and people[m].is_friend_now)]
-        count -= len(gone)
-        shown = [people[m] for m in sample if m in people and people[m].is_friend_now]
+        shown = [people[m] for m in sample if m in friends]
+        count -= len(sample) - len(shown)
         if count > 0:
             results.append(SuggestionView(people[uid], count, shown))
     return Cached(status="ready", computed_at=computed_at, results=results)
@@ -303,9 +418,9 @@ def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, lim
     nothing fresh is cached (the caller then asks
     `suggestions.enqueue.mutual_friends_request_computation_rollback_unsafe`).
 
-    `results` holds up to `limit` users, smallest ids first; `count` counts them all. Only people
-    listable to the viewer appear or count (`_mutual_ids_listable`), as in `mutual_friend_count_get`, so
-    `count` equals the number of people the whole list holds. Three queries.
+    `results` holds up to `limit` people (`Person`), smallest ids first; `count` counts them all. Only
+    people listable to the viewer appear or count (`_mutual_listable`), as in `mutual_friend_count_get`,
+    so `count` equals the number of people the whole list holds. One query.
     """
     try:
         found = store.mutual_cached(viewer.pk, other.pk)
@@ -314,22 +429,16 @@ def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, lim
     if found is None:
         return None
     computed_at, ids = found
-    listable = _mutual_ids_listable(viewer, other, ids)  # ascending, as cached
-    people = _users_by_id(listable[:limit])
-    return Cached(
-        status="ready",
-        computed_at=computed_at,
-        results=[people[uid] for uid in listable[:limit] if uid in people],
-        count=len(listable),
-    )
+    listable = _mutual_listable(viewer, other, ids)  # ascending, as cached
+    return Cached(status="ready", computed_at=computed_at, results=listable[:limit], count=len(listable))
 
 
 def mutual_friend_count_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> int | None:
     """How many mutual friends `mutual_friends_get` would list (the same filter), or None when nothing
-    fresh is cached; never enqueues. Two queries on a hit."""
+    fresh is cached; never enqueues. One query on a hit."""
     try:
         found = store.mutual_cached(viewer.pk, other.pk)
     except REDIS_DOWN as exc:
         logger.warning("mutual friend count not read: Redis unavailable (%s)", type(exc).__name__)
         return None
-    return None if found is None else len(_mutual_ids_listable(viewer, other, found[1]))
+    return None if found is None else len(_mutual_listable(viewer, other, found[1]))

@@ -1,47 +1,67 @@
-"""Querysets compiled to SQL once per process, then run with another user's id.
+"""Querysets compiled to SQL once per process, then run with other parameters.
 
 Building and compiling a queryset is pure Python and costs more than running it: the unread badge's
 query (one visibility rule: blocks either way, inactive actors) took ~3.5 ms to build and compile
-against 0.15 ms in PostgreSQL, on every page. A `PreparedQuery` builds the queryset once for a sentinel
-user id, keeps the SQL and the positions of that id among the parameters, and then only executes: the
-SQL is still the one the queryset gives, so the rule is still written once, in the selector.
+against 0.15 ms in PostgreSQL, on every page. A `PreparedQuery` builds the queryset once for sentinel
+values (user ids, a username, a list of ids), keeps the SQL and the positions of those values among the
+parameters, and then only executes: the SQL is still the one the queryset gives, so the rule is still
+written once, in the selector.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
 
 SENTINEL = 2_147_480_293  # an id (within int4, as ids may be) that no other parameter of a query equals
+OTHER_SENTINEL = 2_147_480_281  # a second user id, for a query that names two users
+NAME_SENTINEL = "\x00prepared-name"  # a string no real parameter equals (PostgreSQL text cannot hold NUL)
+IDS_SENTINEL = (2_147_480_269,)  # a list of ids bound as one array parameter (`= ANY(%s)`), see `any_of`
 
 
 class PreparedQuery:
-    """`PreparedQuery(build)`: `build(user_id)` returns the queryset for that user id; `rows(user_id)`
-    runs its compiled SQL for another id and returns the rows (tuples, as `values_list` gives them)."""
+    """`PreparedQuery(build, sentinels=(SENTINEL,))`: `build(*sentinels)` returns the queryset for those
+    values (ids, names, `IDS_SENTINEL` for a list of ids); `rows(*values)` runs its compiled SQL for other
+    values in their place and returns the rows (tuples, as `values_list` gives them).
 
-    def __init__(self, build: Callable[[int], QuerySet], *, using: str = "default") -> None:
+    Raises (on first use): ValueError when a sentinel does not appear among the compiled parameters.
+    """
+
+    def __init__(
+        self, build: Callable[..., QuerySet], *, sentinels: Sequence[Any] = (SENTINEL,), using: str = "default"
+    ) -> None:
         self._build = build
+        self._sentinels = tuple(sentinels)
         self._using = using
-        self._compiled: tuple[str, list[Any], list[int]] | None = None
+        self._compiled: tuple[str, list[Any], list[tuple[int, int]]] | None = None
 
-    def _compile(self) -> tuple[str, list[Any], list[int]]:
+    def _which(self, value: Any) -> int | None:
+        for which, sentinel in enumerate(self._sentinels):
+            if type(value) is type(sentinel) and value == sentinel:
+                return which
+            if isinstance(sentinel, tuple) and isinstance(value, list | tuple) and tuple(value) == sentinel:
+                return which
+        return None
+
+    def _compile(self) -> tuple[str, list[Any], list[tuple[int, int]]]:
         if self._compiled is None:
-            queryset = self._build(SENTINEL)
+            queryset = self._build(*(list(s) if isinstance(s, tuple) else s for s in self._sentinels))
             sql, params = queryset.query.get_compiler(self._using).as_sql()
-            positions = [i for i, value in enumerate(params) if value == SENTINEL]
-            if not positions:
-                raise ValueError("the prepared queryset does not use the user id as a parameter")
+            positions = [(i, w) for i, value in enumerate(params) if (w := self._which(value)) is not None]
+            if {w for _, w in positions} != set(range(len(self._sentinels))):
+                raise ValueError("the prepared queryset does not use every sentinel as a parameter")
             self._compiled = (sql, list(params), positions)
         return self._compiled
 
-    def rows(self, user_id: int) -> list[tuple]:
+    def rows(self, *values: Any) -> list[tuple]:
+        """The rows for these values (one per sentinel, in order): one query."""
         sql, params, positions = self._compile()
         params = list(params)
-        for i in positions:
-            params[i] = user_id
+        for i, which in positions:
+            params[i] = values[which]
         with connections[self._using].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()

@@ -11,14 +11,14 @@ from tests.support.factories import give_friends
 from tests.support.pages import browser
 
 # The session's user (1; the session itself comes from the cache) and the header's unread badge (1) on
-# every page. Another user's profile: user_profile (visible user, relationship: 3, friend-list setting,
-# friend count: 6), a page of friends (1: the count is the profile's own) and, on a cold mutual-friends
-# cache, the enqueued computation's task record (1): 10. The own profile: the user, the count, the page
-# and the viewer's friend-list setting: 6.
+# every page. Another user's profile: user_profile (visible user, relationship, friend-list setting and
+# friend count in one query: 1), a page of friends (1: the count is the profile's own) and, on a cold
+# mutual-friends cache, the enqueued computation's task record (1): 5. The own profile: the user,
+# user_profile, the page, the viewer's friend-list setting and the badge: 5.
 # Friends page: the four lists' counts in one query, a page of each non-empty list (4): 7.
 # None of it depends on the number of friends (friends/pages_queries.py).
-PROFILE_MAX_QUERIES = 10
-OWN_PROFILE_MAX_QUERIES = 6
+PROFILE_MAX_QUERIES = 5
+OWN_PROFILE_MAX_QUERIES = 5
 FRIENDS_PAGE_MAX_QUERIES = 7
 
 

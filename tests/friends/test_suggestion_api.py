@@ -257,10 +257,10 @@ def test_missing_authentication_is_a_401_that_changes_nothing(api, people, metho
 # --- SQL per request does not grow with friends or suggestions -----------------------------------
 
 SIZES = [5, 500]
-# token + user (1), exclusions made since the computation: blocks, pending, dismissed (3), the users shown (1).
-SUGGESTIONS_MAX_QUERIES = 5
-# token + user (1), the other user (1), relationship (3), blocks (1), the users shown (1).
-MUTUAL_MAX_QUERIES = 7
+# token + user (1), exclusions made since the computation: blocks, pending, dismissed (1), the users shown (1).
+SUGGESTIONS_MAX_QUERIES = 3
+# token + user (1), the other user (1), relationship (1), the mutual friends still listable, with names (1).
+MUTUAL_MAX_QUERIES = 4
 
 
 @pytest.mark.parametrize("n", SIZES)

@@ -220,15 +220,15 @@ def test_profile_says_when_there_is_no_friend_in_common(people, make_user):
 
 SIZES = [5, 500]
 # As measured, whatever the number of friends or suggestions (the session comes from the cache). The
-# suggestions page: the user, the exclusions since the computation (3), the shown users of the cached
+# suggestions page: the user, the exclusions since the computation (1), the shown users of the cached
 # result (1) and the header's unread badge (1).
-SUGGESTIONS_PAGE_MAX_QUERIES = 6
-# Home: the user, the counts of friends, incoming requests and shares in one query, the exclusions (3),
+SUGGESTIONS_PAGE_MAX_QUERIES = 4
+# Home: the user, the counts of friends, incoming requests and shares in one query, the exclusions (1),
 # the shown users and the badge; a page of the shares feed only when there are shares (none here).
-HOME_MAX_QUERIES = 7
-# A profile with cached mutual friends: the user, `user_profile`, a page of the owner's friends (its count
-# is the profile's), the mutual friends' filters and names, the badge.
-PROFILE_MAX_QUERIES = 10
+HOME_MAX_QUERIES = 5
+# A profile with cached mutual friends: the user, `user_profile` (1), a page of the owner's friends (its
+# count is the profile's), the mutual friends still listable with their names (1), the badge.
+PROFILE_MAX_QUERIES = 5
 
 
 @pytest.mark.parametrize("n", SIZES)
