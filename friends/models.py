@@ -23,6 +23,9 @@ class Friendship(models.Model):
             models.UniqueConstraint(fields=["user", "friend"], name="friendship_unique_pair"),
             models.CheckConstraint(condition=~Q(user=F("friend")), name="friendship_not_self"),
         ]
+        # A friend list's order (`friends.selectors.friendships_of`): a page of a hub's list reads its
+        # rows from the index in order instead of sorting all of them.
+        indexes = [models.Index(F("user"), F("is_friend_since").desc(), F("friend"), name="friendship_user_since_idx")]
 
     def __str__(self) -> str:
         return f"{self.user_id} -> {self.friend_id}"
