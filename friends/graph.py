@@ -442,12 +442,15 @@ def _batch_top_k(
     banned[ex_rows, ex_cols] = True
 
     paths = sp.csr_array(a[start:stop] @ a)  # (i, j) = number of mutual friends of i and j
-    entry_rows = np.repeat(own, np.diff(paths.indptr))
+    lengths = np.diff(paths.indptr)
+    entry_rows = np.repeat(own.astype(paths.indices.dtype), lengths)
     counts = paths.data
-    counts[banned[entry_rows, paths.indices]] = 0
+    # `take` on the flat mask: half the time of 2-D fancy indexing for a few million entries (row * n stays
+    # below `_BATCH_CELLS`, so int32 indices cannot overflow)
+    counts[banned.ravel().take(entry_rows * graph.n + paths.indices)] = 0
     del banned
-    reach = np.flatnonzero(counts >= _kth_largest_per_row(counts, entry_rows, paths.indptr, k)[entry_rows])
-    local, cols, counts = entry_rows[reach], paths.indices[reach].astype(np.int64), counts[reach]
+    reach = np.flatnonzero(counts >= np.repeat(_kth_largest_per_row(counts, entry_rows, paths.indptr, k), lengths))
+    local, cols, counts = entry_rows[reach].astype(np.int64), paths.indices[reach].astype(np.int64), counts[reach]
 
     order = np.lexsort((cols, -counts, local))
     local, cols, counts = local[order], cols[order], counts[order]
@@ -470,7 +473,7 @@ def _kth_largest_per_row(counts: np.ndarray, entry_rows: np.ndarray, indptr: np.
         return threshold
     width = int(counts.max()) + 1
     if rows * width <= _HISTOGRAM_CELLS:
-        cell = entry_rows.astype(np.int32) * np.int32(width)
+        cell = entry_rows * np.int32(width)
         cell += counts
         hist = np.bincount(cell, minlength=rows * width).reshape(rows, width)
         at_least = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]  # [r, c] = entries of row r with count >= c
