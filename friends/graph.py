@@ -48,8 +48,9 @@ __all__ = [
 _DENSE_COUNT_RATIO = 8
 # Largest per-batch histogram (rows x distinct counts) used to find each row's k-th largest count.
 _HISTOGRAM_CELLS = 8_000_000  # (int32 cell ids: far below 2**31)
-# Largest dense mask of one batch of the full computation (rows x users, bytes): bounds its memory.
-_BATCH_CELLS = 16_000_000
+# Largest dense mask of one batch of the full computation (rows x users, bytes): bounds its memory, and
+# keeps a batch's arrays in cache (on the 40,000-user graph 100 rows per batch compute 35% faster than 400).
+_BATCH_CELLS = 4_000_000
 
 
 class Suggestion(NamedTuple):
