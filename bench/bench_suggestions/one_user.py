@@ -13,7 +13,7 @@ from typing import Any
 from bench.support.stats import Laps, interleaved_series, median, median_laps, timed_series
 
 from .common import TARGET_B, Row, log
-from .pg import PG_VARIANTS, cached_data, check_same, per_user_sql, pg_connect, write_like_product
+from .pg import PG_VARIANTS, cached_data, check_same, per_user_sql, pg_connect
 
 # --- b. one user's recompute -------------------------------------------------------------------------------
 
@@ -21,12 +21,11 @@ from .pg import PG_VARIANTS, cached_data, check_same, per_user_sql, pg_connect, 
 def recompute_phases(user_ids: list[int]) -> tuple[dict[str, float], int]:
     """`suggestions_recompute(user_ids)` step by step (same calls); returns the timings and two-hop id count."""
     from friends import graph
-    from friends.suggestions import compute, store
-    from socialsite.redis import get_redis
+    from friends.suggestions import compute
 
     laps = Laps()
     gens, excluded, two_hop = compute._read_two_hop(user_ids)
-    laps.lap("1: one pipeline reads generations, exclusions, friends + their lists (SORT ... GET) + parse")
+    laps.lap("1: one round trip reads generations, exclusions, friends + their lists (SORT ... GET) + parse")
     found, paths = [], 0
     for user_id, (friends, owners, hits) in zip(user_ids, two_hop, strict=True):
         paths += hits.size
@@ -37,11 +36,7 @@ def recompute_phases(user_ids: list[int]) -> tuple[dict[str, float], int]:
             )
         )  # fmt: skip
     laps.lap("compute")
-    now = store.now_stamp()
-    pipe = get_redis().pipeline(transaction=False)
-    for u, gen, f in zip(user_ids, gens, found, strict=True):
-        store.suggestions_write(pipe, u, gen, f, now)
-    pipe.execute()
+    compute.suggestions_store(list(zip(user_ids, gens, found, strict=True)))
     laps.lap("2: write (CAS)")
     return laps.times, paths
 
@@ -103,7 +98,6 @@ def two_hop_what_ifs(conn: Any, user_ids: list[int], runs: int) -> dict[str, flo
 
 
 def bench_b(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
-    from datetime import UTC, datetime
 
     import numpy as np
 
@@ -112,10 +106,8 @@ def bench_b(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
     from friends.graph import Suggestion
     from friends.models import Friendship
     from friends.suggestions import compute, store
-    from socialsite.redis import get_redis
 
     conn = pg_connect()
-    redis = get_redis()
     pairs = np.fromiter(Friendship.objects.values_list("user_id", "friend_id").iterator(), np.dtype((np.int64, 2)))
     full = graph.Graph.from_arrays(pairs[:, 0], pairs[:, 1])
     sets: dict[int, set[int]] = {}
@@ -128,14 +120,12 @@ def bench_b(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:
         found_pg: dict[str, list] = {}
 
         def pg_single(variant: str, uid: int = uid, gen: int = gen, found_pg: dict = found_pg) -> None:
-            """A PG single query (one of `PG_VARIANTS`) + the product's own write of its result."""
+            """A PG single query (one of `PG_VARIANTS`) + the worker's own write of its result."""
             rule = PG_VARIANTS[variant]
             with conn.cursor() as cur:
                 cur.execute(per_user_sql(**rule), {"u": uid}, prepare=True)
                 found = [Suggestion(r[0], r[1], tuple(r[2]) if rule["samples"] else ()) for r in cur.fetchall()]
-            pipe = redis.pipeline(transaction=False)
-            write_like_product(pipe, uid, gen, found, datetime.now(UTC).isoformat())
-            pipe.execute()
+            compute.suggestions_store([(uid, gen, found)])  # the worker's own write, one round trip
             found_pg[variant] = found
 
         compute.suggestions_recompute([uid])

@@ -7,6 +7,10 @@ Idempotent: computing twice writes the same value.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
 import numpy as np
 from django.contrib.auth import get_user_model
 
@@ -21,11 +25,48 @@ TOP_K = 10  # suggestions kept per user
 SAMPLE = 3  # mutual friends shown with each suggestion
 
 
+class _Commands(list):
+    """Commands queued by a `store` helper written for a pipeline (it calls ``pipe.eval(...)``), to be sent
+    by `_round_trip`."""
+
+    def eval(self, *args: Any) -> _Commands:
+        self.append(("EVAL", *args))
+        return self
+
+
+@contextlib.contextmanager
+def _connection() -> Iterator[Any]:
+    """One connection of the shared pool, used directly (see `_round_trip`); dropped, not returned, when
+    anything fails half-way, so no other caller ever reads a reply meant for this one."""
+    pool = get_redis().connection_pool
+    conn = pool.get_connection()
+    try:
+        yield conn
+    except BaseException:
+        conn.disconnect()
+        raise
+    finally:
+        pool.release(conn)
+
+
+def _round_trip(commands: Sequence[tuple]) -> list[Any]:
+    """Send `commands` at once and read their replies: one round trip, like a pipeline without its
+    bookkeeping (redis-py's pipeline object costs ~60 µs of Python per round trip: a quarter of a
+    median user's recompute). Replies come as the server sends them (lists for sets), decoded.
+
+    Raises:
+        redis.exceptions.RedisError, OSError: Redis unavailable, or a command failed.
+    """
+    with _connection() as conn:
+        conn.send_packed_command(conn.pack_commands(commands))
+        return [conn.read_response() for _ in commands]
+
+
 def _read_two_hop(
     user_ids: list[int],
 ) -> tuple[list[int], dict[int, set[int]], list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """The batch's generations (read first: see the package docstring), exclusions and two-hop paths, in
-    one pipelined round trip and without a script.
+    one round trip and without a script.
 
     Each user's friends and their friend lists come from one native ``SORT friends:<u> GET # GET
     flist:*``: Redis sorts the friend ids numerically and looks up each friend's compact list itself (C,
@@ -35,18 +76,19 @@ def _read_two_hop(
     A friend without a list (it drifted from its set; the consistency check repairs it) adds no paths.
     """
     lists_of = f"{friend_sets.LIST_PREFIX}*"
-    pipe = get_redis().pipeline(transaction=False)
-    for user_id in user_ids:
-        pipe.get(store.sgen_key(user_id))
-    exclusions.queue_excluded_for(pipe, user_ids)
-    for user_id in user_ids:
-        pipe.sort(friend_sets.friend_set_key(user_id), get=["#", lists_of])
-    replies = pipe.execute()
+    replies = _round_trip(
+        [
+            ("MGET", *(store.sgen_key(u) for u in user_ids)),
+            ("EXISTS", exclusions.BUILT),
+            *(("SMEMBERS", exclusions.exclusion_key(u)) for u in user_ids),
+            *(("SORT", friend_sets.friend_set_key(u), "GET", "#", "GET", lists_of) for u in user_ids),
+        ]
+    )
     n = len(user_ids)
-    gens = [int(g or 0) for g in replies[:n]]
-    excluded = exclusions.excluded_from_replies(user_ids, replies[n : 2 * n + 1])
+    gens = [int(g or 0) for g in replies[0]]
+    excluded = exclusions.excluded_from_replies(user_ids, replies[1 : n + 2])
     paths = []
-    for reply in replies[2 * n + 1 :]:
+    for reply in replies[n + 2 :]:
         lists = reply[1::2]
         friends = np.fromiter(map(int, reply[0::2]), dtype=np.int64, count=len(lists))
         lengths = [v.count(",") + 1 if v else 0 for v in lists]
@@ -59,24 +101,36 @@ def suggestions_recompute(user_ids: list[int]) -> int:
     """Recompute and store these users' suggestions from the Redis friend and exclusion sets (one batch);
     returns how many.
 
-    Two round trips whatever the batch: one pipelined read (`_read_two_hop`), then the compare-and-set
-    writes. No SQL, no script for the reads and no graph built: each user's list comes from the two-hop
-    paths (`graph.suggestions_from_pairs`). While the exclusion sets are not built, the tables are read
-    instead.
+    Two round trips whatever the batch: one read (`_read_two_hop`), then the compare-and-set writes. No
+    SQL, no script for the reads and no graph built: each user's list comes from the two-hop paths
+    (`graph.suggestions_from_pairs`). While the exclusion sets are not built, the tables are read instead.
+
+    Raises:
+        redis.exceptions.RedisError, OSError: Redis unavailable (the caller's task is retried).
     """
     if not user_ids:
         return 0
     user_ids = list(user_ids)
     gens, excluded, paths = _read_two_hop(user_ids)
-    now = store.now_stamp()
-    pipe = get_redis().pipeline(transaction=False)
+    results = []
     for user_id, gen, (friends, owners, hits) in zip(user_ids, gens, paths, strict=True):
         found = graph.suggestions_from_pairs(
             user_id, friends, owners, hits, k=TOP_K, exclude=excluded.get(user_id, ()), sample=SAMPLE
         )
-        store.suggestions_write(pipe, user_id, gen, found, now)
-    pipe.execute()
+        results.append((user_id, gen, found))
+    suggestions_store(results)
     return len(user_ids)
+
+
+def suggestions_store(results: Sequence[tuple[int, int, list[graph.Suggestion]]]) -> None:
+    """Write ``(user_id, generation, suggestions)`` results compare-and-set (`store.suggestions_write`), in
+    one round trip."""
+    commands = _Commands()
+    now = store.now_stamp()
+    for user_id, gen, found in results:
+        store.suggestions_write(commands, user_id, gen, found, now)
+    if commands:
+        _round_trip(commands)
 
 
 def mutual_recompute(a: int, b: int) -> list[int]:
