@@ -21,7 +21,9 @@ never reorders by itself and a recompute that changes nothing writes the same va
 from __future__ import annotations
 
 import gzip
+from collections import deque
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -374,6 +376,7 @@ def suggestion_batches(
     batch_size: int = 512,
     exclude: Mapping[int, Collection[int]] | None = None,
     sample: int = 3,
+    threads: int = 1,
 ) -> Iterator[SuggestionBatch]:
     """Every user's top-``k`` suggestions, a batch of users (ascending ids) at a time, as arrays.
 
@@ -382,7 +385,7 @@ def suggestion_batches(
     each row may not suggest (fewer rows on a larger graph: at most `_BATCH_CELLS` bytes), and it yields
     as it goes so the caller can write results out in the same rhythm. ``exclude`` maps a user to the
     ids never to suggest to them; it is applied as given (one-way), so the caller passes blocks in both
-    directions.
+    directions. ``threads`` > 1 computes that many batches at once (yielded in order all the same).
 
     Raises:
         ValueError: ``batch_size`` is not positive.
@@ -398,7 +401,20 @@ def suggestion_batches(
             none = np.zeros(stop - start + 1, dtype=np.int64)
             yield SuggestionBatch(graph.ids[start:stop], none, empty, empty, np.zeros(1, np.int64), empty)
         return
-    yield from (_batch(graph, start, stop, k, exclude, sample) for start, stop in ranges)
+    if threads <= 1 or len(ranges) <= 1:
+        yield from (_batch(graph, start, stop, k, exclude, sample) for start, stop in ranges)
+        return
+    graph._edge_keys  # noqa: B018 - built once here, not by two threads at once
+    # Batches are independent and the heavy steps (the sparse product above all) release the GIL: a few run
+    # ahead on other cores, at most 2 x `threads` in memory at once, and come out in order.
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="suggestion-batch") as pool:
+        ahead: deque[Future[SuggestionBatch]] = deque()
+        for start, stop in ranges:
+            ahead.append(pool.submit(_batch, graph, start, stop, k, exclude, sample))
+            if len(ahead) >= 2 * threads:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
 
 
 def _batch(

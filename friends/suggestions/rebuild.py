@@ -36,6 +36,7 @@ User = get_user_model()
 
 CHUNK = 500  # users per write (one script call)
 LOAD_SPAN = 50_000  # user ids per block of the friendship table read at once (bounds one bytea value)
+THREADS = 2  # batches computed at once (see `graph.suggestion_batches`)
 IN_FLIGHT = 4  # chunks computed ahead of the writer at most: bounds the memory of results
 
 # `store`'s compare-and-set write for many keys at once: KEYS are the users' `sugg:` keys, ARGV the
@@ -157,7 +158,7 @@ def suggestions_rebuild_all(*, progress: Callable[[int, int], None] | None = Non
     args: list[object] = [now]
     first = 0
     try:
-        for batch in graph.suggestion_batches(g, k=TOP_K, exclude=excluded, sample=SAMPLE):
+        for batch in graph.suggestion_batches(g, k=TOP_K, exclude=excluded, sample=SAMPLE, threads=THREADS):
             texts = encode_batch(batch)
             positions = active[first : first + len(texts)].tolist()
             first += len(texts)

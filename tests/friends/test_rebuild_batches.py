@@ -58,3 +58,11 @@ def test_the_table_read_in_blocks_is_the_table(make_graph, monkeypatch):
 def test_an_empty_table_reads_as_no_edges():
     src, dst = rebuild.friendship_arrays()
     assert src.size == dst.size == 0
+
+
+def test_batches_computed_by_several_threads_come_out_the_same_and_in_order(facebook):
+    alone = list(suggestion_batches(facebook, batch_size=500))
+    threaded = list(suggestion_batches(facebook, batch_size=500, threads=3))
+    assert len(threaded) == len(alone) > 3
+    for mine, theirs in zip(threaded, alone, strict=True):
+        assert all(np.array_equal(x, y) for x, y in zip(mine, theirs, strict=True))
