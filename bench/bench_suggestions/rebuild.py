@@ -27,7 +27,7 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
 
     from friends import graph
     from friends.exclusions import exclusions_in_table
-    from friends.models import Friendship
+    from friends.live_graph import live_friendships
     from friends.suggestions import compute, rebuild, store
     from socialsite.redis import get_redis
 
@@ -60,7 +60,7 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
             args += [gens[uid], data]
         write(keys=[store.sugg_key(uid) for uid, _ in chunk], args=args)
     laps.lap(f"Redis writes (one script call per {rebuild.CHUNK} users; the product overlaps them)")
-    rows = Friendship.objects.values_list("user_id", "friend_id")
+    rows = live_friendships().values_list("user_id", "friend_id")
     pairs = np.fromiter(rows.iterator(chunk_size=50_000), dtype=np.dtype((np.int64, 2)))
     laps.lap("what-if: edges through the ORM iterator")
     copied = _copy_binary_rows()
@@ -74,10 +74,11 @@ def _copy_binary_rows() -> int:
     """The friendship table through COPY ... (FORMAT BINARY), the previous way (one message per row)."""
     from django.db import connection
 
-    from friends.models import Friendship
+    from friends.live_graph import live_friendship_pairs_sql
 
+    query, _ = live_friendship_pairs_sql()
     buf = bytearray()
-    sql = f"COPY {Friendship._meta.db_table} (user_id, friend_id) TO STDOUT (FORMAT BINARY)"
+    sql = f"COPY ({query}) TO STDOUT (FORMAT BINARY)"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for block in copy:
             buf += block

@@ -1,5 +1,6 @@
 """The full rebuild's fast paths give exactly what the per-user path gives: the batch encoding is
-`store.encode`'s text for every ego-Facebook user, and the friendship table read in blocks is the table."""
+`store.encode`'s text for every ego-Facebook user, and the friendship table read in blocks is its live
+rows."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from friends.graph import Graph, read_edge_list, suggestion_batches, suggestions_all
+from friends.live_graph import live_friendships
 from friends.models import Friendship
 from friends.suggestions import rebuild, store
 from tests.support.factories import act
@@ -44,14 +46,15 @@ def test_encoding_of_short_samples_and_empty_lists():
 
 
 @pytest.mark.django_db
-def test_the_table_read_in_blocks_is_the_table(make_graph, monkeypatch):
-    users = make_graph(["ab", "ac", "bc", "cd", "de"])
+def test_the_table_read_in_blocks_is_the_live_rows(make_graph, monkeypatch):
+    users = make_graph(["ab", "ac", "bc", "cd", "de", "ef"])
     act("request", users["a"], users["e"])  # other tables do not leak in
+    type(users["f"]).objects.filter(pk=users["f"].pk).update(is_active=False)  # its rows stay, not live
     monkeypatch.setattr(rebuild, "LOAD_SPAN", 2)  # several blocks, some of them empty
     src, dst = rebuild.friendship_arrays()
-    assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == sorted(
-        Friendship.objects.values_list("user_id", "friend_id")
-    )
+    live = sorted(live_friendships().values_list("user_id", "friend_id"))
+    assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == live
+    assert len(live) == 10 and Friendship.objects.count() == 12
 
 
 @pytest.mark.django_db
