@@ -24,7 +24,7 @@ from redis.exceptions import LockError
 
 from socialsite.redis import get_redis, key_of
 
-from .models import Friendship
+from .live_graph import live_friendships
 
 PREFIX = "friends:"
 LIST_PREFIX = "flist:"
@@ -85,8 +85,8 @@ def pair_lock(a_id: int, b_id: int, what: str = "friends") -> Iterator[None]:
 
 
 def are_friends_in_table(a_id: int, b_id: int) -> bool:
-    """Whether the friendship table holds the pair now (one indexed look-up)."""
-    return Friendship.objects.filter(user_id=a_id, friend_id=b_id).exists()
+    """Whether the friendship table holds the pair now, both users active (one indexed look-up)."""
+    return live_friendships().filter(user_id=a_id, friend_id=b_id).exists()
 
 
 def friend_sets_sync_pair(a_id: int, b_id: int) -> bool:
@@ -139,7 +139,7 @@ def friend_sets_rebuild(
     stale = set(redis.scan_iter(match=f"{PREFIX}*", count=10_000)) | set(
         redis.scan_iter(match=f"{LIST_PREFIX}*", count=10_000)
     )
-    rows = Friendship.objects.order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=batch_size)
+    rows = live_friendships().order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=batch_size)
     written: set[str] = set()
     count = reported = 0
     pipe = redis.pipeline(transaction=False)

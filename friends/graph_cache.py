@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from django.contrib.auth import get_user_model
 from dramatiq.errors import BrokerError
@@ -23,7 +23,7 @@ from redis.lock import Lock
 
 from socialsite.redis import get_redis
 
-from . import exclusions, friend_sets, tasks
+from . import exclusions, friend_sets, presence, tasks
 from .suggestions import compute, freshness, rebuild, store
 
 logger = logging.getLogger(__name__)
@@ -225,3 +225,51 @@ def graph_cache_rebuild(
     if lost:
         logger.warning("graph cache rebuilt after a loss of Redis's data: %d friendship rows, %d users", rows, users)
     return {"friendship_rows": rows, "users": users, "mutual_entries_cleared": cleared}
+
+
+# --- a user's presence, and read-your-writes (the writing process's own after-commit sync) -------------
+
+
+def graph_after_user_changed(*, user_id: int) -> int:
+    """After a user was deactivated, reactivated or deleted; returns how many users went stale.
+
+    The user leaves (or rejoins) the friend sets, the generations of everyone whose results depended on
+    it move and they are marked dirty, in one atomic step (`friends.presence.user_graph_sync`: the user,
+    the friends it lost or regained and their friends); then one drain is scheduled, as after a
+    friendship.
+
+    Raises:
+        BrokerError: the drain could not be enqueued; run again (the actor retries), nothing is lost.
+    """
+    affected = presence.user_graph_sync(user_id)
+    freshness.schedule_drain(tasks.recompute_dirty_suggestions)
+    return affected
+
+
+def graph_friendship_synced_now(*, user_id: int, friend_id: int) -> int:
+    """Steps 1 and 2 of `graph_after_friendship_changed`, run by the writing process right after its
+    commit (`friends.read_your_writes`): sync the pair's sets, then bump and mark everyone affected.
+
+    No recompute and no drain (nothing waits on RabbitMQ in a request): the event's subscriber does
+    both. Once this ran, none of the affected users' old results reads as fresh, and a computation that
+    reads the new generations reads the synced sets. Returns how many users went stale.
+    """
+    friend_sets.friend_sets_sync_pair(user_id, friend_id)
+    exclusions.exclusions_sync_pair(user_id, friend_id)
+    affected = freshness.affected_by_friendship(user_id, friend_id)
+    freshness.invalidate(users=affected, friend_set_changed=(user_id, friend_id))
+    return len(affected)
+
+
+def graph_pair_synced_now(*, user_id: int, other_id: int) -> int:
+    """`graph_after_pair_changed` without the drain, run by the writing process after its commit (see
+    `graph_friendship_synced_now`); returns 2."""
+    exclusions.exclusions_sync_pair(user_id, other_id)
+    freshness.invalidate(users={user_id, other_id})
+    return 2
+
+
+def graph_user_synced_now(*, user_id: int, exclusion_partners_before: Collection[int] = ()) -> int:
+    """`graph_after_user_changed` without the drain, run by the writing process after its commit; a
+    deleting process passes the user's exclusion partners read before the delete (`presence`)."""
+    return presence.user_graph_sync(user_id, exclusion_partners_before=exclusion_partners_before)

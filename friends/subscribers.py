@@ -7,11 +7,12 @@ the event's name. Delivery is at-least-once; the services are idempotent.
 
 from django.conf import settings
 
+from accounts import events as account_events
 from socialsite import queues
 from socialsite.events import subscriber
 
 from . import events
-from .graph_cache import graph_after_friendship_changed, graph_after_pair_changed
+from .graph_cache import graph_after_friendship_changed, graph_after_pair_changed, graph_after_user_changed
 
 # Retries of the graph subscribers: everything they do is in Redis, so a Redis outage fails every attempt,
 # and an event that dead-letters leaves the derived graph wrong until a repair. Backoff doubles from 1 s and
@@ -59,3 +60,15 @@ def update_graph_after_dismissal(event: dict) -> int:
     """A user dismissed a suggestion: never suggest that person to them again."""
     payload = event["payload"]
     return graph_after_pair_changed(user_id=payload["user_id"], other_id=payload["dismissed_id"])
+
+
+@subscriber(
+    account_events.user_deactivated,
+    account_events.user_reactivated,
+    account_events.user_deleted,
+    queue_name=queues.GRAPH,
+    **GRAPH_RETRY_OPTIONS,
+)
+def update_graph_after_user(event: dict) -> int:
+    """A user left (deactivated, deleted) or rejoined the graph: everyone it linked is updated."""
+    return graph_after_user_changed(user_id=event["payload"]["user_id"])

@@ -202,10 +202,36 @@ SESSION_CACHE_MAX_AGE = env.int("SESSION_CACHE_MAX_AGE", default=300)  # seconds
 
 # --- RabbitMQ + Dramatiq --------------------------------------------------------------------------
 RABBITMQ_URL = env("RABBITMQ_URL", default="amqp://guest:guest@127.0.0.1:5672/%2F")
+# Every connection to RabbitMQ gives up quickly, so a broker that refuses, hangs or blocks publishers (a
+# resource alarm, `connection.blocked`) never holds a web thread: committed events then wait in the outbox
+# and cold reads answer "computing" (issue 10). Seconds; pika's URL parameters, added to every URL in
+# RABBITMQ_URL that does not set them itself. pika's defaults: 10 s, 15 s, no limit at all.
+RABBITMQ_TIMEOUTS = {
+    "socket_timeout": env.float("RABBITMQ_SOCKET_TIMEOUT", default=1.0),  # TCP connect
+    "stack_timeout": env.float("RABBITMQ_STACK_TIMEOUT", default=3.0),  # TCP connect + AMQP handshake, in all
+    # How long a connection may stay blocked by a resource alarm before pika closes it.
+    "blocked_connection_timeout": env.float("RABBITMQ_BLOCKED_CONNECTION_TIMEOUT", default=5.0),
+    "connection_attempts": 1,  # a caller that wants another attempt makes it itself
+}
+# A direct enqueue (socialsite.broker.RabbitmqBroker) starts no new attempt after this many seconds.
+RABBITMQ_ENQUEUE_DEADLINE = env.float("RABBITMQ_ENQUEUE_DEADLINE", default=2.0)
+
+
+def _with_timeouts(url: str) -> str:
+    parts = []
+    for one in url.split(";"):
+        base, _, query = one.partition("?")
+        given = {pair.split("=", 1)[0] for pair in query.split("&") if pair}
+        added = [f"{name}={value:g}" for name, value in RABBITMQ_TIMEOUTS.items() if name not in given]
+        parts.append(f"{base}?{'&'.join(filter(None, [query, *added]))}")
+    return ";".join(parts)
+
+
 DRAMATIQ_BROKER = {
-    "BROKER": "dramatiq.brokers.rabbitmq.RabbitmqBroker",
+    # Dramatiq's RabbitmqBroker, whose direct enqueue is bounded in time (see socialsite.broker).
+    "BROKER": "socialsite.broker.RabbitmqBroker",
     "OPTIONS": {
-        "url": RABBITMQ_URL,
+        "url": _with_timeouts(RABBITMQ_URL),
         # Publisher confirms: an enqueue returns only once RabbitMQ has the message (and, with the
         # mandatory flag dramatiq sets, raises if no queue took it).
         "confirm_delivery": True,
