@@ -31,6 +31,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.support.services import (
+    LOOPBACK_PRODUCTION_ENV,
     add_service_options,
     delete_vhost,
     django_env,
@@ -192,10 +193,8 @@ def server_env(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
         database=args.database,
         redis_db=args.redis_db,
         vhost=args.vhost,
+        **LOOPBACK_PRODUCTION_ENV,
         DJANGO_SECRET_KEY="bench-fuzz-not-a-secret-" + "x" * 40,
-        DJANGO_DEBUG="false",
-        SOCIALSITE_LOOPBACK_HTTP="true",
-        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_MEDIA_ROOT=str(tmp / "media"),
         DJANGO_STATIC_ROOT=str(tmp / "static"),
         DJANGO_LOG_LEVEL="ERROR",

@@ -14,7 +14,10 @@ ruff check .
 ruff format --check .
 
 set +e
-python -m pytest "$@"
+# Two pytest-xdist workers (this machine class has 2 cores), each with its own test database, Redis DB and
+# RabbitMQ vhost (socialsite/test_settings.py); test groups and their order: tests/support/parallel.py.
+# PYTEST_WORKERS=0 runs everything in this one process.
+python -m pytest -n "${PYTEST_WORKERS:-2}" --dist loadgroup --no-loadscope-reorder "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

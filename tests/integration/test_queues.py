@@ -2,12 +2,15 @@
 
 import time
 
+import pytest
+
 from friends import services
 from notifications.models import Notification
 from tests.support.tasks import busy_graph_work
 from tests.support.waiting import wait_for
 
 
+@pytest.mark.alone  # a time budget: no other test may take the CPU meanwhile (tests/support/parallel.py)
 def test_notification_is_handled_within_a_second_behind_1000_queued_graph_messages(start_worker, alice, bob):
     start_worker(queue_names=("graph",), threads=2)
     start_worker(queue_names=("notifications",), threads=2)
