@@ -29,7 +29,7 @@ if "DATABASE_URL" not in os.environ and _port_open("127.0.0.1", 5432):
 
 
 def _xdist_own_services(worker: str) -> None:
-    """Under pytest-xdist (`scripts/test.sh` runs `-n 2`), worker process gwN (N > 0) gets its own Redis DB
+    """Under pytest-xdist (`scripts/test.sh` in CI runs `-n 2`), worker process gwN (N > 0) gets its own Redis DB
     number (the given one minus N: tests flush their DB before each test) and its own RabbitMQ vhost (the
     given one + `_gwN`, created by the `_rabbitmq_broker` fixture: tests purge queues); gw0, and a run
     without xdist, keep the given ones. pytest-django gives each its own test database (`test_<name>_gwN`).

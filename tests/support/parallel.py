@@ -1,6 +1,6 @@
 """Pytest plugin (registered in tests/conftest.py): the suite on pytest-xdist workers.
 
-scripts/test.sh runs the suite on two xdist workers, `--dist loadgroup --no-loadscope-reorder`: every test
+scripts/test.sh runs the suite on two xdist workers in CI, `--dist loadgroup --no-loadscope-reorder`: every test
 belongs to a group (tests/conftest.py, `_xdist_group`), a group runs whole on one worker in collection
 order, and groups are handed out in the order they first appear. Each worker has its own test database,
 Redis DB and RabbitMQ vhost (socialsite/test_settings.py).
