@@ -20,6 +20,12 @@ from tests.support.processes import ROOT
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS = "redis://127.0.0.1:6379"
 RABBITMQ = "amqp://guest:guest@127.0.0.1:5672"
+# The production settings as a benchmark serves them: DEBUG off, plain HTTP on loopback only (README).
+LOOPBACK_PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "false",
+    "SOCIALSITE_LOOPBACK_HTTP": "true",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+}
 
 
 def add_service_options(
