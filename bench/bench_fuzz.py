@@ -24,18 +24,27 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
+from bench.support.services import (
+    LOOPBACK_PRODUCTION_ENV,
+    add_service_options,
+    delete_vhost,
+    django_env,
+    drop_database,
+    ensure_vhost,
+    flush_redis,
+    manage,
+    recreate_database,
+)
+from tests.support.processes import start_gunicorn
+
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "bench" / "schemathesis.toml"
-PG = "postgres://postgres@127.0.0.1:5432"
 USERNAME = "fuzzer"
 PASSWORD = "fuzz-Passphrase-2026"
 CHECKS = [
@@ -177,103 +186,38 @@ def summary(report: dict) -> list[str]:
 # --- the benchmark's own services ------------------------------------------------------------------------
 
 
-class Service:
-    """A process of ours in its own session: stopped (its whole group) with SIGTERM, then SIGKILL."""
-
-    def __init__(self, name: str, cmd: list[str], *, env: dict[str, str], log_path: Path) -> None:
-        self.name, self.log_path = name, log_path
-        self.log = log_path.open("w")
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def wait_until(self, ready, *, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not ready():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"{self.name} did not start:\n{self.log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(10)
-        self.log.close()
-
-
-def _pg(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _rabbitmqctl(*args: str, check: bool = True) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, check=check)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answering(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-            return True
-    except urllib.error.HTTPError:
-        return True  # it answers, even if something is not healthy
-    except OSError:
-        return False
-
-
 def server_env(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "socialsite.settings",
-        "DJANGO_SECRET_KEY": "bench-fuzz-not-a-secret-" + "x" * 40,
-        "DJANGO_DEBUG": "false",
-        "SOCIALSITE_LOOPBACK_HTTP": "true",
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": f"{PG}/{args.database}",
-        "REDIS_URL": f"redis://127.0.0.1:6379/{args.redis_db}",
-        "RABBITMQ_URL": f"amqp://guest:guest@127.0.0.1:5672/{args.vhost}",
-        "DJANGO_MEDIA_ROOT": str(tmp / "media"),
-        "DJANGO_STATIC_ROOT": str(tmp / "static"),
-        "DJANGO_LOG_LEVEL": "ERROR",
-        "RATE_LIMITS_ENABLED": "false",
-        "WEB_CONCURRENCY": "2",
-        "WEB_THREADS": "4",
-        "PYTHONUNBUFFERED": "1",
-    }
+    """gunicorn's environment: production settings on the run's own database, Redis DB number and vhost."""
+    return django_env(
+        settings="socialsite.settings",
+        database=args.database,
+        redis_db=args.redis_db,
+        vhost=args.vhost,
+        **LOOPBACK_PRODUCTION_ENV,
+        DJANGO_SECRET_KEY="bench-fuzz-not-a-secret-" + "x" * 40,
+        DJANGO_MEDIA_ROOT=str(tmp / "media"),
+        DJANGO_STATIC_ROOT=str(tmp / "static"),
+        DJANGO_LOG_LEVEL="ERROR",
+        RATE_LIMITS_ENABLED="false",
+        WEB_CONCURRENCY="2",
+        WEB_THREADS="4",
+    )
 
 
 def prepare(args: argparse.Namespace, env: dict[str, str]) -> None:
-    _pg(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-    _pg(f'CREATE DATABASE "{args.database}"')
-    _rabbitmqctl("add_vhost", args.vhost, check=False)
-    _rabbitmqctl("set_permissions", "-p", args.vhost, "guest", ".*", ".*", ".*")
-    import redis
-
-    redis.Redis(db=args.redis_db).flushdb()
-    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):  # as scripts/run.sh does
-        subprocess.run([sys.executable, "manage.py", *command, "-v", "0"], cwd=ROOT, env=env, check=True)
-    seed = "from bench.bench_fuzz import seed_data; seed_data()"
-    subprocess.run([sys.executable, "manage.py", "shell", "-v", "0", "-c", seed], cwd=ROOT, env=env, check=True)
+    """An empty database, vhost and Redis DB; migrated, static files collected (as scripts/run.sh does), seeded."""
+    recreate_database(args.database)
+    ensure_vhost(args.vhost)
+    flush_redis(args.redis_db)
+    manage(["migrate", "--noinput", "-v", "0"], env=env)
+    manage(["collectstatic", "--noinput", "-v", "0"], env=env)
+    manage(["shell", "-v", "0", "-c", "from bench.bench_fuzz import seed_data; seed_data()"], env=env)
 
 
 def cleanup(args: argparse.Namespace) -> None:
-    _pg(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-    import redis
-
-    redis.Redis(db=args.redis_db).flushdb()
-    _rabbitmqctl("delete_vhost", args.vhost, check=False)
+    drop_database(args.database)
+    flush_redis(args.redis_db)
+    delete_vhost(args.vhost)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -281,9 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-examples", type=int, default=100, help="per operation and phase (default 100)")
     parser.add_argument("--seed", type=int, default=None, help="Schemathesis seed (default: random)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--database", default="socialsite_bench_fuzz")
-    parser.add_argument("--redis-db", type=int, default=14)
-    parser.add_argument("--vhost", default="socialsite_bench_fuzz")
+    add_service_options(parser, database="socialsite_bench_fuzz", redis_db=14, vhost="socialsite_bench_fuzz")
     parser.add_argument("--keep", action="store_true", help="keep the database and Redis data afterwards")
     args = parser.parse_args(argv)
 
@@ -292,14 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     try:
         prepare(args, env)
-        port = _free_port()
-        server = Service(
-            "gunicorn",
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "socialsite.wsgi"],
-            env={**env, "SOCIALSITE_BIND": f"127.0.0.1:{port}"},
-            log_path=tmp / "gunicorn.log",
-        )
-        server.wait_until(lambda: _answering(port))
+        server, port = start_gunicorn(env=env, log_path=tmp / "gunicorn.log")
         print(f"fuzzing http://127.0.0.1:{port} (gunicorn, 2 processes x 4 threads) ...", flush=True)
         report = run_schemathesis(
             f"http://127.0.0.1:{port}", tmp, max_examples=args.max_examples, seed=args.seed, workers=args.workers

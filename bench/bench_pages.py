@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_env = env_for(args, spec.database, tmp, "socialsite-bench-pages-setup")
     load = load_generator(python=args.python_load)
     services = []
-    ensure_vhost(args.vhost)
+    vhost_created = ensure_vhost(args.vhost)
     flush_redis(args.redis_db)
     try:
         started = time.perf_counter()
@@ -244,7 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         for service in reversed(services):
             service.stop()
         flush_redis(args.redis_db)
-        delete_vhost(args.vhost)
+        if vhost_created:
+            delete_vhost(args.vhost)
         print(f"logs: {tmp}", file=sys.stderr)
 
     bound = args.web_concurrency * args.pool_size

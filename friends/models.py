@@ -7,6 +7,15 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 
+def distinct_pair_constraints(first: str, second: str, *, prefix: str) -> list[models.BaseConstraint]:
+    """The constraints of a relation from one user to another: each ordered pair at most once
+    (`<prefix>_unique_pair`), and never a user with themselves (`<prefix>_not_self`)."""
+    return [
+        models.UniqueConstraint(fields=[first, second], name=f"{prefix}_unique_pair"),
+        models.CheckConstraint(condition=~Q(**{first: F(second)}), name=f"{prefix}_not_self"),
+    ]
+
+
 class Friendship(models.Model):
     """`friendship(user_id, friend_id, is_friend_since)`: one row per direction.
 
@@ -19,10 +28,7 @@ class Friendship(models.Model):
     is_friend_since = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "friend"], name="friendship_unique_pair"),
-            models.CheckConstraint(condition=~Q(user=F("friend")), name="friendship_not_self"),
-        ]
+        constraints = distinct_pair_constraints("user", "friend", prefix="friendship")
         # A friend list's order (`friends.selectors.friendships_of`): a page of a hub's list reads its
         # rows from the index in order instead of sorting all of them.
         indexes = [models.Index(F("user"), F("is_friend_since").desc(), F("friend"), name="friendship_user_since_idx")]
@@ -69,10 +75,7 @@ class Block(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["blocker", "blocked"], name="block_unique_pair"),
-            models.CheckConstraint(condition=~Q(blocker=F("blocked")), name="block_not_self"),
-        ]
+        constraints = distinct_pair_constraints("blocker", "blocked", prefix="block")
 
     def __str__(self) -> str:
         return f"{self.blocker_id} blocks {self.blocked_id}"
@@ -86,10 +89,7 @@ class SuggestionDismissal(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "dismissed"], name="dismissal_unique_pair"),
-            models.CheckConstraint(condition=~Q(user=F("dismissed")), name="dismissal_not_self"),
-        ]
+        constraints = distinct_pair_constraints("user", "dismissed", prefix="dismissal")
 
     def __str__(self) -> str:
         return f"{self.user_id} dismissed {self.dismissed_id}"

@@ -14,7 +14,12 @@ ruff check .
 ruff format --check .
 
 set +e
-python -m pytest "$@"
+# In CI (CI=true: the machine is its own) two pytest-xdist workers, each with its own test database, Redis
+# DB (gwN takes the given DB number minus N) and RabbitMQ vhost (socialsite/test_settings.py); elsewhere one
+# process unless PYTEST_WORKERS=2, since on a shared machine the next lower Redis DB may be someone else's.
+# Test groups and their order: tests/support/parallel.py.
+workers="${PYTEST_WORKERS:-$([ -n "${CI:-}" ] && echo 2 || echo 0)}"
+python -m pytest -n "$workers" --dist loadgroup --no-loadscope-reorder "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

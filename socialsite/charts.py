@@ -77,11 +77,10 @@ def line_chart_svg(points: Sequence[tuple[datetime, int]], *, title: str, chart_
         )
         body = grid + axis + line  # SafeString + SafeString stays safe: every piece is built by format_html
     return format_html(
-        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {w} {h}" width="100%" '
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="{view_box}" width="100%" '
         'role="img" aria-labelledby="{id}-title {id}-desc">'
         '<title id="{id}-title">{title}</title><desc id="{id}-desc">{desc}</desc>{body}</svg>',
-        w=WIDTH,
-        h=HEIGHT,
+        view_box=f"0 0 {WIDTH} {HEIGHT}",
         id=chart_id,
         title=title,
         desc=desc,

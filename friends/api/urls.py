@@ -6,11 +6,7 @@ from . import views
 
 urlpatterns = [
     path("users/<str:username>/", views.UserDetailApi.as_view(), name="api-user-detail"),
-    path(
-        "users/<str:username>/mutual-friends/",
-        views.MutualFriendListApi.as_view(),
-        name="api-user-mutual-friends",
-    ),
+    path("users/<str:username>/mutual-friends/", views.MutualFriendListApi.as_view(), name="api-user-mutual-friends"),
     path("users/<str:username>/friends/", views.UserFriendListApi.as_view(), name="api-user-friends"),
     path("friends/", views.FriendListApi.as_view(), name="api-friend-list"),
     path("friends/<str:username>/", views.FriendDeleteApi.as_view(), name="api-friend-delete"),
@@ -30,10 +26,6 @@ urlpatterns = [
     path("blocks/", views.BlockListCreateApi.as_view(), name="api-block-list"),
     path("blocks/<str:username>/", views.BlockDeleteApi.as_view(), name="api-block-delete"),
     path("suggestions/", views.SuggestionListApi.as_view(), name="api-suggestion-list"),
-    path(
-        "suggestions/<str:username>/dismiss/",
-        views.SuggestionDismissApi.as_view(),
-        name="api-suggestion-dismiss",
-    ),
+    path("suggestions/<str:username>/dismiss/", views.SuggestionDismissApi.as_view(), name="api-suggestion-dismiss"),
     path("", include("friends.shares.api_urls")),
 ]

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 from socialsite.errors import NotFound
 from socialsite.parsers import JSONParser
 
+from ..models import Share
 from . import responses, selectors, services
 from . import serializers as s
 from .uploads import upload_refusal
@@ -29,6 +30,11 @@ def _share_id(value: str) -> int:
     if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise NotFound("No such share.")
     return int(value)
+
+
+def _visible_share(request: Request, share_id: str) -> Share:
+    """The share named in the URL if the requester may see it; else the API's JSON 404 (`NotFound`)."""
+    return selectors.share_get(viewer=request.user, share_id=_share_id(share_id))
 
 
 class _FirstRenderer(BaseContentNegotiation):
@@ -77,8 +83,7 @@ class ShareDetailApi(APIView):
     @extend_schema(responses=s.ShareSerializer)
     def get(self, request: Request, share_id: str) -> Response:
         """One share, if I own it or its owner is my friend now."""
-        share = selectors.share_get(viewer=request.user, share_id=_share_id(share_id))
-        return Response(s.ShareSerializer(share, context={"request": request}).data)
+        return Response(s.ShareSerializer(_visible_share(request, share_id), context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request: Request, share_id: str) -> Response:
@@ -95,8 +100,8 @@ class ShareDownloadApi(APIView):
     @extend_schema(responses={(200, "*/*"): OpenApiTypes.BINARY})
     def get(self, request: Request, share_id: str):
         """The file, as an attachment (owner and current friends only)."""
-        share = selectors.share_get(viewer=request.user, share_id=_share_id(share_id))
-        return responses.download_response(share)  # its Http404 is the API's JSON 404, with its message
+        # Its Http404 is the API's JSON 404, with its message.
+        return responses.download_response(_visible_share(request, share_id))
 
 
 @extend_schema(tags=["shares"], parameters=[SHARE_ID])
@@ -106,5 +111,4 @@ class ShareThumbnailApi(APIView):
     @extend_schema(responses={(200, "image/webp"): OpenApiTypes.BINARY})
     def get(self, request: Request, share_id: str):
         """The preview of an image share, once processed (owner and current friends only)."""
-        share = selectors.share_get(viewer=request.user, share_id=_share_id(share_id))
-        return responses.thumbnail_response(share)
+        return responses.thumbnail_response(_visible_share(request, share_id))

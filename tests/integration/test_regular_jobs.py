@@ -51,8 +51,11 @@ def test_scheduled_counters_run_in_a_worker_and_show_on_the_stats_page_and_api(
         lambda: SiteCounters.objects.filter(computed_at__gte=before).first(), timeout=30, what="scheduled counters"
     )
     assert (row.users, row.friendships, row.shares, row.notifications) == (2, 1, 1, 0)
-    record = TaskRecord.objects.filter(actor_name=JOB, state="done").first()
-    assert record is not None and "scheduled_for" in record.message["options"]  # the scheduler sent it
+    # The counters are committed by the task, its record says done just after it: wait for that.
+    record = wait_for(
+        lambda: TaskRecord.objects.filter(actor_name=JOB, state="done").first(), timeout=10, what="the run's record"
+    )
+    assert "scheduled_for" in record.message["options"]  # the scheduler sent it
 
     body = api_as(alice).get("/api/v1/stats/").json()
     assert body["status"] == "ready" and body["users"] == 2 and body["friendships"] == 1 and body["shares"] == 1

@@ -55,10 +55,11 @@ def test_an_image_share_reaches_ready_with_a_thumbnail_and_its_progress_was_read
     with transaction.atomic():
         Share.objects.select_for_update().get(pk=created["id"])
         start_worker(queue_names=("default",))
+        # Its state says running before the task's first line reports its progress: wait for both.
         running = wait_for(
-            lambda: (body := api_as(alice).get(task_url).json())["state"] == "running" and body,
+            lambda: (body := api_as(alice).get(task_url).json())["state"] == "running" and body["progress"] and body,
             timeout=30,
-            what="the processing task to run",
+            what="the processing task to run and report its progress",
         )
         assert running["actor"] == "process_share"
         assert running["progress"] == {"done": 0, "total": 3, "message": "waiting for the share"}

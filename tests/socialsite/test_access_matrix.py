@@ -27,7 +27,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
@@ -41,6 +40,7 @@ from notifications.models import Notification
 from notifications.services import notification_create
 from socialsite.models import TaskRecord
 from tests.friends.shares import samples
+from tests.support.routes import routes
 
 User = get_user_model()
 PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>|\(\?P<(?P<re_name>\w+)>[^)]*\)")
@@ -73,18 +73,15 @@ OWNED_ROUTES = {
     "/tasks/<uuid:task_id>/": {"task_id": "task"},
     "/api/v1/tasks/<uuid:id>/": {"id": "task"},
     "/requests/<int:request_id>/<str:action>/": {"request_id": "request", "action": "action"},
-    "/api/v1/friend-requests/<str:request_id>/": {"request_id": "request"},
-    "/api/v1/friend-requests/<str:request_id>/accept/": {"request_id": "request"},
-    "/api/v1/friend-requests/<str:request_id>/decline/": {"request_id": "request"},
     "/api/v1/notifications/<str:notification_id>/read/": {"notification_id": "notification"},
     "/api/v1/auth/tokens/<str:token_id>/": {"token_id": "token"},
-    "/shares/<int:share_id>/": {"share_id": "share"},
-    "/shares/<int:share_id>/download/": {"share_id": "share"},
-    "/shares/<int:share_id>/thumbnail/": {"share_id": "share"},
-    "/shares/<int:share_id>/delete/": {"share_id": "share"},
-    "/api/v1/shares/<str:share_id>/": {"share_id": "share"},
-    "/api/v1/shares/<str:share_id>/download/": {"share_id": "share"},
-    "/api/v1/shares/<str:share_id>/thumbnail/": {"share_id": "share"},
+    # A request or a share, then what is done with it.
+    **{
+        f"/api/v1/friend-requests/<str:request_id>/{then}": {"request_id": "request"}
+        for then in ("", "accept/", "decline/")
+    },
+    **{f"/shares/<int:share_id>/{then}": {"share_id": "share"} for then in ("", "download/", "thumbnail/", "delete/")},
+    **{f"/api/v1/shares/<str:share_id>/{then}": {"share_id": "share"} for then in ("", "download/", "thumbnail/")},
 }
 # Django admin: staff only; B (not staff) is sent to the admin log-in whatever the id.
 ADMIN_PREFIX = "/admin/"
@@ -107,16 +104,8 @@ API_METHODS = ("get", "post", "put", "patch", "delete")
 PAGE_METHODS = ("get", "post")
 
 
-def _walk(patterns: list, prefix: str):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern)
-
-
 def routes_with_params() -> list[str]:
-    return sorted({r for r in _walk(get_resolver().url_patterns, "/") if PARAM.search(r)})
+    return sorted({r for r in routes() if PARAM.search(r)})
 
 
 ROUTES = routes_with_params()
@@ -215,6 +204,19 @@ def relate(world: World, relation: str) -> None:
         User.objects.filter(pk=a.pk).update(is_active=False)
 
 
+@pytest.fixture(params=RELATIONS)
+def relation(request, world: World) -> str:
+    """How A and B are related: each test that takes it runs once per relation."""
+    relate(world, request.param)
+    return request.param
+
+
+@pytest.fixture
+def as_b(world: World, relation: str) -> AsB:
+    """B, calling after A and B were related."""
+    return AsB(world)
+
+
 def db_state() -> list:
     """Everything B could change about A (or anyone): compared before and after B's calls."""
     return [
@@ -293,11 +295,8 @@ def methods_of(route: str) -> tuple[str, ...]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("relation", RELATIONS)
 @pytest.mark.parametrize("route", sorted(USER_ROUTES))
-def test_b_naming_a_in_the_url(world, route, relation):
-    relate(world, relation)
-    as_b = AsB(world)
+def test_b_naming_a_in_the_url(as_b, relation, route):
     before = db_state()
     for method in methods_of(route):
         named_a = as_b.call(method, fill(route, {"username": A}))
@@ -309,11 +308,8 @@ def test_b_naming_a_in_the_url(world, route, relation):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("relation", RELATIONS)
 @pytest.mark.parametrize(("method", "path"), sorted(BODY_CASES))
-def test_b_naming_a_or_as_objects_in_a_request_body(world, method, path, relation):
-    relate(world, relation)
-    as_b = AsB(world)
+def test_b_naming_a_or_as_objects_in_a_request_body(world, as_b, relation, method, path):
     template = BODY_CASES[(method, path)]
     anonymous = path in ("/api/v1/auth/token/",)
     before = db_state()
@@ -334,11 +330,8 @@ def _readable_by_friend(route: str, method: str) -> bool:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("relation", RELATIONS)
 @pytest.mark.parametrize("route", sorted(OWNED_ROUTES))
-def test_b_naming_as_private_objects(world, route, relation):
-    relate(world, relation)
-    as_b = AsB(world)
+def test_b_naming_as_private_objects(world, as_b, relation, route):
     params = OWNED_ROUTES[route]
     actions = ["accept", "decline", "cancel"] if "action" in params.values() else [""]
     before = db_state()

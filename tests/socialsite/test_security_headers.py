@@ -10,24 +10,16 @@ import re
 from pathlib import Path
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from friends import services
 from socialsite.models import TaskRecord
+from tests.support.routes import routes
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAM = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 
-def _walk(patterns: list, prefix: str):
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern):
-            yield prefix + str(entry.pattern)
-
-
-PAGE_ROUTES = [r for r in _walk(get_resolver().url_patterns, "/") if not r.startswith(("/api/", "/admin/"))]
+PAGE_ROUTES = [r for r in routes() if not r.startswith(("/api/", "/admin/"))]
 OTHER_URLS = [
     "/admin/",
     "/admin/login/",

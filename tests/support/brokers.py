@@ -49,3 +49,16 @@ def purge_queues(names: Iterable[str]) -> None:
         broker.declare_queue(name, ensure=True)
         for queue in (name, f"{name}.DQ", f"{name}.XQ"):
             broker.channel.queue_purge(queue)
+
+
+def ensure_own_vhost(url: str) -> None:
+    """Create the RabbitMQ vhost of `url` if it is one a pytest-xdist worker made up for itself (see
+    socialsite.test_settings); the test command's vhost is created by scripts/services.sh."""
+    import os
+    from urllib.parse import unquote, urlsplit
+
+    if not os.environ.get("SOCIALSITE_TEST_SERVICES_OF"):
+        return
+    from bench.support.services import ensure_vhost
+
+    ensure_vhost(unquote(urlsplit(url).path.removeprefix("/")))
