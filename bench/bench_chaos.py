@@ -43,6 +43,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -161,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     redis = PrivateRedis(tmp / "redis", db=args.redis_db)
     (tmp / "redis").mkdir()
     site: Site | None = None
+    load: Load | None = None
+    chaos: threading.Thread | None = None
     schedule = Schedule(
         warmup=args.warmup, gap=args.gap, rabbit_down=args.rabbit_down, redis_down=args.redis_down,
         kill=[k.strip() for k in args.kill.split(",") if k.strip()], tail=args.tail,
@@ -220,12 +223,20 @@ def main(argv: list[str] | None = None) -> int:
         effects = checks.check_effects(world, snap)
         notes = checks.check_notifications(url, world, snap)
         backlog = checks.backlog(url)
-        depths = rabbit.queue_depths()
+        try:
+            depths = rabbit.queue_depths()
+        except (subprocess.SubprocessError, OSError) as exc:  # the node is down: said in the table
+            depths = {"(RabbitMQ not answering)": -1}
+            schedule.error = schedule.error or f"queue depths: {exc}"
         server_log = site.logs("web")
         unexpected = {name: len(slot.unexpected_exits) for name, slot in site.slots.items()}
         exits_detail = [f"{n}: {s.unexpected_exits[-1][-300:]!r}" for n, s in site.slots.items() if s.unexpected_exits]
     finally:
         stop.set()
+        if load is not None:
+            load.stop.set()
+        if chaos is not None:
+            chaos.join(300)  # never stop a server while the schedule may still start it again
         if site is not None:
             site.stop()
         rabbit.stop()

@@ -271,13 +271,19 @@ def converge(
         while True:
             result.passes += 1
             full = todo is items
-            problems = dict(zip(todo, pool.map(check, todo), strict=True))
             failing = global_failures()
+            now = time.monotonic()
+            for kind in ("friend sets", "outbox", "notifications"):
+                if kind in failing:
+                    result.matched.pop(kind, None)
+                else:
+                    result.matched.setdefault(kind, now - load_end)
+            problems = dict(zip(todo, pool.map(check, todo), strict=True))
             for item, problem in problems.items():
                 if problem:
                     failing.setdefault(item[0], []).append(problem)
             now = time.monotonic()
-            for kind in ("friend sets", "outbox", "notifications", *result.items):
+            for kind in result.items:
                 if kind in failing:
                     result.matched.pop(kind, None)
                 else:
@@ -290,6 +296,8 @@ def converge(
                     for item, problem in problems.items():
                         if problem:
                             failing.setdefault(item[0], []).append(problem)
+                    for kind in failing:
+                        result.matched.pop(kind, None)
                 if not failing:
                     result.converged, result.seconds = True, matched_at - load_end
                     return result

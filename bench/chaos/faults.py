@@ -7,7 +7,6 @@ plus a tail in which clients and workers reconnect and catch up.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -55,7 +54,8 @@ def run_schedule(
     site: Site,
 ) -> None:
     """Inject the faults in order (RabbitMQ, worker, Redis), each `gap` seconds after the previous one ended.
-    Runs in its own thread; returns early when `stop` is set. A fault that cannot be injected or repaired
+    Runs in its own thread; returns early when `stop` is set (without starting anything again: the run is
+    being torn down). A fault that cannot be injected or repaired
     is recorded in `schedule.error` (the run then fails)."""
 
     def wait_until(t: float) -> bool:
@@ -69,7 +69,8 @@ def run_schedule(
         fault.start = now()
         rabbit.stop()
         stopped = now()
-        wait_until(fault.start + schedule.rabbit_down)  # the outage lasts its time even when the run ends
+        if not wait_until(fault.start + schedule.rabbit_down):
+            return  # the run is being torn down: nothing to start again
         rabbit.start()
         fault.end = now()
         fault.detail = f"stop took {stopped - fault.start:.1f} s; started again at +{schedule.rabbit_down:g} s"
@@ -92,7 +93,8 @@ def run_schedule(
         schedule.faults.append(fault)
         fault.start = now()
         redis.kill()
-        time.sleep(schedule.redis_down)  # the outage itself
+        if stop.wait(schedule.redis_down):  # the outage itself
+            return
         redis.start()
         fault.end = now()
         fault.detail = f"killed -9, down {schedule.redis_down:g} s, started without its data"

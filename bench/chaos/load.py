@@ -287,6 +287,7 @@ class Load:
         self._count = 0
         self._count_lock = threading.Lock()
         self._signups = 0
+        self.stop = threading.Event()  # set when the run is torn down early
         self.examples: dict[tuple[str, int | str], str] = {}  # (kind, status or error) -> first body seen
 
     def now(self) -> float:
@@ -324,7 +325,7 @@ class Load:
             "unfriend": self._unfriend,
         }
         try:
-            while (self.now() < self.config.seconds or self.keep_going()) and self._take():
+            while not self.stop.is_set() and (self.now() < self.config.seconds or self.keep_going()) and self._take():
                 kind = rng.choices(kinds, weights)[0]
                 action = actions.get(kind) or (lambda r, h, k=kind: self._read(k, r, h))
                 action(rng, http_)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import shlex
 import socket
 import subprocess
@@ -25,10 +26,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.support.processes import ROOT, ManagedProcess, free_port, rundramatiq_wait_ready, start_gunicorn
+from tests.support.processes import ROOT, ManagedProcess, rundramatiq_wait_ready, start_gunicorn
 
 RABBITMQ_BIN = Path("/usr/lib/rabbitmq/bin")
 RESTART_DELAY_S = 1.0  # a supervisor's pause before restarting a process that exited (systemd RestartSec)
+
+
+def outage_safe_port() -> int:
+    """A free port on 127.0.0.1 below the kernel's ephemeral range: while a server of ours is down, its port
+    must not be handed out as the source port of someone's outgoing connection (`free_port()` picks from
+    that range), or it cannot listen there again."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12_000), low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def _answers_amqp(port: int) -> bool:
@@ -54,7 +72,7 @@ class PrivateRabbit:
 
     def __init__(self, root: Path, *, node: str, vhost: str) -> None:
         self.root, self.node, self.vhost = root, node, vhost
-        self.port, self.dist_port = free_port(), free_port()
+        self.port, self.dist_port = outage_safe_port(), outage_safe_port()
         root.mkdir(parents=True, exist_ok=True)
         (root / "rabbitmq.conf").write_text(f"listeners.tcp.local = 127.0.0.1:{self.port}\n")
         (root / "enabled_plugins").write_text("[].\n")
@@ -132,7 +150,7 @@ class PrivateRedis:
 
     def __init__(self, root: Path, *, db: int) -> None:
         self.root, self.db = root, db
-        self.port = free_port()
+        self.port = outage_safe_port()
         self.process: ManagedProcess | None = None
         self.starts = 0
 
@@ -200,7 +218,7 @@ class Site:
     ) -> None:
         self.env, self.web_env, self.root = dict(env), dict(web_env or env), root
         root.mkdir(parents=True, exist_ok=True)
-        self.port = port or free_port()
+        self.port = port or outage_safe_port()  # the same port after a restart
         self.slots: dict[str, Slot] = {}
         for name, argv in procfile().items():
             if name == "web":
