@@ -239,7 +239,9 @@ def converge(
 ) -> Convergence:
     """Poll until every derived item equals the fresh computation, no event is unpublished and every due
     notification exists, then confirm with one full pass; bounded by `timeout` seconds from `load_end`
-    (time.monotonic()). Items that passed are checked again only in the confirming pass."""
+    (time.monotonic()). Items that passed are checked again only in the confirming pass. The time to
+    converge is when the last item was first found right (each item's own check, so a pass's length does
+    not count), provided everything stays right until the confirming pass."""
     result = Convergence()
     deriver = Deriver(port, world, snap, redis_url, result)
     users = [u for u in sorted(snap.users) if u in world.users]
@@ -247,8 +249,15 @@ def converge(
     result.items = Counter(item[0] for item in items)
     deadline = load_end + timeout
 
+    right_since: dict[tuple, float] = {}  # item -> when a check of it last found it right (and it stayed so)
+
     def check(item: tuple) -> str:
-        return deriver.suggestions(item[1]) if item[0] == "suggestions" else deriver.mutual(item[1], item[2])
+        problem = deriver.suggestions(item[1]) if item[0] == "suggestions" else deriver.mutual(item[1], item[2])
+        if problem:
+            right_since.pop(item, None)
+        else:
+            right_since.setdefault(item, time.monotonic())
+        return problem
 
     def global_failures() -> dict[str, list[str]]:
         failing: dict[str, list[str]] = {}
@@ -282,14 +291,14 @@ def converge(
             for item, problem in problems.items():
                 if problem:
                     failing.setdefault(item[0], []).append(problem)
-            now = time.monotonic()
             for kind in result.items:
                 if kind in failing:
                     result.matched.pop(kind, None)
-                else:
-                    result.matched.setdefault(kind, now - load_end)
+                else:  # the moment its last item was found right
+                    last = max((t for item, t in right_since.items() if item[0] == kind), default=time.monotonic())
+                    result.matched[kind] = last - load_end
             if not failing:
-                matched_at = now
+                matched_at = load_end + max(result.matched.values())
                 if not full:  # all that failed before matches now: confirm with a full pass
                     problems = dict(zip(items, pool.map(check, items), strict=True))
                     failing = global_failures()
