@@ -1,4 +1,5 @@
-"""Writes of accounts: sign-up and the owner's settings. Log-in, log-out and tokens are Django's and knox's."""
+"""Writes of accounts: sign-up, the owner's settings, and an account's lifecycle (deactivate, reactivate,
+delete). Log-in, log-out and tokens are Django's and knox's."""
 
 from __future__ import annotations
 
@@ -60,3 +61,53 @@ def profile_settings_update(*, user: AbstractBaseUser, friend_list_visibility: s
         user=user, defaults={"friend_list_visibility": friend_list_visibility}
     )
     return profile
+
+
+# --- lifecycle: the admin's and `manage.py account`'s way to change a user's presence -------------------
+
+
+@transaction.atomic
+def user_deactivate(*, user: AbstractBaseUser) -> bool:
+    """Deactivate an account; returns False when it already was (not an error).
+
+    Its rows stay (friendships, requests, blocks: a reactivation brings it all back), but from the commit
+    on it is treated like a deleted user everywhere: it cannot log in, it is nobody on every page and
+    endpoint (`friends.selectors.user_visible_to`), its pending requests can no longer be accepted
+    (`friends.services`), it is left out of every list and count, and the derived friend graph drops it
+    (`user.deactivated`, emitted by `accounts.signals`; `friends.graph_cache.graph_after_user_changed`),
+    so it is neither suggested nor counted as a mutual friend, nor a bridge between its friends.
+    The user row is locked first, so a friend-graph service working on this user (which locks it too)
+    sees either the old or the new state, never a request accepted after the deactivation committed.
+    """
+    return _user_set_active(user, active=False)
+
+
+@transaction.atomic
+def user_reactivate(*, user: AbstractBaseUser) -> bool:
+    """Reactivate an account with everything it had; returns False when it was active (`user.reactivated`)."""
+    return _user_set_active(user, active=True)
+
+
+def _user_set_active(user: AbstractBaseUser, *, active: bool) -> bool:
+    # FOR NO KEY UPDATE: it waits for (and holds off) the friend graph's services, which lock users FOR
+    # UPDATE, but not a worker inserting a row that references the user (FOR KEY SHARE).
+    locked = User.objects.select_for_update(no_key=True).filter(pk=user.pk)
+    stored = locked.values_list("is_active", flat=True).first()
+    user.is_active = active
+    if stored is None or stored == active:
+        return False
+    user.save(update_fields=["is_active"])  # `accounts.signals` emits the event in this transaction
+    return True
+
+
+@transaction.atomic
+def user_delete(*, user: AbstractBaseUser) -> None:
+    """Delete an account and, by cascade, its friendships, requests, blocks, dismissals, shares and
+    notifications, in one transaction.
+
+    `user.deleted` is emitted in the same transaction before the cascade (`accounts.signals`), and the
+    graph subscriber removes the user from the derived friend graph, so the people it linked stop seeing
+    each other through it. The user row is locked first (see `user_deactivate`).
+    """
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    user.delete()

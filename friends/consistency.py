@@ -55,7 +55,7 @@ from django.contrib.auth import get_user_model
 from socialsite.redis import get_redis
 
 from . import exclusions, friend_sets, graph
-from .models import Friendship
+from .live_graph import live_friendships
 from .suggestions import compute, freshness, rebuild, store
 
 logger = logging.getLogger(__name__)
@@ -135,8 +135,8 @@ def _ids_of_keys(prefix: str) -> set[int]:
 
 
 def _table_friends() -> dict[int, set[int]]:
-    """The friendship table as ``{user: friend ids}``, one ordered pass."""
-    rows = Friendship.objects.order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=20_000)
+    """The live friendship rows (both users active: `friends.live_graph`) as ``{user: friend ids}``, one pass."""
+    rows = live_friendships().order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=20_000)
     return {user: {friend for _, friend in group} for user, group in groupby(rows, key=itemgetter(0))}
 
 
@@ -206,7 +206,7 @@ def _read_friend_sets(user_ids: list[int]) -> tuple[dict[int, set[int]], dict[in
 
 def _pair_still_drifted(a: int, b: int) -> bool:
     """Re-read one pair from the table and both sets: an event may have brought them together meanwhile."""
-    are_friends = Friendship.objects.filter(user_id=a, friend_id=b).exists()
+    are_friends = live_friendships().filter(user_id=a, friend_id=b).exists()
     pipe = get_redis().pipeline(transaction=False)
     pipe.sismember(friend_sets.friend_set_key(a), b).sismember(friend_sets.friend_set_key(b), a)
     in_a, in_b = pipe.execute()
@@ -434,6 +434,16 @@ def graph_consistency_repair(*, progress: Progress | None = None) -> Consistency
     started = time.perf_counter()
     report = ConsistencyReport()
     step = progress or (lambda *_: None)
+
+    from .graph_cache import graph_state_check  # graph_cache's actors import this module
+
+    if not graph_state_check():
+        # Redis lost everything (no "built" marker): nothing to compare; the repair, a full rebuild under
+        # the rebuild lock, is asked for instead of repairing user by user.
+        report.checked["graph_lost"] = 1
+        report.duration_ms = round((time.perf_counter() - started) * 1000)
+        logger.warning("graph consistency: the graph cache is not built; its repair is asked for")
+        return report
 
     step(0, 4, "generations")
     _repair_generations(report)

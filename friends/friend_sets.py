@@ -4,30 +4,37 @@ for bulk reads). The computations of `friends.suggestions` read them.
 
 The friendship table is the source of truth; everything here can be rebuilt from it (`friend_sets_rebuild`)
 and is kept in step by `friends.graph_cache.graph_after_friendship_changed`.
+
+``graph:built`` (`BUILT`) says the sets were built from the database and have been kept since. An empty
+set is no key at all, so a Redis restarted empty or flushed looks like a graph where nobody has friends;
+the missing marker tells the two apart: until it is back, no result computed from the sets is served
+(`friends.suggestions.store`) and the graph services ask for the repair (`friends.graph_cache`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from itertools import groupby
 from operator import itemgetter
 
 import numpy as np
+from redis.exceptions import LockError
 
-from socialsite.redis import get_redis
+from socialsite.redis import get_redis, key_of
 
-from .models import Friendship
+from .live_graph import live_friendships
 
 PREFIX = "friends:"
 LIST_PREFIX = "flist:"
 
 
-def friend_set_key(user_id: int) -> str:
-    return f"{PREFIX}{user_id}"
+BUILT = "graph:built"  # not under PREFIX: `friend_sets_rebuild` deletes every `friends:` key it did not write
+PAIR_LOCK_TIMEOUT = 10  # seconds a pair's lock outlives a worker killed while holding it
 
-
-def friend_list_key(user_id: int) -> str:
-    return f"{LIST_PREFIX}{user_id}"
+friend_set_key = key_of(PREFIX)
+friend_list_key = key_of(LIST_PREFIX)
 
 
 def friend_ids(user_id: int) -> set[int]:
@@ -50,16 +57,58 @@ return 1
 """
 
 
+@contextlib.contextmanager
+def pair_lock(a_id: int, b_id: int, what: str = "friends") -> Iterator[None]:
+    """Hold the Redis lock of one unordered pair (per `what` is kept of it) while reading the database and
+    writing Redis, so two threads or workers syncing the same pair run one after the other.
+
+    Without it, a sync that read "friends" before an unfriend committed can write after the unfriend's
+    own sync, and leave Redis saying "friends" for good. Held, the later sync reads the database after
+    the earlier one wrote. A worker killed while holding it frees it after `PAIR_LOCK_TIMEOUT` seconds.
+
+    Raises:
+        redis.exceptions.LockError: not acquired within `PAIR_LOCK_TIMEOUT` seconds (the caller's task
+            is retried), or Redis unavailable.
+    """
+    lo, hi = sorted((a_id, b_id))
+    lock = get_redis().lock(
+        f"lock:pair:{what}:{lo}:{hi}", timeout=PAIR_LOCK_TIMEOUT, blocking_timeout=PAIR_LOCK_TIMEOUT, sleep=0.005
+    )
+    if not lock.acquire():
+        raise LockError(f"pair {lo}-{hi} ({what}) is locked by someone else")
+    try:
+        yield
+    finally:
+        # Lost only if it outlived its timeout (or Redis was emptied): the write is done either way.
+        with contextlib.suppress(LockError):
+            lock.release()
+
+
+def are_friends_in_table(a_id: int, b_id: int) -> bool:
+    """Whether the friendship table holds the pair now, both users active (one indexed look-up)."""
+    return live_friendships().filter(user_id=a_id, friend_id=b_id).exists()
+
+
 def friend_sets_sync_pair(a_id: int, b_id: int) -> bool:
-    """Make both users' sets agree with the database about this pair.
+    """Make both users' sets agree with the database about this pair; returns whether they are friends.
 
     Reads the current state instead of trusting the event, so a redelivered, duplicated or reordered
-    event has exactly one effect: the right one.
+    event has exactly one effect: the right one. The read and the write happen under the pair's lock
+    (`pair_lock`): a friend and an unfriend of one pair handled at once end with Redis equal to the table.
+
+    Raises:
+        redis.exceptions.RedisError: Redis unavailable or the pair's lock not acquired (retry).
     """
-    are_friends = Friendship.objects.filter(user_id=a_id, friend_id=b_id).exists()
     keys = [friend_set_key(a_id), friend_set_key(b_id), friend_list_key(a_id), friend_list_key(b_id)]
-    get_redis().eval(_SYNC_PAIR, 4, *keys, "1" if are_friends else "0", b_id, a_id)
+    with pair_lock(a_id, b_id):
+        are_friends = are_friends_in_table(a_id, b_id)
+        get_redis().eval(_SYNC_PAIR, 4, *keys, "1" if are_friends else "0", b_id, a_id)
     return are_friends
+
+
+def friend_sets_built() -> bool:
+    """Whether the friend sets were built from the database (`BUILT`); False after Redis lost its data."""
+    return bool(get_redis().exists(BUILT))
 
 
 def friend_lists(user_ids: Sequence[int]) -> list[np.ndarray]:
@@ -78,13 +127,19 @@ def parse_friend_list(value: str | None) -> np.ndarray:
     return np.fromstring(value, dtype=np.int64, sep=",") if value else np.empty(0, dtype=np.int64)
 
 
-def friend_sets_rebuild(*, batch_size: int = 20_000, progress: Callable[[int], None] | None = None) -> int:
-    """Replace every friend set and list with what the database holds; returns the number of rows read."""
+def friend_sets_rebuild(
+    *, batch_size: int = 20_000, progress: Callable[[int], None] | None = None, mark_built: bool = True
+) -> int:
+    """Replace every friend set and list with what the database holds; returns the number of rows read.
+
+    Sets `BUILT` at the end unless `mark_built` is False: the repair after a loss of Redis's data
+    (`friends.graph_cache.graph_cache_rebuild`) sets it itself, once the generations are raised too.
+    """
     redis = get_redis()
     stale = set(redis.scan_iter(match=f"{PREFIX}*", count=10_000)) | set(
         redis.scan_iter(match=f"{LIST_PREFIX}*", count=10_000)
     )
-    rows = Friendship.objects.order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=batch_size)
+    rows = live_friendships().order_by("user_id").values_list("user_id", "friend_id").iterator(chunk_size=batch_size)
     written: set[str] = set()
     count = reported = 0
     pipe = redis.pipeline(transaction=False)
@@ -105,4 +160,11 @@ def friend_sets_rebuild(*, batch_size: int = 20_000, progress: Callable[[int], N
     leftover = list(stale - written)
     for start in range(0, len(leftover), 1000):
         redis.delete(*leftover[start : start + 1000])
+    if mark_built:
+        redis.set(BUILT, store_stamp())
     return count
+
+
+def store_stamp() -> str:
+    """What `BUILT` holds: when the sets were built (UTC, ISO 8601), for operators."""
+    return datetime.now(UTC).isoformat()

@@ -8,6 +8,7 @@ friends), so a count and its list cannot disagree.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -20,11 +21,13 @@ from accounts.models import FriendListVisibility
 from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import Forbidden, NotFound
 from socialsite.prepared import PreparedQuery
+from socialsite.redis import REDIS_DOWN
 
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
 from .suggestions import store
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 
 def user_visible_to(*, viewer: AbstractBaseUser, username: str) -> AbstractBaseUser:
@@ -68,26 +71,34 @@ def _blocked_either_way_ids(viewer: AbstractBaseUser) -> set[int]:
     return {b if a == viewer.pk else a for a, b in _BLOCKS_EITHER_WAY.rows(viewer.pk)}
 
 
-def _mutual_ids_listable(viewer: AbstractBaseUser, ids: list[int]) -> list[int]:
-    """The cached mutual friends (order kept) that the viewer's list shows and counts: not blocked either
-    way with the viewer, and not an inactive friend of the viewer. The one filter of both
-    `mutual_friends_get` and `mutual_friend_count_get`, so a profile's count equals its list's.
+def _mutual_ids_listable(viewer: AbstractBaseUser, other: AbstractBaseUser, ids: list[int]) -> list[int]:
+    """The cached mutual friends (order kept) that the viewer's list shows and counts: still an active
+    friend of both (the table decides, so a mutual friend unfriended, deactivated or deleted since the
+    computation is never shown nor counted), and not blocked either way with the viewer. The one filter
+    of both `mutual_friends_get` and `mutual_friend_count_get`, so a profile's count equals its list's,
+    and a list's `count` equals what it holds (every id left is a user it can show).
 
-    Two queries whose size does not grow with `len(ids)` (an `IN` of a hub's thousand mutual friends
-    would): the viewer's blocks, and the viewer's inactive friends, which are every inactive user a
-    mutual-friends list can hold.
+    Two queries: the viewer's blocks, and the check of the cached ids against the table (an indexed
+    look-up per id: a few milliseconds for a hub pair's hundreds of mutual friends).
     """
     if not ids:
         return []
     hidden = _blocked_either_way_ids(viewer)
-    inactive_friends = Friendship.objects.filter(user_id=viewer.pk, friend__is_active=False)
-    hidden.update(inactive_friends.values_list("friend_id", flat=True))
-    return [uid for uid in ids if uid not in hidden]
+    of_other = Friendship.objects.filter(user_id=other.pk, friend_id=OuterRef("friend_id"))
+    still = Friendship.objects.filter(user_id=viewer.pk, friend_id__in=ids, friend__is_active=True)
+    mutual = set(still.filter(Exists(of_other)).values_list("friend_id", flat=True))
+    return [uid for uid in ids if uid in mutual and uid not in hidden]
 
 
-def _users_by_id(ids: list[int]) -> dict[int, AbstractBaseUser]:
-    """Active users by id, with their names: only what a list shows (one query)."""
-    return {u.pk: u for u in User.objects.filter(pk__in=ids, is_active=True).only(*people.NAME_FIELDS)}
+def _users_by_id(ids: list[int], *, friend_flag_of: AbstractBaseUser | None = None) -> dict[int, AbstractBaseUser]:
+    """Active users by id, with their names: only what a list shows (one query). With `friend_flag_of`,
+    each also carries `is_friend_now`: whether they are that user's friend in the table (same query)."""
+    users = User.objects.filter(pk__in=ids, is_active=True).only(*people.NAME_FIELDS)
+    if friend_flag_of is not None:
+        users = users.annotate(
+            is_friend_now=Exists(Friendship.objects.filter(user_id=friend_flag_of.pk, friend_id=OuterRef("pk")))
+        )
+    return {u.pk: u for u in users}
 
 
 def friendships_of(*, user: AbstractBaseUser) -> QuerySet[Friendship]:
@@ -135,7 +146,8 @@ def friend_list_of(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> Quer
 
 
 def friend_count(*, user: AbstractBaseUser) -> int:
-    return Friendship.objects.filter(user=user).count()
+    """How many active friends the user has (a deactivated friend counts nowhere)."""
+    return Friendship.objects.filter(user=user, friend__is_active=True).count()
 
 
 def friend_requests_of(*, user: AbstractBaseUser, direction: str = "incoming", state: str | None = "pending"):
@@ -235,6 +247,13 @@ class Cached:
     count: int | None = None
 
 
+def _cache_unavailable(what: str, exc: BaseException) -> Cached:
+    """What a reader gets while Redis is unreachable: "computing" with no task (ask again later), never a
+    500. The database still answers everything else on the page."""
+    logger.warning("%s not read: Redis unavailable (%s)", what, type(exc).__name__)
+    return Cached(status="computing", task_id=None)
+
+
 @dataclass(frozen=True)
 class SuggestionView:
     user: AbstractBaseUser
@@ -243,25 +262,39 @@ class SuggestionView:
 
 
 def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
-    """The user's fresh cached suggestions, best first, or None when nothing fresh is cached.
+    """The user's fresh cached suggestions, best first, or None when nothing fresh is cached; "computing"
+    with no task while Redis is unreachable.
 
     Reads only the cache and four queries to show names, whatever the degree; it never computes nor
     enqueues (on None, the caller asks `suggestions.enqueue.suggestions_request_computation_rollback_unsafe`).
-    People excluded since the computation are left out, and so are inactive users and anyone blocked
-    either way, as suggestions and as mutual friends in a sample.
+    The table has the last word over a result computed before a change reached the worker: people
+    excluded since (dismissed, a request pending either way), friends made since, inactive users and
+    anyone blocked either way are never suggested; a sample never shows a blocker, an inactive user, or
+    someone who is no longer the user's friend — such a one is no longer a mutual friend, so it leaves the
+    count too, and a suggestion left with no mutual friend is dropped.
     """
-    found = store.suggestions_cached(user.pk)
+    try:
+        found = store.suggestions_cached(user.pk)
+    except REDIS_DOWN as exc:
+        return _cache_unavailable("suggestions", exc)
     if found is None:
         return None
     computed_at, rows = found
     blocked = _blocked_either_way_ids(user)
     hidden = _not_to_suggest_now(user)
-    people = _users_by_id([uid for row in rows for uid in [row[0], *row[2]] if uid not in blocked])
-    results = [
-        SuggestionView(people[uid], count, [people[m] for m in sample if m in people])
-        for uid, count, sample in rows
-        if uid in people and uid not in hidden
-    ]
+    mentioned = [uid for row in rows for uid in [row[0], *row[2]] if uid not in blocked]
+    people = _users_by_id(mentioned, friend_flag_of=user)
+    results = []
+    for uid, count, sample in rows:
+        if uid not in people or uid in hidden or people[uid].is_friend_now:
+            continue
+        # Gone from the sample and the count: deleted, deactivated, unfriended or blocked either way since
+        # (a block ends the friendship): no longer a mutual friend.
+        gone = [m for m in sample if not (m in people and people[m].is_friend_now)]
+        count -= len(gone)
+        shown = [people[m] for m in sample if m in people and people[m].is_friend_now]
+        if count > 0:
+            results.append(SuggestionView(people[uid], count, shown))
     return Cached(status="ready", computed_at=computed_at, results=results)
 
 
@@ -271,14 +304,17 @@ def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, lim
     `suggestions.enqueue.mutual_friends_request_computation_rollback_unsafe`).
 
     `results` holds up to `limit` users, smallest ids first; `count` counts them all. Only people
-    listable to the viewer appear or count (`_mutual_ids_listable`), as in `mutual_friend_count_get`.
-    Three queries.
+    listable to the viewer appear or count (`_mutual_ids_listable`), as in `mutual_friend_count_get`, so
+    `count` equals the number of people the whole list holds. Three queries.
     """
-    found = store.mutual_cached(viewer.pk, other.pk)
+    try:
+        found = store.mutual_cached(viewer.pk, other.pk)
+    except REDIS_DOWN as exc:
+        return _cache_unavailable("mutual friends", exc)
     if found is None:
         return None
     computed_at, ids = found
-    listable = _mutual_ids_listable(viewer, ids)  # ascending, as cached
+    listable = _mutual_ids_listable(viewer, other, ids)  # ascending, as cached
     people = _users_by_id(listable[:limit])
     return Cached(
         status="ready",
@@ -291,5 +327,9 @@ def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, lim
 def mutual_friend_count_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> int | None:
     """How many mutual friends `mutual_friends_get` would list (the same filter), or None when nothing
     fresh is cached; never enqueues. Two queries on a hit."""
-    found = store.mutual_cached(viewer.pk, other.pk)
-    return None if found is None else len(_mutual_ids_listable(viewer, found[1]))
+    try:
+        found = store.mutual_cached(viewer.pk, other.pk)
+    except REDIS_DOWN as exc:
+        logger.warning("mutual friend count not read: Redis unavailable (%s)", type(exc).__name__)
+        return None
+    return None if found is None else len(_mutual_ids_listable(viewer, other, found[1]))

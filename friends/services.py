@@ -3,6 +3,13 @@
 Concurrency: every service that touches a pair of users first locks both user rows in id order
 (`_lock_pair`), so two accepts of one request, or two crossing requests, are serialised and end with
 exactly one friendship, and no two services can deadlock on the same pair.
+
+Those locks, and the lock on a request row, are `FOR NO KEY UPDATE`, not `FOR UPDATE`: they serialise the
+services as well, but do not conflict with the `FOR KEY SHARE` locks that any foreign-key insert takes on
+the rows it references. The notification worker inserts a request's notification while these services
+run, and its foreign-key checks lock the sender before the receiver whatever their ids; with `FOR UPDATE`
+the two waited on each other and PostgreSQL answered one of them `DeadlockDetected` (a 500; issue 10,
+tests/integration/test_request_race.py). No key column is ever updated here, so the weaker lock is exact.
 """
 
 from __future__ import annotations
@@ -23,7 +30,15 @@ Pending = FriendRequest.State.PENDING
 
 
 def _lock_pair(a_id: int, b_id: int) -> None:
-    list(User.objects.select_for_update().filter(id__in=(a_id, b_id)).order_by("id").values_list("id", flat=True))
+    """Lock both users' rows in id order (`FOR NO KEY UPDATE`, see the module doc) until the transaction ends."""
+    pair = User.objects.select_for_update(no_key=True).filter(id__in=(a_id, b_id)).order_by("id")
+    list(pair.values_list("id", flat=True))
+
+
+def _inactive_among(*user_ids: int) -> set[int]:
+    """Which of these users are deactivated, read after `_lock_pair` (the deactivation locks the user
+    row too, so this sees it committed or not at all): a deactivated user is treated like a deleted one."""
+    return set(User.objects.filter(pk__in=user_ids, is_active=False).values_list("pk", flat=True))
 
 
 def _check_not_self(user: AbstractBaseUser, other: AbstractBaseUser, what: str) -> None:
@@ -36,7 +51,7 @@ def friend_request_send(*, from_user: AbstractBaseUser, to_user: AbstractBaseUse
     """Send a request; a pending request in the other direction is accepted instead."""
     _check_not_self(from_user, to_user, "send a friend request to")
     _lock_pair(from_user.pk, to_user.pk)
-    if not to_user.is_active or Block.objects.filter(blocker=to_user, blocked=from_user).exists():
+    if _inactive_among(from_user.pk, to_user.pk) or Block.objects.filter(blocker=to_user, blocked=from_user).exists():
         # The views found them visible a moment ago; answer as they would now, never "blocked".
         raise selectors.not_visible(to_user.username)
     if Block.objects.filter(blocker=from_user, blocked=to_user).exists():
@@ -55,12 +70,17 @@ def friend_request_send(*, from_user: AbstractBaseUser, to_user: AbstractBaseUse
 
 
 def _locked_request(*, request_id: int, user: AbstractBaseUser, role: str) -> FriendRequest:
-    """Load a request the user takes part in as `role`, with its pair locked. Others' ids are 404s."""
+    """Load a request the user takes part in as `role`, with its pair locked. Others' ids are 404s, and so
+    is a request with a deactivated user (it is nobody's now: never accepted, as for a deleted user)."""
     request = FriendRequest.objects.filter(pk=request_id, **{role: user}).first()
     if request is None:
         raise NotFound("No such friend request.")
     _lock_pair(request.from_user_id, request.to_user_id)
-    return FriendRequest.objects.select_for_update().get(pk=request.pk)
+    live = FriendRequest.objects.filter(pk=request.pk, from_user__is_active=True, to_user__is_active=True)
+    request = live.select_for_update(of=("self",), no_key=True).first()
+    if request is None:
+        raise NotFound("No such friend request.")
+    return request
 
 
 @transaction.atomic
@@ -128,6 +148,8 @@ def friendship_create(*, user: AbstractBaseUser, friend: AbstractBaseUser) -> bo
     """Make two users friends directly (admin, demo data); False if they already were."""
     _check_not_self(user, friend, "befriend")
     _lock_pair(user.pk, friend.pk)
+    if _inactive_among(user.pk, friend.pk):
+        raise Conflict("A deactivated user cannot make friends; reactivate them first.", code="inactive")
     if Block.objects.filter(Q(blocker=user, blocked=friend) | Q(blocker=friend, blocked=user)).exists():
         raise Conflict("One of these users blocks the other.", code="blocked")
     return _friendship_create_locked(user.pk, friend.pk)
@@ -161,7 +183,7 @@ def block_create(*, blocker: AbstractBaseUser, blocked: AbstractBaseUser) -> Blo
     pending = FriendRequest.objects.filter(
         Q(from_user=blocker, to_user=blocked) | Q(from_user=blocked, to_user=blocker), state=Pending
     )
-    for request in pending.select_for_update():
+    for request in pending.select_for_update(no_key=True):
         _close_request(request, FriendRequest.State.CANCELLED, events.friend_request_cancelled)
     events.block_created.emit(blocker_id=blocker.pk, blocked_id=blocked.pk)
     return block

@@ -14,8 +14,14 @@ from .models import Notification
 
 Kind = Notification.Kind
 
+# A notification is made once, from its event; a dead letter is a notification lost. What fails them is the
+# database (or a worker), so they retry long enough to ride out a realistic outage: 19 retries with the
+# broker's backoff (from 1 s, doubling, capped at 5 min: socialsite.broker) wait 32 to 63 minutes in all
+# (`retry_window(19)`) before dead-lettering; each single wait stays far below RabbitMQ's consumer timeout.
+RETRIES = 19
 
-@subscriber(friend_events.friend_request_sent, queue_name=queues.NOTIFICATIONS, max_retries=5)
+
+@subscriber(friend_events.friend_request_sent, queue_name=queues.NOTIFICATIONS, max_retries=RETRIES)
 def notify_request_receiver(event: dict) -> bool:
     """Someone sent a friend request: tell its receiver, if the request is still pending (see the service)."""
     return services.notifications_create_for_friend_request(
@@ -23,7 +29,7 @@ def notify_request_receiver(event: dict) -> bool:
     )
 
 
-@subscriber(friend_events.friend_request_accepted, queue_name=queues.NOTIFICATIONS, max_retries=5)
+@subscriber(friend_events.friend_request_accepted, queue_name=queues.NOTIFICATIONS, max_retries=RETRIES)
 def notify_request_sender(event: dict) -> bool:
     """A friend request was accepted: tell the one who sent it (see the service)."""
     return services.notifications_create_for_friend_request(
@@ -31,7 +37,7 @@ def notify_request_sender(event: dict) -> bool:
     )
 
 
-@subscriber(friend_events.share_created, queue_name=queues.NOTIFICATIONS, max_retries=5)
+@subscriber(friend_events.share_created, queue_name=queues.NOTIFICATIONS, max_retries=RETRIES)
 def notify_friends_of_share(event: dict) -> int:
     """Fan a new share out to the owner's current friends, in bulk (see the service)."""
     return services.notifications_create_for_share(share_id=event["payload"]["share_id"], event_id=event["id"])

@@ -15,11 +15,9 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import timedelta
 from typing import Any
 
 import dramatiq
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
@@ -32,7 +30,6 @@ from dramatiq.middleware import CurrentMessage
 
 from .models import OutboxEvent
 from .publisher import publisher_for
-from .redis import get_redis
 
 logger = logging.getLogger(__name__)
 
@@ -241,27 +238,10 @@ def publish_events(event_ids: Iterable[uuid.UUID]) -> int:
 
 
 def relay_pending(*, batch_size: int = 500, grace: float | None = None) -> int:
-    """Hand over every pending event older than `grace` seconds, oldest first; returns how many.
+    """Hand over pending events (the relay); see `socialsite.relay.relay_pending`."""
+    from .relay import relay_pending as relay
 
-    The grace period leaves fresh events to their own after-commit publish, and a Redis lock lets one
-    relay run at a time across all processes; either race would only cost a duplicate delivery, which
-    subscribers absorb, but there is no reason to pay for it.
-    """
-    grace = settings.OUTBOX_RELAY_GRACE if grace is None else grace
-    lock = get_redis().lock("outbox:relay", timeout=300, blocking=False)
-    if not lock.acquire():
-        return 0
-    try:
-        total = 0
-        while True:
-            cutoff = timezone.now() - timedelta(seconds=grace)
-            pending = OutboxEvent.objects.filter(published_at__isnull=True, created_at__lte=cutoff)
-            published = hand_off(list(pending.order_by("created_at")[:batch_size]), wait=True) or 0
-            total += published
-            if published < batch_size:
-                return total
-    finally:
-        lock.release()
+    return relay(batch_size=batch_size, grace=grace)
 
 
 def _publish(events) -> int:

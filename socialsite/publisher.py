@@ -37,6 +37,7 @@ from django.utils import timezone
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.errors import BrokerError
 from pika.adapters.select_connection import IOLoop
+from pika.adapters.utils.connection_workflow import AMQPConnectorException
 
 from .models import OutboxEvent
 
@@ -49,7 +50,22 @@ class _Request:
 
     events: list[OutboxEvent]
     done: threading.Event = field(default_factory=threading.Event)
-    published: int = 0
+    published: set[uuid.UUID] = field(default_factory=set)
+    refused: dict[uuid.UUID, set[str]] = field(default_factory=dict)  # event id -> queues that refused it
+
+
+@dataclass
+class Outcome:
+    """What became of events handed over with `OutboxPublisher.publish`.
+
+    `published`: ids of the events every subscriber's queue confirmed. `refused`: event id -> the queues
+    that refused one of its messages (nacked, e.g. a full queue with `reject-publish`, or unroutable).
+    Any other event is still pending for another reason: RabbitMQ unreachable or not answering, no
+    subscriber, or the wait ran out.
+    """
+
+    published: set[uuid.UUID]
+    refused: dict[uuid.UUID, set[str]]
 
 
 class OutboxPublisher:
@@ -90,6 +106,7 @@ class OutboxPublisher:
         self._tags: dict[int, tuple[uuid.UUID, dramatiq.Message]] = {}  # unconfirmed deliveries
         self._outstanding: dict[uuid.UUID, int] = {}  # event id -> unconfirmed messages
         self._errors: dict[uuid.UUID, str] = {}
+        self._refused: dict[uuid.UUID, set[str]] = {}  # event id -> queues that nacked or returned a message
         self._timer: Any = None
         self._thread = threading.Thread(target=self._run, name="outbox-publisher", daemon=True)
         self._thread.start()
@@ -99,16 +116,29 @@ class OutboxPublisher:
     def submit(self, events: Iterable[OutboxEvent], *, wait: bool = False, timeout: float = 30.0) -> int | None:
         """Queue committed events for publishing; with `wait`, block until done and return how many were
         published (the rest stay pending for the relay). Without it, return None at once."""
+        request = self._queue(events)
+        if not wait:
+            return None
+        request.done.wait(timeout)
+        return len(request.published)
+
+    def publish(self, events: Iterable[OutboxEvent], *, timeout: float = 30.0) -> Outcome:
+        """Publish committed events and wait (at most `timeout` seconds) for the outcome of each (see
+        `Outcome`); what is not published stays pending. The relay uses it to tell a queue that refuses
+        from a broker that is down."""
+        request = self._queue(events)
+        if not request.done.wait(timeout):
+            return Outcome(published=set(), refused={})
+        return Outcome(published=set(request.published), refused=dict(request.refused))
+
+    def _queue(self, events: Iterable[OutboxEvent]) -> _Request:
         request = _Request(list(events))
         with self._lock:
             if self._closed:
                 raise RuntimeError("outbox publisher is closed")
             self._waiting.append(request)
         self._ioloop.add_callback_threadsafe(self._pump)
-        if not wait:
-            return None
-        request.done.wait(timeout)
-        return request.published
+        return request
 
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until everything submitted so far is published or given up; True if it finished in time."""
@@ -259,7 +289,8 @@ class OutboxPublisher:
                     properties=pika.BasicProperties(delivery_mode=2, priority=message.options.get("broker_priority")),
                     mandatory=True,
                 )
-        except (pika.exceptions.AMQPError, BrokerError, DatabaseError, OSError) as exc:  # leave it to the relay
+        except (pika.exceptions.AMQPError, AMQPConnectorException, BrokerError, DatabaseError, OSError) as exc:
+            # Left to the relay. AMQPConnectorException: declaring a queue met a RabbitMQ that does not answer.
             logger.warning("outbox publisher could not publish a batch: %r", exc)
             self._drop_connection(repr(exc))
             return
@@ -273,6 +304,7 @@ class OutboxPublisher:
         message = dramatiq.Message.decode(body)
         event_id = uuid.UUID(message.options["event_id"])
         self._errors[event_id] = f"unroutable to {method.routing_key!r}: {method.reply_text}"
+        self._refused.setdefault(event_id, set()).add(message.queue_name)
         # Declare it again before the next publish to it.
         self._declared.discard(message.queue_name)
         self.broker.queues_pending.add(message.queue_name)
@@ -288,7 +320,8 @@ class OutboxPublisher:
                 continue
             event_id, message = entry
             if nacked:
-                self._errors[event_id] = "nacked by RabbitMQ"
+                self._errors[event_id] = f"nacked by RabbitMQ on queue {message.queue_name!r}"
+                self._refused.setdefault(event_id, set()).add(message.queue_name)
             else:
                 self.broker.emit_after("enqueue", message, None)
             self._outstanding[event_id] -= 1
@@ -327,11 +360,13 @@ class OutboxPublisher:
             for event in request.events:
                 error = self._errors.pop(event.id, None)
                 unconfirmed = self._outstanding.pop(event.id, 0)
+                if refused := self._refused.pop(event.id, None):
+                    request.refused[event.id] = refused
                 if error is None and unconfirmed:
                     error = reason or "not confirmed"
                 if error is None:
                     published.append(event.id)
-                    request.published += 1
+                    request.published.add(event.id)
                 else:
                     failed[event.id] = error
         self._tags.clear()

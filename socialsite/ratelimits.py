@@ -27,15 +27,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-import redis
 from django.conf import settings
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
 
-logger = logging.getLogger(__name__)
+from .redis import REDIS_DOWN
 
-# Errors a down or unreachable Redis raises through Django's RedisCache.
-_REDIS_DOWN = (redis.exceptions.RedisError, OSError)
+logger = logging.getLogger(__name__)
 
 
 class RateLimited(Exception):
@@ -111,7 +109,7 @@ def hit(*, request: HttpRequest | None, scope: str, key: str) -> int | None:
         return None
     try:
         usage = get_usage(request, group=scope, key=lambda _group, _request: key, rate=rate, increment=True)
-    except _REDIS_DOWN as exc:
+    except REDIS_DOWN as exc:
         logger.warning("rate limit %r not enforced: Redis unavailable (%s)", scope, type(exc).__name__)
         return None
     if usage is None or not usage["should_limit"]:

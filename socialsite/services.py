@@ -14,7 +14,8 @@ from django.utils import timezone
 from dramatiq.errors import BrokerError
 
 from .models import SiteCounters, TaskRecord
-from .redis import get_redis
+from .redis import REDIS_DOWN, get_redis
+from .taskstatus import task_record_forget_unsent
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +73,10 @@ def site_counters_record(*, now: datetime | None = None) -> SiteCounters:
     with transaction.atomic():
         row = SiteCounters.objects.create(computed_at=now, duration_ms=duration_ms, **counts)
         pruned, _ = SiteCounters.objects.filter(computed_at__lt=cutoff).delete()
-    get_redis().delete(COUNTERS_PENDING_KEY)  # an empty stats page asked for this run; the next may ask again
+    try:
+        get_redis().delete(COUNTERS_PENDING_KEY)  # an empty stats page asked for this run; the next may ask again
+    except REDIS_DOWN as exc:  # the marker expires by itself; the counters are saved
+        logger.warning("site counters: pending marker not cleared, Redis unavailable (%s)", type(exc).__name__)
     logger.info("site counters at %s: %s (%d ms, %d old rows pruned)", now.isoformat(), counts, duration_ms, pruned)
     return row
 
@@ -89,10 +93,16 @@ def site_counters_request() -> str | None:
 
     redis = get_redis()
     message = update_site_counters.message_with_options(track=True)  # readers poll its status
-    if redis.set(COUNTERS_PENDING_KEY, message.message_id, nx=True, ex=COUNTERS_PENDING_TTL):
+    try:
+        first = redis.set(COUNTERS_PENDING_KEY, message.message_id, nx=True, ex=COUNTERS_PENDING_TTL)
+    except REDIS_DOWN as exc:  # the page says "being computed" and asks again on its next load
+        logger.warning("could not ask for the site counters: Redis unavailable (%s)", type(exc).__name__)
+        return None
+    if first:
         try:
             dramatiq.get_broker().enqueue(message)
         except BrokerError:
+            task_record_forget_unsent(message)  # no "enqueued" record for a message never sent
             redis.delete(COUNTERS_PENDING_KEY)
             logger.warning("could not enqueue update_site_counters: broker unavailable")
             return None
@@ -100,9 +110,21 @@ def site_counters_request() -> str | None:
     return redis.get(COUNTERS_PENDING_KEY)
 
 
+UNSENT_RECORD_AGE = timedelta(days=1)  # an "enqueued" task not started after this long was never sent
+
+
 def task_records_prune(*, older_than_days: int = 7) -> int:
     """Delete the records of tasks that finished successfully more than `older_than_days` days ago: history
-    nobody reads. Failed ones (dead letters) stay for admins to inspect and re-enqueue. Returns how many."""
-    cutoff = timezone.now() - timedelta(days=older_than_days)
-    deleted, _ = TaskRecord.objects.filter(state=TaskRecord.State.DONE, finished_at__lt=cutoff).delete()
-    return deleted
+    nobody reads; and records still `enqueued`, never started, after `UNSENT_RECORD_AGE`: orphans of a
+    message RabbitMQ never took (a process died between writing the record and publishing; the usual
+    failure deletes its record at once, see `taskstatus.task_record_forget_unsent`), whose status page
+    would say "enqueued" forever. Failed ones (dead letters) stay for admins to inspect and re-enqueue.
+    Returns how many."""
+    now = timezone.now()
+    deleted, _ = TaskRecord.objects.filter(
+        state=TaskRecord.State.DONE, finished_at__lt=now - timedelta(days=older_than_days)
+    ).delete()
+    orphans, _ = TaskRecord.objects.filter(
+        state=TaskRecord.State.ENQUEUED, started_at__isnull=True, enqueued_at__lt=now - UNSENT_RECORD_AGE
+    ).delete()
+    return deleted + orphans

@@ -21,7 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore as CachedDBStore
 from django.core.cache import caches
-from redis.exceptions import RedisError
+
+from .redis import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class _TolerantCache:
             return default
         try:
             return getattr(self._cache, method)(*args)
-        except (RedisError, OSError) as exc:  # the database still has the session
+        except REDIS_DOWN as exc:  # the database still has the session
             _down_until = time.monotonic() + _RETRY_AFTER
             logger.warning("session cache unavailable (%r); using the database for %.0fs", exc, _RETRY_AFTER)
             return default

@@ -155,6 +155,14 @@ STORAGES = {
 
 # --- Redis: derived graph copy, computed results, Django cache -----------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Every Redis client of the site (socialsite.redis, the Django cache below) gives up after these many seconds:
+# a Redis that is down or hung costs a request at most that long per call (connect: a dead host; socket: a
+# hung server). The largest single call the workers make (a rebuild's chunk of 500 writes) takes milliseconds.
+REDIS_SOCKET_CONNECT_TIMEOUT = env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=0.5)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=2.0)
+# The graph subscribers' retries (friends/subscribers.py): long enough to ride out a Redis outage of minutes.
+GRAPH_EVENT_RETRIES = env.int("GRAPH_EVENT_RETRIES", default=40)
+GRAPH_EVENT_MAX_BACKOFF = env.int("GRAPH_EVENT_MAX_BACKOFF_MS", default=30_000)  # milliseconds
 # The Django cache holds the rate-limit counters and sessions. Short socket timeouts: a hung Redis must not
 # hang every request (rate limits fail open, see socialsite/ratelimits.py; sessions fall back to the
 # database, see socialsite/sessions.py).
@@ -163,7 +171,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "django",  # apart from the graph's own keys (friends:, sugg:, …)
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+        "OPTIONS": {"socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT, "socket_timeout": 1},
     }
 }
 
@@ -194,10 +202,36 @@ SESSION_CACHE_MAX_AGE = env.int("SESSION_CACHE_MAX_AGE", default=300)  # seconds
 
 # --- RabbitMQ + Dramatiq --------------------------------------------------------------------------
 RABBITMQ_URL = env("RABBITMQ_URL", default="amqp://guest:guest@127.0.0.1:5672/%2F")
+# Every connection to RabbitMQ gives up quickly, so a broker that refuses, hangs or blocks publishers (a
+# resource alarm, `connection.blocked`) never holds a web thread: committed events then wait in the outbox
+# and cold reads answer "computing" (issue 10). Seconds; pika's URL parameters, added to every URL in
+# RABBITMQ_URL that does not set them itself. pika's defaults: 10 s, 15 s, no limit at all.
+RABBITMQ_TIMEOUTS = {
+    "socket_timeout": env.float("RABBITMQ_SOCKET_TIMEOUT", default=1.0),  # TCP connect
+    "stack_timeout": env.float("RABBITMQ_STACK_TIMEOUT", default=3.0),  # TCP connect + AMQP handshake, in all
+    # How long a connection may stay blocked by a resource alarm before pika closes it.
+    "blocked_connection_timeout": env.float("RABBITMQ_BLOCKED_CONNECTION_TIMEOUT", default=5.0),
+    "connection_attempts": 1,  # a caller that wants another attempt makes it itself
+}
+# A direct enqueue (socialsite.broker.RabbitmqBroker) starts no new attempt after this many seconds.
+RABBITMQ_ENQUEUE_DEADLINE = env.float("RABBITMQ_ENQUEUE_DEADLINE", default=2.0)
+
+
+def _with_timeouts(url: str) -> str:
+    parts = []
+    for one in url.split(";"):
+        base, _, query = one.partition("?")
+        given = {pair.split("=", 1)[0] for pair in query.split("&") if pair}
+        added = [f"{name}={value:g}" for name, value in RABBITMQ_TIMEOUTS.items() if name not in given]
+        parts.append(f"{base}?{'&'.join(filter(None, [query, *added]))}")
+    return ";".join(parts)
+
+
 DRAMATIQ_BROKER = {
-    "BROKER": "dramatiq.brokers.rabbitmq.RabbitmqBroker",
+    # Dramatiq's RabbitmqBroker, whose direct enqueue is bounded in time (see socialsite.broker).
+    "BROKER": "socialsite.broker.RabbitmqBroker",
     "OPTIONS": {
-        "url": RABBITMQ_URL,
+        "url": _with_timeouts(RABBITMQ_URL),
         # Publisher confirms: an enqueue returns only once RabbitMQ has the message (and, with the
         # mandatory flag dramatiq sets, raises if no queue took it).
         "confirm_delivery": True,
@@ -216,7 +250,12 @@ DRAMATIQ_BROKER = {
 }
 DRAMATIQ_RESULT_BACKEND = {
     "BACKEND": "dramatiq.results.backends.redis.RedisBackend",
-    "BACKEND_OPTIONS": {"url": REDIS_URL},
+    # The same short timeouts as every other Redis client (redis-py reads them from the URL's query).
+    "BACKEND_OPTIONS": {
+        "url": REDIS_URL
+        + ("&" if "?" in REDIS_URL else "?")
+        + f"socket_connect_timeout={REDIS_SOCKET_CONNECT_TIMEOUT}&socket_timeout={REDIS_SOCKET_TIMEOUT}"
+    },
     "MIDDLEWARE_OPTIONS": {"result_ttl": 24 * 3600 * 1000},
 }
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]

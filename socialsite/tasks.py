@@ -6,13 +6,13 @@ Their schedules are in settings (`SOCIALSITE_SCHEDULES`), applied by `manage.py 
 
 import dramatiq
 
-from . import events, queues, services
+from . import queues, relay, services
 
 
 @dramatiq.actor(queue_name=queues.MAINTENANCE, max_retries=3)
 def relay_outbox() -> int:
     """Hand over events that were not published after their commit (broker down, process died)."""
-    return events.relay_pending()
+    return relay.relay_pending()
 
 
 @dramatiq.actor(queue_name=queues.MAINTENANCE, max_retries=3)

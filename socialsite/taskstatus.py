@@ -222,6 +222,20 @@ def report_progress(done: int, total: int, text: str = "") -> None:
         _update(message, progress_done=done, progress_total=total, progress_message=text[:200])
 
 
+def task_record_forget_unsent(message: dramatiq.Message) -> None:
+    """Delete the record `before_enqueue` wrote for a message that then was not sent (RabbitMQ refused or did
+    not answer), so no task stays "enqueued" forever for a message nobody will run (issue 10). Only a
+    record still `enqueued` and never started goes; a lost database leaves it to `task_records_prune`."""
+    from django.db import DatabaseError
+
+    from .models import TaskRecord
+
+    try:
+        TaskRecord.objects.filter(id=message.message_id, state=State.ENQUEUED, started_at__isnull=True).delete()
+    except DatabaseError:
+        logger.warning("could not delete the record of unsent task %s", message.message_id, exc_info=True)
+
+
 def send_tracked(actor: dramatiq.Actor, *args: Any, owner_id: int | None = None, **kwargs: Any) -> dramatiq.Message:
     """Enqueue a task with a full status record, which its owner may read (`GET /api/v1/tasks/{id}/`)."""
     return actor.send_with_options(args=args, kwargs=kwargs, owner_id=owner_id, track=True)

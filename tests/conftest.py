@@ -97,8 +97,12 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def clean_redis():
-    """Tests use their own Redis DB number (test settings); it starts empty for each test."""
+    """Tests use their own Redis DB number (test settings); it starts empty for each test, as a built
+    graph cache of an empty database (`friends.friend_sets.BUILT`; without it, nothing reads as fresh)."""
+    from friends.friend_sets import BUILT
+
     get_redis().flushdb()
+    get_redis().set(BUILT, "test")
     yield
 
 

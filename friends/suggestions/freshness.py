@@ -7,6 +7,7 @@ them once, however many events touched them.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 
 import dramatiq
@@ -36,6 +37,40 @@ def invalidate(*, users: Collection[int], friend_set_changed: Collection[int] = 
     if users:
         pipe.sadd(DIRTY, *users)
     pipe.execute()
+
+
+# Raise each KEYS[i] to ARGV[1] unless it is already there or above (generations only ever grow).
+_RAISE_ALL = """
+local floor = tonumber(ARGV[1])
+for i = 1, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') < floor then redis.call('SET', KEYS[i], ARGV[1]) end
+end
+return #KEYS
+"""
+
+
+def generation_floor() -> int:
+    """A generation above any a lost Redis can have handed out: the current time in milliseconds.
+
+    Generations are counters that start at 0 and move by one per change; a user's would need more than
+    one change per millisecond, sustained since the previous floor, to catch up with it.
+    """
+    return time.time_ns() // 1_000_000
+
+
+def generations_raise(user_ids: Collection[int], floor: int) -> None:
+    """Raise the suggestion and friend-set generations of `user_ids` to at least `floor` (batches of 1,000).
+
+    After Redis lost its data, generations restarted from 0, and a computation still in flight from before
+    may write a result stamped with an old generation that a restarted counter reaches again: it would
+    read as fresh. Above every old stamp, nothing from before can match.
+    """
+    redis = get_redis()
+    script = redis.register_script(_RAISE_ALL)
+    ids = list(user_ids)
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        script(keys=[sgen_key(u) for u in chunk] + [fgen_key(u) for u in chunk], args=[floor])
 
 
 def affected_by_friendship(a: int, b: int) -> set[int]:

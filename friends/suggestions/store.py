@@ -11,24 +11,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from socialsite.redis import get_redis
+from socialsite.redis import get_redis, key_of
 
 from .. import graph
+from ..friend_sets import BUILT
 
 DIRTY = "dirty:sugg"
 DRAIN_FLAG = "drain:sugg"
 
-
-def sgen_key(user_id: int) -> str:
-    return f"sgen:{user_id}"
-
-
-def fgen_key(user_id: int) -> str:
-    return f"fgen:{user_id}"
-
-
-def sugg_key(user_id: int) -> str:
-    return f"sugg:{user_id}"
+sgen_key = key_of("sgen:")
+fgen_key = key_of("fgen:")
+sugg_key = key_of("sugg:")
 
 
 def mutual_key(a: int, b: int) -> str:
@@ -68,10 +61,20 @@ def now_stamp() -> str:
 
 # --- writes ------------------------------------------------------------------------------------------
 
-# Write `data` under KEYS[1] unless what is there was computed at a newer generation.
+# Write `data` under KEYS[1] (`sugg:<u>`) unless what is there was computed at a newer generation, and
+# only while the friend sets are built (KEYS[3], `graph:built`): a computation that read sets Redis has
+# since lost, or sets not rebuilt yet, must not store its result. An entry newer than the generation itself
+# (KEYS[2], `sgen:<u>`) means that key was lost: raise it past the entry, so the entry reads as stale and
+# the next reader asks again (at a generation nobody computed yet) instead of waiting on "computing" for good.
 _CAS = """
+if redis.call('EXISTS', KEYS[3]) == 0 then return 0 end
 local cur = redis.call('HGET', KEYS[1], 'gen')
-if cur and tonumber(cur) > tonumber(ARGV[1]) then return 0 end
+if cur and tonumber(cur) > tonumber(ARGV[1]) then
+  if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(cur) then
+    redis.call('SET', KEYS[2], string.format('%d', tonumber(cur) + 1))
+  end
+  return 0
+end
 redis.call('HSET', KEYS[1], 'gen', ARGV[1], 'computed_at', ARGV[2], 'data', ARGV[3])
 return 1
 """
@@ -84,7 +87,7 @@ def encode(suggestions: list[graph.Suggestion]) -> str:
 
 def suggestions_write(pipe: Any, user_id: int, gen: int, suggestions: list[graph.Suggestion], now: str) -> None:
     """Queue on `pipe` a compare-and-set write of a user's list computed at generation `gen`."""
-    pipe.eval(_CAS, 1, sugg_key(user_id), gen, now, encode(suggestions))
+    pipe.eval(_CAS, 3, sugg_key(user_id), sgen_key(user_id), BUILT, gen, now, encode(suggestions))
 
 
 def mutual_write(a: int, b: int, *, gens: str, mutual: list[int]) -> None:
@@ -116,21 +119,30 @@ def _delete_matching(pattern: str) -> int:
 
 def suggestions_cached(user_id: int) -> tuple[datetime, list[list]] | None:
     """The fresh cached suggestions ``(computed_at, rows)`` (rows as `encode` writes them), or None when
-    missing or stale."""
+    missing, stale, or while the friend sets are not built (Redis lost its data: nothing is fresh).
+
+    Raises:
+        redis.exceptions.RedisError, OSError: Redis unavailable.
+    """
     pipe = get_redis().pipeline(transaction=False)
-    pipe.hgetall(sugg_key(user_id)).get(sgen_key(user_id))
-    entry, current = pipe.execute()
-    if not entry or int(entry["gen"]) != _gen(current):
+    pipe.hgetall(sugg_key(user_id)).get(sgen_key(user_id)).exists(BUILT)
+    entry, current, built = pipe.execute()
+    if not built or not entry or int(entry["gen"]) != _gen(current):
         return None
     return datetime.fromisoformat(entry["computed_at"]), json.loads(entry["data"])
 
 
 def mutual_cached(a: int, b: int) -> tuple[datetime, list[int]] | None:
-    """The fresh cached mutual friends of a pair ``(computed_at, ascending ids)``, or None."""
+    """The fresh cached mutual friends of a pair ``(computed_at, ascending ids)``, or None (also while the
+    friend sets are not built).
+
+    Raises:
+        redis.exceptions.RedisError, OSError: Redis unavailable.
+    """
     lo, hi = sorted((a, b))
     pipe = get_redis().pipeline(transaction=False)
-    pipe.hgetall(mutual_key(lo, hi)).mget([fgen_key(lo), fgen_key(hi)])
-    entry, gens = pipe.execute()
-    if not entry or entry["gens"] != ":".join(str(_gen(g)) for g in gens):
+    pipe.hgetall(mutual_key(lo, hi)).mget([fgen_key(lo), fgen_key(hi)]).exists(BUILT)
+    entry, gens, built = pipe.execute()
+    if not built or not entry or entry["gens"] != ":".join(str(_gen(g)) for g in gens):
         return None
     return datetime.fromisoformat(entry["computed_at"]), json.loads(entry["data"])

@@ -11,9 +11,11 @@ from django.contrib.auth import get_user_model
 
 from friends import friend_sets, services
 from friends.consistency import graph_consistency_repair
+from friends.graph_cache import graph_cache_repair
 from friends.models import Friendship
 from friends.suggestions import compute, store
 from friends.tasks import check_graph_consistency
+from socialsite import queues
 from socialsite.redis import get_redis
 
 from .test_suggestions import db_reference, ids
@@ -107,17 +109,20 @@ def test_lost_generation_keys_are_raised_above_every_stamp(square):
     mutual_stamp = int(redis.hget(store.mutual_key(a.pk, d.pk), "gens").split(":")[0])
     assert sugg_stamp > 0 and mutual_stamp > 0
     redis.delete(store.sgen_key(a.pk), store.fgen_key(a.pk))
-    # Why it matters: with sgen back at 0 the entry reads as stale forever, and no recompute can replace it
-    # (a write is refused when the stored stamp is newer than the generation it was computed at).
+    # Why it matters: with sgen back at 0 the entry reads as stale, and a recompute at generation 0 cannot
+    # replace it (a write is refused when the stored stamp is newer than the generation it was computed at).
     assert store.suggestions_cached(a.pk) is None
     compute.suggestions_recompute([a.pk])
     assert store.suggestions_cached(a.pk) is None
+    # The refused write raised the generation past the stamp: the next reader's computation is stored, so a
+    # lost generation key never leaves the user on "computing" for good.
+    assert int(redis.get(store.sgen_key(a.pk))) > sugg_stamp
+    compute.suggestions_recompute([a.pk])
+    assert store.suggestions_cached(a.pk) is not None
 
     report = graph_consistency_repair()
 
-    assert repaired(report, "suggestion_generation_lost", a)
     assert repaired(report, "friend_generation_lost", a)
-    assert int(redis.get(store.sgen_key(a.pk))) > sugg_stamp
     assert int(redis.get(store.fgen_key(a.pk))) > mutual_stamp
     assert store.mutual_cached(a.pk, d.pk) is None  # the old entry can never look fresh again
     assert compute.mutual_recompute(a.pk, d.pk) == [square["b"].pk, square["c"].pk]
@@ -153,14 +158,19 @@ def test_mutual_entry_that_disagrees_with_the_table_is_recomputed_and_reported(s
     assert_consistent(square.values())
 
 
-def test_flushed_redis_is_rebuilt_and_every_repair_reported(square):
+def test_flushed_redis_is_left_to_one_repair_by_rebuild(square, stub_broker):
+    """No "built" marker (Redis emptied): the check compares nothing and asks for the repair instead, a full
+    rebuild under the rebuild lock (`graph_cache_repair`), once however often it is asked."""
     get_redis().flushdb()
 
     report = graph_consistency_repair().as_dict()
+    graph_consistency_repair()
 
-    assert report["repairs"]["friend_set_missing"]["users"] == 5
-    assert report["repairs"]["suggestions_missing"]["users"] == 5
-    assert report["users_touched"] == 5 and report["recomputed"] >= 5
+    assert report["checked"] == {"graph_lost": 1} and not report["drift"]
+    actors = [json.loads(message)["actor_name"] for message in stub_broker.queues[queues.GRAPH].queue]
+    assert actors.count("repair_graph_cache") == 1
+    assert graph_cache_repair()["users"] == 5
+    assert graph_cache_repair() is None  # built again: a second repair finds nothing to do
     assert_consistent(square.values())
 
 
@@ -186,8 +196,7 @@ def test_big_flush_is_repaired_in_bulk(db):
     rows = []
     for left, right in itertools.pairwise(users):  # a path: everyone has friends of friends
         rows += [Friendship(user=left, friend=right), Friendship(user=right, friend=left)]
-    Friendship.objects.bulk_create(rows)
-    get_redis().flushdb()
+    Friendship.objects.bulk_create(rows)  # no event: Redis has none of these sets (but is "built")
 
     report = graph_consistency_repair().as_dict()
 
@@ -202,3 +211,27 @@ def test_actor_returns_the_report_as_its_task_result(square):
     result = check_graph_consistency()
     assert result["drift"] is True
     assert result["repairs"]["friend_set_missing"] == {"count": 1, "users": 1, "user_ids": [square["e"].pk]}
+
+
+def test_redis_emptied_during_the_repair_leaves_it_unbuilt_and_the_repair_runs_again(square, monkeypatch):
+    """The marker is set only by a rebuild that still holds its lock: emptied half-way, Redis is not "built"
+    (no result is served from the half-written sets), and the repair raises so its actor runs it again."""
+    from friends import exclusions, graph_cache
+
+    get_redis().flushdb()
+    real = exclusions.exclusions_rebuild
+
+    def rebuild_then_flush() -> int:
+        found = real()
+        get_redis().flushdb()  # Redis restarted empty again, with the friend sets just written
+        return found
+
+    monkeypatch.setattr(exclusions, "exclusions_rebuild", rebuild_then_flush)
+    with pytest.raises(graph_cache.GraphStateLost):
+        graph_cache_repair()
+    assert not friend_sets.friend_sets_built()
+    assert store.suggestions_cached(square["a"].pk) is None
+
+    monkeypatch.setattr(exclusions, "exclusions_rebuild", real)
+    assert graph_cache_repair()["users"] == 5
+    assert_consistent(square.values())

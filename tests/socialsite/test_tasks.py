@@ -26,3 +26,11 @@ def test_prune_removes_old_finished_records_and_keeps_recent_ones_and_dead_lette
     remaining = set(TaskRecord.objects.values_list("id", flat=True))
     assert old_done.id not in remaining
     assert {recent_done.id, old_failed.id, running.id} <= remaining
+
+
+def test_prune_removes_task_records_left_enqueued_a_day_after_their_message_was_never_sent(db):
+    orphan = make_record("enqueued", None)
+    TaskRecord.objects.filter(id=orphan.id).update(enqueued_at=timezone.now() - timedelta(days=2))
+    waiting = make_record("enqueued", None)  # enqueued just now: its message may be in the queue
+    assert prune_task_records(7) == 1
+    assert set(TaskRecord.objects.values_list("id", flat=True)) == {waiting.id}
