@@ -320,6 +320,11 @@ def print_report(
         ("derived data = fresh computation", conv_text, conv.converged),
         ("  items checked", f"friend sets of {len(world.users)} users, {items}", None),
         ("  each right from (s after the load)", matched or "none", None),
+        (
+            "  the checker's first pass (resolution)",
+            f"{conv.first_pass_seconds:.1f} s; not right then: {summed(conv.first_pass_wrong)}",
+            None,
+        ),
         ("other failed answers (503, other 5xx, 302, timeouts, connection)", f"{other_errors}", None),
         (
             "writes with an unknown outcome (pairs left out)",

@@ -135,6 +135,8 @@ class Convergence:
     # kind -> seconds after the load from which it stayed right (kinds: friend sets, outbox, notifications,
     # suggestions, mutual friends)
     matched: dict[str, float] = field(default_factory=dict)
+    first_pass_seconds: float = float("nan")  # how long the checker took to read every item once
+    first_pass_wrong: Counter = field(default_factory=Counter)  # kind -> items not right in that pass
     api_answers: Counter = field(default_factory=Counter)  # (kind, status, outcome) of the checker's reads
 
 
@@ -280,6 +282,7 @@ def converge(
         while True:
             result.passes += 1
             full = todo is items
+            pass_started = time.monotonic()
             failing = global_failures()
             now = time.monotonic()
             for kind in ("friend sets", "outbox", "notifications"):
@@ -291,6 +294,9 @@ def converge(
             for item, problem in problems.items():
                 if problem:
                     failing.setdefault(item[0], []).append(problem)
+            if result.passes == 1:
+                result.first_pass_seconds = time.monotonic() - pass_started
+                result.first_pass_wrong = Counter({kind: len(found) for kind, found in failing.items()})
             for kind in result.items:
                 if kind in failing:
                     result.matched.pop(kind, None)
