@@ -2,9 +2,9 @@
 and Redis restarts empty; afterwards every answered write must have its effects and the derived data must
 converge to a fresh computation.
 
-    python -m bench.bench_chaos                  # 4 minutes of load, the three faults, then the checks
+    python -m bench.bench_chaos                  # 4 minutes of load, the three faults, then the checks (~9 min)
     python -m bench.bench_chaos --minutes 6      # longer
-    python -m bench.bench_chaos --quick          # a quick trial (~2 min in all, smaller)
+    python -m bench.bench_chaos --quick          # a quick trial: smaller, shorter outages (~6 min in all)
 
 What runs, all on 127.0.0.1 and all started and ended here by PID:
 - a private RabbitMQ node (`--rabbit-node`, default chaos@localhost; own ports, Mnesia, logs, cookie in
