@@ -7,11 +7,11 @@ Usernames are stable handles (`fb12`); the display name is what people read. A u
 from __future__ import annotations
 
 from functools import lru_cache
+from html import escape
 from urllib.parse import quote
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 # Fields a list of people needs loaded (selectors use it in `.only(...)`), so naming costs no query.
@@ -22,8 +22,12 @@ _PATH_SAFE = "/:@!$&'()*+,;=-._~"  # what Django's reverse() leaves unquoted in 
 
 def display_name(user: AbstractBaseUser) -> str:
     """ "Ana Díaz", or the username when the user gave no name."""
-    full = f"{getattr(user, 'first_name', '')} {getattr(user, 'last_name', '')}".strip()
-    return full or user.get_username()
+    return name_of(user.get_username(), getattr(user, "first_name", ""), getattr(user, "last_name", ""))
+
+
+def name_of(username: str, first_name: str, last_name: str) -> str:
+    """`display_name` from the columns (`NAME_FIELDS`) a list query selects."""
+    return f"{first_name} {last_name}".strip() or username
 
 
 def short_name(user: AbstractBaseUser) -> str:
@@ -50,8 +54,13 @@ def profile_url(username: str) -> str:
 def person_html(user: AbstractBaseUser, url: str | None = None) -> SafeString:
     """A link to the user's profile (`url`, default `profile_url`) named by display name, then `@username`
     when the two differ."""
-    name, username = display_name(user), user.get_username()
-    url = profile_url(username) if url is None else url
+    username = user.get_username()
+    return name_html(display_name(user), username, profile_url(username) if url is None else url)
+
+
+def name_html(name: str, username: str, url: str) -> SafeString:
+    """`person_html` from the strings: what a list row calls 50 times a page (`html.escape` and one
+    f-string: a fifth of `format_html`'s cost, the same markup)."""
     if name == username:
-        return format_html('<a href="{}">{}</a>', url, name)
-    return format_html('<a href="{}">{}</a> <span class="handle">@{}</span>', url, name, username)
+        return SafeString(f'<a href="{escape(url)}">{escape(name)}</a>')
+    return SafeString(f'<a href="{escape(url)}">{escape(name)}</a> <span class="handle">@{escape(username)}</span>')

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     log_dir = Path(tempfile.mkdtemp(prefix="bench_fanout_"))
     print(f"database {args.database}, Redis DB {args.redis_db}, vhost {args.vhost}, logs in {log_dir}", flush=True)
     recreate_database(args.database)
-    ensure_vhost(args.vhost)
+    vhost_created = ensure_vhost(args.vhost)
     flush_redis(args.redis_db)
     worker = None
     try:
@@ -208,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
             close_django_connections()
         flush_redis(args.redis_db)
         drop_database(args.database)
-        delete_vhost(args.vhost)
+        if vhost_created:
+            delete_vhost(args.vhost)
 
 
 if __name__ == "__main__":

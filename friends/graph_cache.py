@@ -241,21 +241,26 @@ def graph_after_user_changed(*, user_id: int) -> int:
     Raises:
         BrokerError: the drain could not be enqueued; run again (the actor retries), nothing is lost.
     """
+    graph_state_check()
     affected = presence.user_graph_sync(user_id)
     freshness.schedule_drain(tasks.recompute_dirty_suggestions)
     return affected
 
 
-def graph_friendship_synced_now(*, user_id: int, friend_id: int) -> int:
+def graph_friendship_synced_now(*, user_id: int, friend_id: int, exclusions_changed: bool = True) -> int:
     """Steps 1 and 2 of `graph_after_friendship_changed`, run by the writing process right after its
     commit (`friends.read_your_writes`): sync the pair's sets, then bump and mark everyone affected.
 
     No recompute and no drain (nothing waits on RabbitMQ in a request): the event's subscriber does
     both. Once this ran, none of the affected users' old results reads as fresh, and a computation that
-    reads the new generations reads the synced sets. Returns how many users went stale.
+    reads the new generations reads the synced sets. `exclusions_changed=False` skips the pair's
+    exclusion sync (three queries) when the caller knows the write cannot have changed them: an unfriend
+    closes no request (a block's own event syncs its exclusions). Returns how many users went stale.
     """
     friend_sets.friend_sets_sync_pair(user_id, friend_id)
-    exclusions.exclusions_sync_pair(user_id, friend_id)
+    if exclusions_changed:
+        with friend_sets.pair_lock(user_id, friend_id, "exclusions"):
+            exclusions.exclusions_sync_pair(user_id, friend_id)
     affected = freshness.affected_by_friendship(user_id, friend_id)
     freshness.invalidate(users=affected, friend_set_changed=(user_id, friend_id))
     return len(affected)
@@ -264,7 +269,8 @@ def graph_friendship_synced_now(*, user_id: int, friend_id: int) -> int:
 def graph_pair_synced_now(*, user_id: int, other_id: int) -> int:
     """`graph_after_pair_changed` without the drain, run by the writing process after its commit (see
     `graph_friendship_synced_now`); returns 2."""
-    exclusions.exclusions_sync_pair(user_id, other_id)
+    with friend_sets.pair_lock(user_id, other_id, "exclusions"):
+        exclusions.exclusions_sync_pair(user_id, other_id)
     freshness.invalidate(users={user_id, other_id})
     return 2
 

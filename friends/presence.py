@@ -88,7 +88,8 @@ def user_graph_sync(user_id: int, *, exclusion_partners_before: Collection[int] 
     if not exists:
         partners = {int(x) for x in get_redis().smembers(exclusions.exclusion_key(user_id))}
         for other in sorted(partners | set(exclusion_partners_before)):
-            exclusions.exclusions_sync_pair(user_id, other)
+            with friend_sets.pair_lock(user_id, other, "exclusions"):
+                exclusions.exclusions_sync_pair(user_id, other)
     return int(affected)
 
 

@@ -42,8 +42,12 @@ def _after_commit(sync: Callable[[], int], event: OutboxEvent) -> None:
     transaction.on_commit(run, robust=True)
 
 
-def _friendship(a: int, b: int) -> int:
-    return graph_cache.graph_friendship_synced_now(user_id=a, friend_id=b)
+def _friendship_created(a: int, b: int) -> int:
+    return graph_cache.graph_friendship_synced_now(user_id=a, friend_id=b)  # an accept closed a request
+
+
+def _friendship_removed(a: int, b: int) -> int:
+    return graph_cache.graph_friendship_synced_now(user_id=a, friend_id=b, exclusions_changed=False)
 
 
 def _pair(a: int, b: int) -> int:
@@ -53,8 +57,8 @@ def _pair(a: int, b: int) -> int:
 # Each pair event: its sync and the payload fields naming the pair. friend_request.accepted has none: its
 # transaction always emits friendship.created too.
 _PAIR_EVENTS = {
-    events.friendship_created: (_friendship, "user_id", "friend_id"),
-    events.friendship_removed: (_friendship, "user_id", "friend_id"),
+    events.friendship_created: (_friendship_created, "user_id", "friend_id"),
+    events.friendship_removed: (_friendship_removed, "user_id", "friend_id"),
     events.friend_request_sent: (_pair, "from_user_id", "to_user_id"),
     events.friend_request_declined: (_pair, "from_user_id", "to_user_id"),
     events.friend_request_cancelled: (_pair, "from_user_id", "to_user_id"),

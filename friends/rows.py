@@ -11,22 +11,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from html import escape
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.utils import dateformat, timezone
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+from django.utils.safestring import SafeString
 
 from accounts import people
 from socialsite.routes import Route
 
 
-def _date(value: datetime) -> str:
-    """As `{{ value|date:"j M Y" }}` prints it (in the current time zone)."""
-    return dateformat.format(timezone.localtime(value), "j M Y")
+class Dates:
+    """Dates as `{{ value|date:"j M Y" }}` and `{{ value|date:"c" }}` print them (current time zone and
+    language), with the month names translated once per page: `dateformat.format` parses its format and
+    translates the month on every call (~60 µs; 100 calls on a friends page)."""
 
+    def __init__(self) -> None:
+        self._months = {number: str(name).title() for number, name in MONTHS_3.items()}
 
-def _iso(value: datetime) -> str:
-    """As `{{ value|date:"c" }}` prints it."""
-    return timezone.localtime(value).isoformat()
+    def __call__(self, value: datetime) -> tuple[str, str]:
+        """("4 Mar 2026", "2026-03-04T10:00:00+00:00")."""
+        local = timezone.localtime(value)
+        return f"{local.day} {self._months[local.month]} {local.year:04d}", local.isoformat()
 
 
 class Links:
@@ -39,82 +46,96 @@ class Links:
         self.send_request = Route("send-request", str)
         self.dismiss = Route("dismiss-suggestion", str)
         self.request_action = Route("request-action", int, str)
+        self.date = Dates()
 
     def person(self, user: AbstractBaseUser) -> dict[str, str]:
         """The user's handle, profile link, display name and the linked "Name @handle" markup
         (`accounts.people`, built with the page's one profile pattern)."""
-        username = user.get_username()
+        return self.named(user.get_username(), people.display_name(user))
+
+    def named(self, username: str, name: str) -> dict[str, str]:
+        """`person` from the handle and the display name (`people.display_name`)."""
         url = self.profile(username)
-        return {
-            "username": username,
-            "url": url,
-            "name": people.display_name(user),
-            "person": people.person_html(user, url),
-        }
+        return {"username": username, "url": url, "name": name, "person": people.name_html(name, username, url)}
+
+    def listed(self, username: str, first_name: str, last_name: str) -> dict[str, str]:
+        """`person` from a list query's name columns (`people.NAME_FIELDS`)."""
+        return self.named(username, people.name_of(username, first_name, last_name))
 
 
 def friend_rows(friendships: Iterable, links: Links, *, with_unfriend: bool) -> list[dict]:
-    """Friendships (`friend` selected) as rows: the friend, since when, and the unfriend target."""
+    """Friendships (`pages_queries.ListedFriendship`s) as rows: the friend, since when, and the unfriend
+    target."""
     rows = []
     for f in friendships:
-        name = f.friend.username
-        row = {**links.person(f.friend), "since": _date(f.is_friend_since), "since_iso": _iso(f.is_friend_since)}
+        friend = f.friend
+        username = friend.username
+        row = links.listed(username, friend.first_name, friend.last_name)
+        row["since"], row["since_iso"] = links.date(f.is_friend_since)
         if with_unfriend:
-            row["unfriend_url"] = links.unfriend(name)
+            row["unfriend_url"] = links.unfriend(username)
         rows.append(row)
     return rows
 
 
-def incoming_rows(requests: Iterable, links: Links) -> list[dict]:
-    """Requests to me: the sender, when, and the accept and decline targets."""
+def incoming_rows(requests: Iterable[tuple], links: Links) -> list[dict]:
+    """`pages_queries.INCOMING` rows (id, username, first name, last name, sent at): the sender, when, and
+    the accept and decline targets."""
     return [
         {
-            **links.person(r.from_user),
-            "asked": _date(r.created_at),
-            "accept_url": links.request_action(r.id, "accept"),
-            "decline_url": links.request_action(r.id, "decline"),
+            **links.listed(username, first, last),
+            "asked": links.date(at)[0],
+            "accept_url": links.request_action(pk, "accept"),
+            "decline_url": links.request_action(pk, "decline"),
         }
-        for r in requests
+        for pk, username, first, last, at in requests
     ]
 
 
-def outgoing_rows(requests: Iterable, links: Links) -> list[dict]:
-    """My requests: the receiver, when, and the cancel target."""
+def outgoing_rows(requests: Iterable[tuple], links: Links) -> list[dict]:
+    """`pages_queries.OUTGOING` rows: the receiver, when, and the cancel target."""
     return [
         {
-            **links.person(r.to_user),
-            "sent": _date(r.created_at),
-            "cancel_url": links.request_action(r.id, "cancel"),
+            **links.listed(username, first, last),
+            "sent": links.date(at)[0],
+            "cancel_url": links.request_action(pk, "cancel"),
         }
-        for r in requests
+        for pk, username, first, last, at in requests
     ]
 
 
-def block_rows(blocks: Iterable, links: Links) -> list[dict]:
-    """People I block: the name (no link: a blocked profile is not for me), since when, the unblock target."""
+def block_rows(blocks: Iterable[tuple], links: Links) -> list[dict]:
+    """`pages_queries.BLOCKS` rows (username, first name, last name, since): the name (no link: a blocked
+    profile is not for me), since when, the unblock target."""
     return [
         {
-            "username": b.blocked.username,
-            "name": people.display_name(b.blocked),
-            "since": _date(b.created_at),
-            "unblock_url": links.unblock(b.blocked.username),
+            "username": username,
+            "name": people.name_of(username, first, last),
+            "since": links.date(at)[0],
+            "unblock_url": links.unblock(username),
         }
-        for b in blocks
+        for username, first, last, at in blocks
     ]
 
 
 def suggestion_rows(suggestions: Iterable, links: Links) -> list[dict]:
-    """`selectors.SuggestionView`s as rows: the person, the mutual-friend count and sample, the add-friend
-    and dismiss targets."""
+    """`selectors.SuggestionView`s as rows: the person, the add-friend and dismiss targets, and the
+    mutual friends as text, "3 mutual friends" (`mutual`) and with the sample named and linked, "3 mutual
+    friends: Ana Díaz, Bo Li" (`mutual_sampled`, markup), each one string: a template row prints it
+    instead of looping over the sample."""
     rows = []
     for s in suggestions:
         name = s.user.username
+        mutual = f"{s.mutual_count} mutual friend{'' if s.mutual_count == 1 else 's'}"
+        sample = [links.person(m) for m in s.mutual_sample]
+        sampled = ", ".join(f'<a href="{escape(m["url"])}">{escape(m["name"])}</a>' for m in sample)
         rows.append(
             {
                 **links.person(s.user),
                 "mutual_count": s.mutual_count,
-                "plural": "" if s.mutual_count == 1 else "s",
-                "sample": [links.person(m) for m in s.mutual_sample],
+                "mutual": mutual,
+                "mutual_sampled": SafeString(f"{mutual}: {sampled}" if sample else mutual),
+                "sample": sample,
                 "add_url": links.send_request(name),
                 "dismiss_url": links.dismiss(name),
             }

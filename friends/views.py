@@ -26,7 +26,8 @@ from socialsite.errors import NotFound, ServiceError
 from socialsite.pagination import paginate
 from socialsite.ratelimits import hit, limit_page, user_or_ip_key
 
-from . import drawing, rows, selectors, services
+from . import drawing, pages_queries, rows, selectors, services
+from .shares import selectors as shares_selectors
 from .shares import views as shares_views
 from .suggestions import enqueue
 
@@ -46,7 +47,7 @@ def _visible_or_404(request: HttpRequest, username: str) -> AbstractBaseUser:
         raise Http404(exc.message) from exc
 
 
-def _paginate(request: HttpRequest, queryset: QuerySet, param: str = "page") -> Page:
+def _paginate(request: HttpRequest, queryset: QuerySet | pages_queries.Listed, param: str = "page") -> Page:
     """One page of a list, PAGE_SIZE to a page, with links that keep other params (`socialsite.pagination`)."""
     return paginate(request, queryset, per_page=PAGE_SIZE, param=param)
 
@@ -81,25 +82,30 @@ def _suggestions(request: HttpRequest) -> selectors.Cached:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Counters and the best few suggestions (cached; "computing…" fills in by itself on a miss).
+    """Counters, the feed and the best few suggestions (cached; "computing…" fills in by itself on a miss).
 
     Someone without friends has no friends of friends: nothing to compute, nothing to wait for (the
     newcomer's first page shows how to find a first friend at once, and does not reload itself).
+    The three counts (friends and incoming requests as `/friends/` lists them, the feed's shares) are one
+    query (`pages_queries`); the feed's page of shares one more when there are any.
     """
-    # Never counting inactive friends or anyone blocked either way (as the friend list shows them).
-    friend_count = selectors.friendships_listed_to(viewer=request.user, owner=request.user).count()
+    me = request.user.pk
+    friend_count, incoming_count, feed_count = pages_queries.counts(
+        (pages_queries.FRIENDS, (me, me)), (pages_queries.INCOMING, (me,)), (pages_queries.FEED, (me,))
+    )
     found = _suggestions(request) if friend_count else selectors.Cached(status="ready")
+    feed = pages_queries.Listed.queryset(shares_selectors.shares_feed(viewer=request.user), feed_count)
     return render(
         request,
         "friends/home.html",
         {
             "friend_count": friend_count,
-            "incoming_count": selectors.friend_requests_of(user=request.user, direction="incoming").count(),
+            "incoming_count": incoming_count,
             "suggestions": found,
             "top_suggestions": rows.suggestion_rows(found.results[:HOME_SUGGESTIONS], rows.Links()),
             "computing_task_id": found.task_id,
             "computing": found.status == "computing",
-            **shares_views.feed_context(request),
+            "feed": paginate(request, feed, per_page=shares_views.FEED_PAGE_SIZE, param="shares"),
         },
     )
 
@@ -116,23 +122,33 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     # The owner's choice of who sees their friend list; never anyone who blocks the viewer, nor inactive users.
     friends = None
     if shown.friends_visible:
-        friends = _paginate(request, selectors.friendships_listed_to(viewer=request.user, owner=shown.user))
+        # The count is the profile's own (`user_profile` counted this list): the page only fetches rows.
+        listed = pages_queries.Listed.compiled(
+            pages_queries.FRIENDS,
+            (request.user.pk, shown.user.pk),
+            shown.friend_count,
+            pages_queries.ListedFriendship.of,
+        )
+        friends = _paginate(request, listed)
         friends.rows = rows.friend_rows(friends, links, with_unfriend=False)
     context = {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends}
     if shown.relationship.is_self:
         visibility = friend_list_visibility_of(user=request.user)
         context["my_visibility"] = FriendListVisibility(visibility).label.lower()
     else:
-        # A cold look-up enqueues work: one per-user budget with the API's mutual-friends look-ups.
-        # Spent, the profile still shows; only its mutual friends wait.
-        wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
-        if wait is not None:
-            context["mutual_wait"] = wait
-        else:
-            # Always the viewer's own pair: nobody sees the mutual friends of two other people.
-            mutual = selectors.mutual_friends_get(
-                viewer=request.user, other=shown.user
-            ) or enqueue.mutual_friends_request_computation_rollback_unsafe(viewer=request.user, other=shown.user)
+        # Always the viewer's own pair: nobody sees the mutual friends of two other people. Only a cold
+        # look-up enqueues work, so only a cold one spends the per-user budget shared with the API's
+        # mutual-friends look-ups; spent, the profile still shows, only its mutual friends wait.
+        mutual = selectors.mutual_friends_get(viewer=request.user, other=shown.user)
+        if mutual is None:
+            wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
+            if wait is not None:
+                context["mutual_wait"] = wait
+            else:
+                mutual = enqueue.mutual_friends_request_computation_rollback_unsafe(
+                    viewer=request.user, other=shown.user
+                )
+        if mutual is not None:
             context.update(
                 mutual=mutual,
                 mutual_rows=rows.people_rows(mutual.results, links),
@@ -190,16 +206,29 @@ def find_person(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def friends_page(request: HttpRequest) -> HttpResponse:
-    """My friends, my incoming and outgoing requests and my blocks; each list pages on its own."""
-    me = request.user
+    """My friends, my incoming and outgoing requests and my blocks; each list pages on its own.
+
+    Three queries whatever the lists' sizes: the four counts in one, and a page of rows for each
+    non-empty list (`pages_queries`; an empty list costs no query beyond its count).
+    """
+    me = request.user.pk
+    lists = {
+        "page": (pages_queries.FRIENDS, (me, me)),
+        "in": (pages_queries.INCOMING, (me,)),
+        "out": (pages_queries.OUTGOING, (me,)),
+        "blocks": (pages_queries.BLOCKS, (me,)),
+    }
+    counted = pages_queries.counts(*lists.values())
+    friends, incoming, outgoing, blocks = (
+        _paginate(request, pages_queries.Listed.compiled(query, ids, count, make), param)
+        for (param, (query, ids)), count, make in zip(
+            lists.items(), counted, (pages_queries.ListedFriendship.of, None, None, None), strict=True
+        )
+    )
     links = rows.Links()
-    friends = _paginate(request, selectors.friendships_listed_to(viewer=me, owner=me), "page")
     friends.rows = rows.friend_rows(friends, links, with_unfriend=True)
-    incoming = _paginate(request, selectors.friend_requests_of(user=me, direction="incoming"), "in")
     incoming.rows = rows.incoming_rows(incoming, links)
-    outgoing = _paginate(request, selectors.friend_requests_of(user=me, direction="outgoing"), "out")
     outgoing.rows = rows.outgoing_rows(outgoing, links)
-    blocks = _paginate(request, selectors.blocks_of(user=me), "blocks")
     blocks.rows = rows.block_rows(blocks, links)
     return render(
         request,
@@ -243,25 +272,23 @@ send_request = _action_on_user(
     fallback="friends",
     rate_limit_scope="friend_requests",  # per user, one budget with the API's friend requests
 )
-unfriend = _action_on_user(
-    lambda me, other: services.friendship_remove(user=me, friend=other),
-    success="You are no longer friends with {other}.",
-    fallback="friends",
-)
-block = _action_on_user(
-    lambda me, other: services.block_create(blocker=me, blocked=other),
-    success="You blocked {other}.",
-    fallback="friends",
-)
-unblock = _action_on_user(
-    lambda me, other: services.block_remove(blocker=me, blocked=other),
-    success="You unblocked {other}.",
-    fallback="friends",
-)
-dismiss_suggestion = _action_on_user(
-    lambda me, other: services.suggestion_dismiss(user=me, dismissed=other),
-    success="{other} will not be suggested to you again.",
-    fallback="suggestions",
+# The other actions on a user: (service, success message, where to go without a `next`), one view each.
+unfriend, block, unblock, dismiss_suggestion = (
+    _action_on_user(service, success=success, fallback=fallback)
+    for service, success, fallback in (
+        (
+            lambda me, other: services.friendship_remove(user=me, friend=other),
+            "You are no longer friends with {other}.",
+            "friends",
+        ),
+        (lambda me, other: services.block_create(blocker=me, blocked=other), "You blocked {other}.", "friends"),
+        (lambda me, other: services.block_remove(blocker=me, blocked=other), "You unblocked {other}.", "friends"),
+        (
+            lambda me, other: services.suggestion_dismiss(user=me, dismissed=other),
+            "{other} will not be suggested to you again.",
+            "suggestions",
+        ),
+    )
 )
 
 

@@ -61,16 +61,21 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def ensure_vhost(vhost: str) -> None:
-    """Create the RabbitMQ virtual host unless it exists, and let `guest` use it (needs `rabbitmqctl`)."""
+def ensure_vhost(vhost: str) -> bool:
+    """Create the RabbitMQ virtual host unless it exists, and let `guest` use it (needs `rabbitmqctl`).
+
+    Returns whether this call created it: a benchmark deletes at the end only a vhost it created, so one
+    pointed at a vhost in use (a test run's, a developer's) leaves it in place."""
     listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, check=True)
-    if vhost not in listed.stdout.split():
+    created = vhost not in listed.stdout.split()
+    if created:
         subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True, capture_output=True)
     subprocess.run(
         ["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"],
         check=True,
         capture_output=True,
     )
+    return created
 
 
 def delete_vhost(vhost: str) -> None:
