@@ -92,6 +92,7 @@ class PrivateRabbit:
             "RABBITMQ_CONF_ENV_FILE": str(root / "rabbitmq-env.conf"),  # not /etc's, which names the shared node
             "RABBITMQ_PID_FILE": str(root / "rabbitmq.pid"),
             "ERL_EPMD_ADDRESS": "127.0.0.1",
+            "ERL_CRASH_DUMP": str(root / "erl_crash.dump"),  # a node that fails to boot writes it in its cwd
         }
         self.process: ManagedProcess | None = None
         self.starts = 0
