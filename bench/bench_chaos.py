@@ -243,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         redis.stop()
         if not args.keep:
             drop_database(args.database)
-            shutil.rmtree(tmp / "rabbitmq" / "mnesia", ignore_errors=True)
+            for bulky in (tmp / "rabbitmq" / "mnesia", tmp / "static"):  # the logs stay
+                shutil.rmtree(bulky, ignore_errors=True)
 
     return print_report(
         args, load_seconds, load, world, schedule, convergence, effects, notes, backlog, depths, server_log, unexpected,
