@@ -49,12 +49,14 @@ def bench_c(args: argparse.Namespace, facts: dict[str, Any], port: int) -> dict[
     }
     targets = {
         "baseline": (BASELINE_USER, "/friends/", "<h1"),
-        "suggestions page": (viewer, "/suggestions/", f">{other}</a>"),
+        # The row links to the profile; its text is the display name (when the graph has names), so the
+        # marker is the link's target.
+        "suggestions page": (viewer, "/suggestions/", f'/u/{other}/"'),
         "mutual-friends API": (viewer, f"/api/v1/users/{other}/mutual-friends/", '"status":"ready"'),
     }
     if args.extra_pages:
         targets["minimal API (info)"] = (BASELINE_USER, "/api/v1/me/", '"username":')
-        targets["suggestions page (hub)"] = (hub, "/suggestions/", f">{hub_other}</a>")
+        targets["suggestions page (hub)"] = (hub, "/suggestions/", f'/u/{hub_other}/"')
         targets["mutual-friends API (hub)"] = (hub, f"/api/v1/users/{hub_other}/mutual-friends/", '"status":"ready"')
     for name, (user, path, marker) in targets.items():  # warm: ready answers (the worker fills mutual entries)
         wait_until_answers(port, path, cookies[user], marker, name=name)

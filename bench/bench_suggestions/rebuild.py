@@ -20,13 +20,14 @@ from .pg import PG_VARIANTS, cached_data, check_same, pg_connect, pg_loop, pg_se
 
 def rebuild_phases(conn: Any) -> dict[str, float]:
     """`suggestions_rebuild_all`'s work step by step, each phase timed alone (no overlap: the product
-    overlaps the writes with the computation in a writer thread), plus a what-if of the ORM load."""
+    overlaps the writes with the computation in a writer thread), plus a what-if of the ORM load and of
+    COPY BINARY (one message per row)."""
     import numpy as np
     from django.contrib.auth import get_user_model
 
     from friends import graph
     from friends.exclusions import exclusions_in_table
-    from friends.models import Friendship
+    from friends.live_graph import live_friendships
     from friends.suggestions import compute, rebuild, store
     from socialsite.redis import get_redis
 
@@ -36,15 +37,20 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
     gens = read_gens(user_ids)
     laps.lap("users + generations")
     src, dst = rebuild.friendship_arrays()
-    laps.lap("edges from PostgreSQL (COPY BINARY)")
+    laps.lap("edges from PostgreSQL (one bytea per block)")
     g = graph.Graph.from_arrays(src, dst, nodes=user_ids)
     laps.lap("build CSR graph")
     excluded = exclusions_in_table(None)
     laps.lap("exclusions (3 queries)")
-    found = list(graph.suggestions_all(g, k=compute.TOP_K, exclude=excluded, sample=compute.SAMPLE))
+    batches = list(graph.suggestion_batches(g, k=compute.TOP_K, exclude=excluded, sample=compute.SAMPLE))
     laps.lap("compute top-10 + samples")
-    encoded = [(uid, store.encode(f)) for uid, f in found if uid in gens]
-    laps.lap("JSON encode")
+    encoded = [
+        (uid, text)
+        for batch in batches
+        for uid, text in zip(batch.user_ids.tolist(), rebuild.encode_batch(batch), strict=True)
+        if uid in gens
+    ]
+    laps.lap("encode (whole batches)")
     now = store.now_stamp()
     write = get_redis().register_script(rebuild._CAS_MANY)
     for start in range(0, len(encoded), rebuild.CHUNK):
@@ -53,13 +59,33 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
         for uid, data in chunk:
             args += [gens[uid], data]
         write(keys=[store.sugg_key(uid) for uid, _ in chunk], args=args)
-    laps.lap(f"Redis writes (one script call per {rebuild.CHUNK} users)")
-    rows = Friendship.objects.values_list("user_id", "friend_id")
+    laps.lap(f"Redis writes (one script call per {rebuild.CHUNK} users; the product overlaps them)")
+    rows = live_friendships().values_list("user_id", "friend_id")
     pairs = np.fromiter(rows.iterator(chunk_size=50_000), dtype=np.dtype((np.int64, 2)))
     laps.lap("what-if: edges through the ORM iterator")
-    if len(pairs) != len(src):
-        raise AssertionError("COPY BINARY read a different number of rows")
+    copied = _copy_binary_rows()
+    laps.lap("what-if: edges by COPY BINARY")
+    if not len(pairs) == copied == len(src):
+        raise AssertionError("the ways of reading the table read different numbers of rows")
     return laps.times
+
+
+def _copy_binary_rows() -> int:
+    """The friendship table through COPY ... (FORMAT BINARY), the previous way (one message per row)."""
+    from django.db import connection
+
+    from friends.live_graph import live_friendship_pairs_sql
+
+    query, _ = live_friendship_pairs_sql()
+    buf = bytearray()
+    sql = f"COPY ({query}) TO STDOUT (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for block in copy:
+            buf += block
+    if len(buf) <= 21:
+        return 0
+    width = int.from_bytes(buf[21:25], "big")  # header 19 bytes, field count 2, then the first id's length
+    return (len(buf) - 21) // (2 + 2 * (4 + width))  # per row: field count, then (length, id) twice
 
 
 def bench_a(args: argparse.Namespace, facts: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,10 @@ Keys (all derived, all rebuildable from the database by `graph_cache.graph_cache
 - ``dirty:sugg``   set of users whose suggestions must be recomputed; drained in batches by one actor.
 - ``drain:sugg``   "a drain is already enqueued" (SET NX), so a burst of events costs one message.
 - ``pending:…``    "a computation for this reader's miss is enqueued", per generation (`enqueue`).
+- ``graph:built``  the friend sets were built from the database (`friends.friend_sets.BUILT`); missing after
+  Redis lost its data: nothing reads as fresh, no result is stored, and the repair is asked for
+  (``graph:repair:pending``, one at a time; `graph_cache.graph_state_check`).
+- ``lock:graph:rebuild`` / ``lock:pair:<what>:<lo>:<hi>``  one rebuild at a time; one sync of a pair at a time.
 
 Freshness: a reader takes a result as fresh only when its stamp equals the current generation(s), read in
 the same round trip. A computation reads the generation *before* the data it uses, so a change that lands
