@@ -10,7 +10,7 @@ CSRF token) and name their own target with `formaction`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -32,6 +32,8 @@ class Dates:
 
     def __call__(self, value: datetime) -> tuple[str, str]:
         """("4 Mar 2026", "2026-03-04T10:00:00+00:00")."""
+        if timezone.is_naive(value):  # SQLite's raw rows (prepared queries) hold UTC without its zone
+            value = value.replace(tzinfo=UTC)
         local = timezone.localtime(value)
         return f"{local.day} {self._months[local.month]} {local.year:04d}", local.isoformat()
 

@@ -8,12 +8,14 @@ and `_mutual_listable` for mutual friends), so a count and its list cannot disag
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     BooleanField,
@@ -86,14 +88,14 @@ def not_visible(username: str) -> NotFound:
 
 def _any_of(column: str, ids: list[int]) -> Func:
     """`column = ANY(ids)` (a condition to filter on): the ids as one array parameter, so one prepared
-    query takes any number of ids (`IDS_SENTINEL`), where `__in` would compile one placeholder per id."""
-    return Func(
-        F(column),
-        Value(ids),
-        template="(%(expressions)s::bigint[]))",
-        arg_joiner=" = ANY(",
-        output_field=BooleanField(),
-    )
+    query takes any number of ids (`IDS_SENTINEL`), where `__in` would compile one placeholder per id.
+    SQLite (the demo's default database) has no arrays: there the ids are one JSON text read by
+    `json_each` (`socialsite.prepared` binds lists as JSON there)."""
+    if connection.vendor == "postgresql":
+        template, joiner, value = "(%(expressions)s::bigint[]))", " = ANY(", Value(ids)
+    else:
+        template, joiner, value = "(%(expressions)s)))", " IN (SELECT value FROM json_each(", Value(json.dumps(ids))
+    return Func(F(column), value, template=template, arg_joiner=joiner, output_field=BooleanField())
 
 
 def _not_to_suggest_query(uid: int) -> QuerySet:

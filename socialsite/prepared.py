@@ -10,6 +10,7 @@ written once, in the selector.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -44,6 +45,8 @@ class PreparedQuery:
                 return which
             if isinstance(sentinel, tuple) and isinstance(value, list | tuple) and tuple(value) == sentinel:
                 return which
+            if isinstance(sentinel, tuple) and isinstance(value, str) and value == json.dumps(list(sentinel)):
+                return which  # a list of ids bound as JSON text (SQLite, which has no arrays)
         return None
 
     def _compile(self) -> tuple[str, list[Any], list[tuple[int, int]]]:
@@ -61,7 +64,11 @@ class PreparedQuery:
         sql, params, positions = self._compile()
         params = list(params)
         for i, which in positions:
-            params[i] = values[which]
+            value = values[which]
+            # A list bound as JSON text where the compiled query took it so (SQLite), else as an array.
+            params[i] = (
+                json.dumps(list(value)) if isinstance(params[i], str) and isinstance(value, list | tuple) else value
+            )
         with connections[self._using].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
