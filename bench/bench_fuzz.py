@@ -205,9 +205,10 @@ def server_env(args: argparse.Namespace, tmp: Path) -> dict[str, str]:
 
 
 def prepare(args: argparse.Namespace, env: dict[str, str]) -> None:
-    """An empty database, vhost and Redis DB; migrated, static files collected (as scripts/run.sh does), seeded."""
+    """An empty database, vhost and Redis DB; migrated, static files collected (as scripts/run.sh does), seeded.
+    Notes on `args` whether the vhost was created here (`cleanup` deletes only such a one)."""
     recreate_database(args.database)
-    ensure_vhost(args.vhost)
+    args.vhost_created = ensure_vhost(args.vhost)
     flush_redis(args.redis_db)
     manage(["migrate", "--noinput", "-v", "0"], env=env)
     manage(["collectstatic", "--noinput", "-v", "0"], env=env)
@@ -217,7 +218,8 @@ def prepare(args: argparse.Namespace, env: dict[str, str]) -> None:
 def cleanup(args: argparse.Namespace) -> None:
     drop_database(args.database)
     flush_redis(args.redis_db)
-    delete_vhost(args.vhost)
+    if getattr(args, "vhost_created", False):
+        delete_vhost(args.vhost)
 
 
 def main(argv: list[str] | None = None) -> int:
