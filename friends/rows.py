@@ -29,12 +29,14 @@ class Dates:
 
     def __init__(self) -> None:
         self._months = {number: str(name).title() for number, name in MONTHS_3.items()}
+        # Read once: the current time zone lives in a context-local (asgiref), ~2 µs a read.
+        self._zone = timezone.get_current_timezone()
 
     def __call__(self, value: datetime) -> tuple[str, str]:
         """("4 Mar 2026", "2026-03-04T10:00:00+00:00")."""
-        if timezone.is_naive(value):  # SQLite's raw rows (prepared queries) hold UTC without its zone
+        if value.tzinfo is None:  # SQLite's raw rows (prepared queries) hold UTC without its zone
             value = value.replace(tzinfo=UTC)
-        local = timezone.localtime(value)
+        local = value.astimezone(self._zone)
         return f"{local.day} {self._months[local.month]} {local.year:04d}", local.isoformat()
 
 

@@ -94,7 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
         (pages_queries.FRIENDS, (me, me)), (pages_queries.INCOMING, (me,)), (pages_queries.FEED, (me,))
     )
     found = _suggestions(request) if friend_count else selectors.Cached(status="ready")
-    feed = pages_queries.Listed.queryset(shares_selectors.shares_feed(viewer=request.user), feed_count)
+    feed = pages_queries.Listed.queryset(lambda: shares_selectors.shares_feed(viewer=request.user), feed_count)
     return render(
         request,
         "friends/home.html",
