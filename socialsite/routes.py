@@ -8,6 +8,7 @@ quotes it, where its placeholder was. The result is exactly what `reverse()` giv
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -15,6 +16,8 @@ from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 
 _SAFE = RFC3986_SUBDELIMS + "~:@"  # what reverse() leaves unquoted in a path segment ("/" is never in one)
+# What `quote` leaves as it is whatever `safe` says: most values (ids, usernames like fb12) skip the call.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*").fullmatch
 
 
 @lru_cache(maxsize=256)
@@ -36,5 +39,6 @@ class Route:
     def __call__(self, *args: object) -> str:
         url = self._template
         for token, value in zip(self._tokens, args, strict=True):
-            url = url.replace(token, quote(str(value), safe=_SAFE), 1)
+            text = str(value)
+            url = url.replace(token, text if _UNRESERVED(text) else quote(text, safe=_SAFE), 1)
         return url
