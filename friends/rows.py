@@ -54,6 +54,7 @@ class Links:
         self.profile = Route("profile", str)
         self.unfriend = Route("unfriend", str)
         self.unblock = Route("unblock", str)
+        self.block = Route("block", str)
         self.send_request = Route("send-request", str)
         self.dismiss = Route("dismiss-suggestion", str)
         self.request_action = Route("request-action", int, str)
@@ -154,6 +155,6 @@ def suggestion_rows(suggestions: Iterable, links: Links) -> list[dict]:
     return rows
 
 
-def people_rows(users: Iterable, links: Links) -> list[dict]:
-    """Users as linked names (mutual friends)."""
-    return [links.person(u) for u in users]
+def people_rows(people: Iterable, links: Links) -> list[dict]:
+    """`selectors.Person`s (the listed columns: username and names) as linked names (mutual friends)."""
+    return [links.listed(p.username, p.first_name, p.last_name) for p in people]
