@@ -119,6 +119,21 @@ elif env.bool("DJANGO_DB_POOL", default=True):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    # Server-side parameters: psycopg then prepares a statement a connection has run five times, and
+    # PostgreSQL stops planning it anew. The pages' queries are few and fixed (`socialsite.prepared`),
+    # and planning them cost as much as running them (~0.5-1 ms each on the profile page).
+    # (Django turns psycopg's preparing off by default for transaction-pooling proxies such as PgBouncer;
+    # behind one, set DJANGO_DB_PREPARE_THRESHOLD=0 to turn it off again.)
+    _options.setdefault("server_side_binding", env.bool("DJANGO_DB_SERVER_SIDE_BINDING", default=True))
+    _prepare_threshold = env.int("DJANGO_DB_PREPARE_THRESHOLD", default=5)
+    _options.setdefault("prepare_threshold", _prepare_threshold or None)
+    # Planner costs for data in memory or on SSD: with the default random_page_cost (4, spinning disks)
+    # a list of 50 friends hash-joined the whole user table instead of fetching 50 users by key.
+    _options["options"] = " ".join(
+        [_options.get("options", ""), f"-c random_page_cost={env.float('DJANGO_DB_RANDOM_PAGE_COST', default=1.1)}"]
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Every password check is rate-limited per account and per client address (socialsite/backends.py).
