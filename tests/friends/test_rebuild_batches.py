@@ -69,3 +69,12 @@ def test_batches_computed_by_several_threads_come_out_the_same_and_in_order(face
     assert len(threaded) == len(alone) > 3
     for mine, theirs in zip(threaded, alone, strict=True):
         assert all(np.array_equal(x, y) for x, y in zip(mine, theirs, strict=True))
+
+
+@pytest.mark.parametrize("spread", [1, 10**9])  # dense ids: a flag per id; sparse ones: a binary search
+def test_membership_in_the_active_ids_either_way(spread):
+    active = np.array([2, 3, 5, 8], dtype=np.int64) * spread
+    values = np.array([1, 2, 3, 4, 5, 8, 9, 0], dtype=np.int64) * spread
+    assert rebuild._members(values, active).tolist() == [False, True, True, False, True, True, False, False]
+    assert rebuild._members(values, active[:0]).tolist() == [False] * values.size
+    assert rebuild._members(values[:0], active).tolist() == []
