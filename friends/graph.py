@@ -427,7 +427,7 @@ def _batch(
     friends = np.zeros((stop - start, graph.n), dtype=bool)
     friends[np.repeat(own, np.diff(a.indptr[start : stop + 1])), a.indices[a.indptr[start] : a.indptr[stop]]] = True
     local, cols, counts = _batch_top_k(graph, start, stop, k, exclude, friends)
-    sample_idx, sample_counts = _batch_samples(graph, friends, local, cols, sample)
+    sample_idx, sample_counts = _batch_samples(graph, friends, local, cols, counts, sample)
     return SuggestionBatch(
         user_ids=graph.ids[start:stop],
         bounds=np.searchsorted(local, np.arange(stop - start + 1)),
@@ -604,14 +604,16 @@ def _mutual_sample_arrays(
 
 
 def _batch_samples(
-    graph: Graph, friends: np.ndarray, local: np.ndarray, cols: np.ndarray, sample: int
+    graph: Graph, friends: np.ndarray, local: np.ndarray, cols: np.ndarray, counts: np.ndarray, sample: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """`_mutual_sample_arrays` for the pairs of one batch: ``(local[j], cols[j])`` is row ``local[j]`` of
-    the batch (``friends`` is the batch's dense friend mask, `_batch`) and candidate index ``cols[j]``.
+    the batch (``friends`` is the batch's dense friend mask, `_batch`) and candidate index ``cols[j]``, with
+    ``counts[j]`` mutual friends.
 
-    The candidate's sorted friend list is walked in ascending chunks (doubling, stopping a pair at
-    ``sample`` hits) and each id tested in the row's mask: one gather per id, where the binary search
-    over every edge costs ~20 reads out of cache (on ego-Facebook the samples took 25% less time).
+    The candidate's sorted friend list is walked in ascending chunks and each id tested in the row's mask:
+    one gather per id, where a binary search over every edge costs ~20 reads out of cache. The first chunk
+    of every pair is one ``pairs x 4·sample`` block (most pairs end there); the few pairs left go on in
+    doubling chunks, each stopping at ``min(sample, count)`` hits: a pair's count says when none is left.
     """
     pairs = int(local.size)
     if sample <= 0 or pairs == 0:
@@ -620,24 +622,34 @@ def _batch_samples(
     mask = friends.ravel()
     row_base = local * graph.n
     scan_start, scan_end = a.indptr[cols].astype(np.int64), a.indptr[cols + 1].astype(np.int64)
-    hits = np.zeros(pairs, dtype=np.int64)
-    done = np.zeros(pairs, dtype=np.int64)  # entries of the candidate's list already read
-    active = np.arange(pairs)
-    found_pair: list[np.ndarray] = []
-    found_friend: list[np.ndarray] = []
-    chunk = 4 * sample
+    want = np.minimum(counts, sample)
+
+    width = 4 * sample
+    offsets = np.arange(width)
+    # A candidate has at least one friend (it is two hops away), so its last entry is always there to clamp to.
+    block = a.indices[np.minimum(scan_start[:, None] + offsets, scan_end[:, None] - 1)].astype(np.int64)
+    mutual = mask.take(row_base[:, None] + block)
+    mutual &= offsets < (scan_end - scan_start)[:, None]
+    mutual &= np.cumsum(mutual, axis=1) <= sample
+    first_pair, first_at = np.nonzero(mutual)  # row-major: pairs ascending, ids ascending inside each
+    found_pair: list[np.ndarray] = [first_pair]
+    found_friend: list[np.ndarray] = [block[first_pair, first_at]]
+    hits = np.count_nonzero(mutual, axis=1)
+    done = np.full(pairs, width, dtype=np.int64)  # entries of the candidate's list already read
+    active = np.flatnonzero((hits < want) & (scan_start + width < scan_end))
+    chunk = 2 * width
     while active.size:
         begin = scan_start[active] + done[active]
         length = np.minimum(scan_end[active] - begin, chunk)
         positions, owner = _ragged_positions(begin, length)
         friend = a.indices[positions].astype(np.int64)
         pair = active[owner]
-        mutual = mask.take(row_base[pair] + friend)
-        found_pair.append(pair[mutual])
-        found_friend.append(friend[mutual])
-        hits += np.bincount(pair[mutual], minlength=pairs)
+        found = mask.take(row_base[pair] + friend)
+        found_pair.append(pair[found])
+        found_friend.append(friend[found])
+        hits += np.bincount(pair[found], minlength=pairs)
         done[active] += length
-        active = active[(hits[active] < sample) & (scan_start[active] + done[active] < scan_end[active])]
+        active = active[(hits[active] < want[active]) & (scan_start[active] + done[active] < scan_end[active])]
         chunk *= 2
     pair = np.concatenate(found_pair)
     friend = np.concatenate(found_friend)
