@@ -53,6 +53,9 @@ _HISTOGRAM_CELLS = 8_000_000  # (int32 cell ids: far below 2**31)
 # Largest dense mask of one batch of the full computation (rows x users, bytes): bounds its memory, and
 # keeps a batch's arrays in cache (on the 40,000-user graph 100 rows per batch compute 35% faster than 400).
 _BATCH_CELLS = 4_000_000
+# A batch's mutual-friend samples walk the candidate's friend list (tested in the row's dense mask) while it
+# is at most this many times the row's list, else the row's list (binary search among the candidate's edges).
+_MASK_SCAN_RATIO = 4
 
 
 class Suggestion(NamedTuple):
@@ -406,6 +409,7 @@ def suggestion_batches(
         return
     # Batches are independent and the heavy steps (the sparse product above all) release the GIL: a few run
     # ahead on other cores, at most 2 x `threads` in memory at once, and come out in order.
+    graph._edge_keys  # noqa: B018 - built once here, not by two threads at once
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="suggestion-batch") as pool:
         ahead: deque[Future[SuggestionBatch]] = deque()
         for start, stop in ranges:
@@ -427,7 +431,7 @@ def _batch(
     friends = np.zeros((stop - start, graph.n), dtype=bool)
     friends[np.repeat(own, np.diff(a.indptr[start : stop + 1])), a.indices[a.indptr[start] : a.indptr[stop]]] = True
     local, cols, counts = _batch_top_k(graph, start, stop, k, exclude, friends)
-    sample_idx, sample_counts = _batch_samples(graph, friends, local, cols, counts, sample)
+    sample_idx, sample_counts = _batch_samples(graph, start, friends, local, cols, counts, sample)
     return SuggestionBatch(
         user_ids=graph.ids[start:stop],
         bounds=np.searchsorted(local, np.arange(stop - start + 1)),
@@ -604,38 +608,55 @@ def _mutual_sample_arrays(
 
 
 def _batch_samples(
-    graph: Graph, friends: np.ndarray, local: np.ndarray, cols: np.ndarray, counts: np.ndarray, sample: int
+    graph: Graph, start: int, friends: np.ndarray, local: np.ndarray, cols: np.ndarray, counts: np.ndarray, sample: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """`_mutual_sample_arrays` for the pairs of one batch: ``(local[j], cols[j])`` is row ``local[j]`` of
-    the batch (``friends`` is the batch's dense friend mask, `_batch`) and candidate index ``cols[j]``, with
+    """`_mutual_sample_arrays` for the pairs of one batch: ``(local[j], cols[j])`` is row ``start +
+    local[j]`` (``friends`` is the batch's dense friend mask, `_batch`) and candidate index ``cols[j]``, with
     ``counts[j]`` mutual friends.
 
-    The candidate's sorted friend list is walked in ascending chunks and each id tested in the row's mask:
-    one gather per id, where a binary search over every edge costs ~20 reads out of cache. The first chunk
-    of every pair is one ``pairs x 4·sample`` block (most pairs end there); the few pairs left go on in
+    Each pair walks one of its two sorted friend lists in ascending chunks. The candidate's when it is at
+    most `_MASK_SCAN_RATIO` times the row's: each id is tested in the row's dense mask (one gather, where a
+    binary search over every edge costs ~20 reads out of cache); else the row's own list, each id
+    binary-searched among the candidate's edges (a hub suggested to a user with few friends: on the
+    40,000-user graph candidates have ~35x the friends of the users they are suggested to). The first
+    chunk of every pair is one ``pairs x 4·sample`` block (most pairs end there); the pairs left go on in
     doubling chunks, each stopping at ``min(sample, count)`` hits: a pair's count says when none is left.
     """
     pairs = int(local.size)
     if sample <= 0 or pairs == 0:
         return np.empty(0, dtype=np.int64), np.zeros(pairs, dtype=np.int64)
     a = graph.adjacency
+    n = graph.n
     mask = friends.ravel()
-    row_base = local * graph.n
-    scan_start, scan_end = a.indptr[cols].astype(np.int64), a.indptr[cols + 1].astype(np.int64)
+    rows = local + start
+    degrees = np.diff(a.indptr)
+    by_mask = degrees[cols] <= _MASK_SCAN_RATIO * degrees[rows]
+    scan = np.where(by_mask, cols, rows)
+    # What a found id is tested against: the row's mask cell base, or the candidate's edge-key base.
+    base = np.where(by_mask, local * n, cols * n)
+    scan_start, scan_end = a.indptr[scan].astype(np.int64), a.indptr[scan + 1].astype(np.int64)
     want = np.minimum(counts, sample)
+
+    def mutual_of(pair: np.ndarray, friend: np.ndarray) -> np.ndarray:
+        found = np.empty(pair.size, dtype=bool)
+        masked = by_mask[pair]
+        found[masked] = mask.take(base[pair[masked]] + friend[masked])
+        searched = ~masked
+        found[searched] = _in_sorted(base[pair[searched]] + friend[searched], graph._edge_keys)
+        return found
 
     width = 4 * sample
     offsets = np.arange(width)
-    # A candidate has at least one friend (it is two hops away), so its last entry is always there to clamp to.
+    # Either list has at least one entry (the pair has a mutual friend), so its last one is there to clamp to.
     block = a.indices[np.minimum(scan_start[:, None] + offsets, scan_end[:, None] - 1)].astype(np.int64)
-    mutual = mask.take(row_base[:, None] + block)
+    mutual = mutual_of(np.repeat(np.arange(pairs), width), block.ravel()).reshape(pairs, width)
     mutual &= offsets < (scan_end - scan_start)[:, None]
     mutual &= np.cumsum(mutual, axis=1) <= sample
     first_pair, first_at = np.nonzero(mutual)  # row-major: pairs ascending, ids ascending inside each
     found_pair: list[np.ndarray] = [first_pair]
     found_friend: list[np.ndarray] = [block[first_pair, first_at]]
     hits = np.count_nonzero(mutual, axis=1)
-    done = np.full(pairs, width, dtype=np.int64)  # entries of the candidate's list already read
+    done = np.full(pairs, width, dtype=np.int64)  # entries of the scanned list already read
     active = np.flatnonzero((hits < want) & (scan_start + width < scan_end))
     chunk = 2 * width
     while active.size:
@@ -644,7 +665,7 @@ def _batch_samples(
         positions, owner = _ragged_positions(begin, length)
         friend = a.indices[positions].astype(np.int64)
         pair = active[owner]
-        found = mask.take(row_base[pair] + friend)
+        found = mutual_of(pair, friend)
         found_pair.append(pair[found])
         found_friend.append(friend[found])
         hits += np.bincount(pair[found], minlength=pairs)
