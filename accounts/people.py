@@ -7,12 +7,12 @@ Usernames are stable handles (`fb12`); the display name is what people read. A u
 from __future__ import annotations
 
 from functools import lru_cache
-from html import escape
 from urllib.parse import quote
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
+from markupsafe import escape
 
 # Fields a list of people needs loaded (selectors use it in `.only(...)`), so naming costs no query.
 NAME_FIELDS = ("username", "first_name", "last_name")
@@ -59,8 +59,9 @@ def person_html(user: AbstractBaseUser, url: str | None = None) -> SafeString:
 
 
 def name_html(name: str, username: str, url: str) -> SafeString:
-    """`person_html` from the strings: what a list row calls 50 times a page (`html.escape` and one
-    f-string: a fifth of `format_html`'s cost, the same markup)."""
+    """`person_html` from the strings: what a list row calls 50 times a page (MarkupSafe's escape, in C,
+    and one f-string: a tenth of `format_html`'s cost; the same markup but for the entity of a quote,
+    `&#34;` instead of `&quot;`)."""
     if name == username:
         return SafeString(f'<a href="{escape(url)}">{escape(name)}</a>')
     return SafeString(f'<a href="{escape(url)}">{escape(name)}</a> <span class="handle">@{escape(username)}</span>')

@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--redis-db", type=int, default=11)
     parser.add_argument("--runs", type=int, default=50, help="timed requests per page (default 50)")
     parser.add_argument("--profile", default=None, help="a path to cProfile (top functions by cumulative time)")
+    parser.add_argument("--dump", default=None, help="with --profile: also write the pstats file here")
     parser.add_argument("--paths", default=None, help="comma-separated paths to time instead of the pages")
     parser.add_argument("--no-rebuild", action="store_true", help="keep the Redis graph cache as it is")
     args = parser.parse_args(argv)
@@ -113,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.runs):
                 client.get(path)
             profiler.disable()
+            if args.dump:
+                profiler.dump_stats(args.dump)
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
             print(out.getvalue())

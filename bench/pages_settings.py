@@ -8,4 +8,4 @@ from socialsite.settings import *  # noqa: F403
 from socialsite.settings import BASE_DIR, TEMPLATES
 
 ROOT_URLCONF = "bench.pages_urls"
-TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]}]
+TEMPLATES = [{**TEMPLATES[0], "DIRS": [*TEMPLATES[0]["DIRS"], BASE_DIR / "bench" / "templates"]}, *TEMPLATES[1:]]

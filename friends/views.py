@@ -21,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.models import FriendListVisibility
+from accounts.people import display_name
 from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import NotFound, ServiceError
 from socialsite.pagination import paginate
@@ -94,7 +95,7 @@ def home(request: HttpRequest) -> HttpResponse:
         (pages_queries.FRIENDS, (me, me)), (pages_queries.INCOMING, (me,)), (pages_queries.FEED, (me,))
     )
     found = _suggestions(request) if friend_count else selectors.Cached(status="ready")
-    feed = pages_queries.Listed.queryset(shares_selectors.shares_feed(viewer=request.user), feed_count)
+    feed = pages_queries.Listed.queryset(lambda: shares_selectors.shares_feed(viewer=request.user), feed_count)
     return render(
         request,
         "friends/home.html",
@@ -130,9 +131,29 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
             pages_queries.ListedFriendship.of,
         )
         friends = _paginate(request, listed)
-        friends.rows = rows.friend_rows(friends, links, with_unfriend=False)
-    context = {"owner": shown.user, "rel": shown.relationship, "friend_count": shown.friend_count, "friends": friends}
-    if shown.relationship.is_self:
+        friends.rows = rows.friend_rows(friends.object_list, links, with_unfriend=False)
+    owner, rel = shown.user, shown.relationship
+    context = {
+        "owner": owner,
+        "owner_name": display_name(owner),
+        "rel": rel,
+        "friend_count": shown.friend_count,
+        "friends": friends,
+    }
+    if rel.friend_since:
+        context["friend_since"], context["friend_since_iso"] = links.date(rel.friend_since)
+    if not rel.is_self:
+        # The buttons' targets (the one form names each by `formaction`), from the page's reversed routes.
+        context["action_urls"] = {
+            "unblock": links.unblock(owner.username),
+            "unfriend": links.unfriend(owner.username),
+            "block": links.block(owner.username),
+            "send_request": links.send_request(owner.username),
+            "accept": rel.incoming_request_id and links.request_action(rel.incoming_request_id, "accept"),
+            "decline": rel.incoming_request_id and links.request_action(rel.incoming_request_id, "decline"),
+            "cancel": rel.outgoing_request_id and links.request_action(rel.outgoing_request_id, "cancel"),
+        }
+    if rel.is_self:
         visibility = friend_list_visibility_of(user=request.user)
         context["my_visibility"] = FriendListVisibility(visibility).label.lower()
     else:
@@ -226,10 +247,11 @@ def friends_page(request: HttpRequest) -> HttpResponse:
         )
     )
     links = rows.Links()
-    friends.rows = rows.friend_rows(friends, links, with_unfriend=True)
-    incoming.rows = rows.incoming_rows(incoming, links)
-    outgoing.rows = rows.outgoing_rows(outgoing, links)
-    blocks.rows = rows.block_rows(blocks, links)
+    # A page's `object_list`, not the page: iterating a `Page` indexes it item by item (two checks each).
+    friends.rows = rows.friend_rows(friends.object_list, links, with_unfriend=True)
+    incoming.rows = rows.incoming_rows(incoming.object_list, links)
+    outgoing.rows = rows.outgoing_rows(outgoing.object_list, links)
+    blocks.rows = rows.block_rows(blocks.object_list, links)
     return render(
         request,
         "friends/friends.html",

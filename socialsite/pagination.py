@@ -5,6 +5,7 @@ parameters; used by every paginated page and drawn by templates/friends/_paginat
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -35,8 +36,11 @@ def paginate(request: HttpRequest, queryset: QuerySet, *, per_page: int, param: 
     ):
         query = None
         if has():
-            params = request.GET.copy()
-            params[param] = number
-            query = params.urlencode()
+            if request.GET:
+                params = request.GET.copy()  # a deep copy: only when there are other parameters to keep
+                params[param] = number
+                query = params.urlencode()
+            else:
+                query = urlencode({param: number})
         setattr(page, attr, query)
     return page

@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+import jinja2
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -77,6 +78,16 @@ TEMPLATES = [
                 "notifications.context_processors.unread_notifications",
             ],
         },
+    },
+    {
+        # Jinja2 only for the long lists' rows (`socialsite.fragments`): ~4x cheaper a row than the Django
+        # engine, which spent more rendering 50 rows than the page spent reading them. Pages stay Django
+        # templates; a fragment gets only its rows (no request, no context processors).
+        "NAME": "fragments",
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates" / "fragments"],
+        "APP_DIRS": False,
+        "OPTIONS": {"undefined": jinja2.StrictUndefined},  # a misspelt key fails loudly, in the tests
     },
 ]
 

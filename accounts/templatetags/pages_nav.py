@@ -1,9 +1,13 @@
 """`{% load pages_nav %}`: `{% nav_urls as nav %}`, the site-wide links every page's header and footer
-print (`nav.home`, `nav.friends`, ...), reversed once per URL configuration instead of per page.
+print (`nav.home`, `nav.friends`, ...), reversed once per URL configuration instead of per page, and the
+layout's static files (`nav.css_site`, ...), looked up once per process instead of per page.
 
 The header alone held fifteen `{% url %}` tags, about a third of the cost of rendering a page that
 lists nobody (each `reverse()` walks the resolver and quotes its arguments). The names are fixed and take
 no argument, so their URLs only change with the URL configuration or the script prefix, the cache's key.
+A `{% static %}` costs ~70 µs with hashed names (the manifest look-up, quoting and joining, each time):
+the layout's four were as much as the rest of its header. Their URLs change only with the static-files
+settings, which clear the cache (`setting_changed`, as the tests' overrides send it).
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ from functools import lru_cache
 
 from django import template
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 
 register = template.Library()
@@ -34,12 +41,30 @@ NAV = {
 }
 
 
+# Attribute in the template -> static file of the layout (templates/base.html).
+ASSETS = {
+    "icon": "favicon.svg",
+    "css_site": "css/site.css",
+    "css_notifications": "css/notifications.css",
+    "js_badge": "js/badge.js",
+}
+
+
 @lru_cache(maxsize=8)
 def _reversed(script_prefix: str, urlconf: str) -> dict[str, str]:
-    return {attr: reverse(name, urlconf=urlconf) for attr, name in NAV.items()}
+    return {
+        **{attr: reverse(name, urlconf=urlconf) for attr, name in NAV.items()},
+        **{attr: static(path) for attr, path in ASSETS.items()},
+    }
+
+
+@receiver(setting_changed)
+def _forget(*, setting: str, **kwargs: object) -> None:
+    if setting in {"STATIC_URL", "STORAGES", "ROOT_URLCONF", "FORCE_SCRIPT_NAME"}:
+        _reversed.cache_clear()
 
 
 @register.simple_tag
 def nav_urls() -> dict[str, str]:
-    """The URLs of `NAV` by attribute, for the current script prefix and URL configuration."""
+    """The URLs of `NAV` and `ASSETS` by attribute, for the current script prefix and URL configuration."""
     return _reversed(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)

@@ -117,6 +117,34 @@ def test_profile_buttons_follow_the_relationship(alice, bob):
     assert "This is your profile" in client.get(reverse("profile", args=["alice"])).content.decode()
 
 
+def profile_buttons(client: Client, username: str) -> list[tuple[str, str]]:
+    """(label, formaction) of each button of the profile's action form."""
+    html = client.get(reverse("profile", args=[username])).content.decode()
+    return re.findall(r'<button type="submit"[^>]*formaction="([^"]+)"[^>]*>([^<]+)</button>', html)
+
+
+@pytest.mark.django_db
+def test_each_profile_button_posts_to_its_own_action_in_every_relationship(alice, bob):
+    client = browser(alice)
+    assert profile_buttons(client, "bob") == [
+        (reverse("send-request", args=["bob"]), "Add friend"),
+        (reverse("block", args=["bob"]), "Block"),
+    ]
+    outgoing = services.friend_request_send(from_user=alice, to_user=bob)
+    assert profile_buttons(client, "bob") == [
+        (reverse("request-action", args=[outgoing.pk, "cancel"]), "Cancel request"),
+        (reverse("block", args=["bob"]), "Block"),
+    ]
+    services.friend_request_accept(request_id=outgoing.pk, user=bob)
+    assert profile_buttons(client, "bob") == [
+        (reverse("unfriend", args=["bob"]), "Unfriend"),
+        (reverse("block", args=["bob"]), "Block"),
+    ]
+    services.block_create(blocker=alice, blocked=bob)
+    assert profile_buttons(client, "bob") == [(reverse("unblock", args=["bob"]), "Unblock")]
+    assert profile_buttons(client, "alice") == []
+
+
 @pytest.mark.django_db
 def test_unknown_usernames_and_actions_are_404(alice):
     client = browser(alice)
