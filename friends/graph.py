@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gzip
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -580,49 +580,24 @@ def _mutual_sample_arrays(
     """For each pair ``(users[j], others[j])`` (indices), the ``sample`` smallest-index (= smallest-id)
     mutual friends: their indices, pair after pair, and how many each pair has.
 
-    All pairs at once and with early stopping: walk the shorter of the two sorted friend lists in
-    ascending chunks, test each id against the other user's friendships by binary search over the
-    sorted edge keys, and stop a pair as soon as it has ``sample`` hits. Suggested pairs share many
-    friends, so this usually reads a handful of entries instead of two whole (hub-sized) lists.
+    All pairs at once and with early stopping (`_walk_samples`): walk the shorter of the two sorted friend
+    lists, testing each id against the other user's friendships by binary search over the sorted edge
+    keys. Suggested pairs share many friends, so this usually reads a handful of entries instead of two
+    whole (hub-sized) lists.
     """
     pairs = int(users.size)
     if sample <= 0 or pairs == 0:
         return np.empty(0, dtype=np.int64), np.zeros(pairs, dtype=np.int64)
     a = graph.adjacency
-    n = graph.n
     degrees = np.diff(a.indptr)
     swap = degrees[users] > degrees[others]
     scan = np.where(swap, others, users).astype(np.int64)
-    probe = np.where(swap, users, others).astype(np.int64)
-    scan_start, scan_end = a.indptr[scan].astype(np.int64), a.indptr[scan + 1].astype(np.int64)
+    base = np.where(swap, users, others).astype(np.int64) * graph.n  # the other user's edge keys
 
-    hits = np.zeros(pairs, dtype=np.int64)
-    done = np.zeros(pairs, dtype=np.int64)  # entries of the scan list already read
-    active = np.arange(pairs)
-    found_pair: list[np.ndarray] = []
-    found_friend: list[np.ndarray] = []
-    chunk = 4 * sample
-    while active.size:
-        begin = scan_start[active] + done[active]
-        length = np.minimum(scan_end[active] - begin, chunk)
-        positions, owner = _ragged_positions(begin, length)
-        friend = a.indices[positions].astype(np.int64)
-        pair = active[owner]
-        mutual = _in_sorted(probe[pair] * n + friend, graph._edge_keys)
-        found_pair.append(pair[mutual])
-        found_friend.append(friend[mutual])
-        hits += np.bincount(pair[mutual], minlength=pairs)
-        done[active] += length
-        active = active[(hits[active] < sample) & (scan_start[active] + done[active] < scan_end[active])]
-        chunk *= 2
+    def mutual_of(pair: np.ndarray, friend: np.ndarray) -> np.ndarray:
+        return _in_sorted(base[pair] + friend, graph._edge_keys)
 
-    pair = np.concatenate(found_pair)
-    friend = np.concatenate(found_friend)
-    order = np.argsort(pair, kind="stable")  # chunks were read in ascending order: stable keeps it
-    pair, friend = pair[order], friend[order]
-    rank = np.arange(pair.size) - np.searchsorted(pair, np.arange(pairs))[pair]
-    keep = rank < sample
-    return friend[keep], np.bincount(pair[keep], minlength=pairs)
+    return _walk_samples(graph, scan, np.full(pairs, sample), sample, mutual_of)
 
 
 def _batch_samples(
@@ -630,30 +605,23 @@ def _batch_samples(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`_mutual_sample_arrays` for the pairs of one batch: ``(local[j], cols[j])`` is row ``start +
     local[j]`` (``friends`` is the batch's dense friend mask, `_batch`) and candidate index ``cols[j]``, with
-    ``counts[j]`` mutual friends.
+    ``counts[j]`` mutual friends (a pair stops once it found them all).
 
-    Each pair walks one of its two sorted friend lists in ascending chunks. The candidate's when it is at
+    Each pair walks one of its two sorted friend lists (`_walk_samples`). The candidate's when it is at
     most `_MASK_SCAN_RATIO` times the row's: each id is tested in the row's dense mask (one gather, where a
     binary search over every edge costs ~20 reads out of cache); else the row's own list, each id
     binary-searched among the candidate's edges (a hub suggested to a user with few friends: on the
-    40,000-user graph candidates have ~35x the friends of the users they are suggested to). The first
-    chunk of every pair is one ``pairs x 4·sample`` block (most pairs end there); the pairs left go on in
-    doubling chunks, each stopping at ``min(sample, count)`` hits: a pair's count says when none is left.
+    40,000-user graph candidates have ~35x the friends of the users they are suggested to).
     """
     pairs = int(local.size)
     if sample <= 0 or pairs == 0:
         return np.empty(0, dtype=np.int64), np.zeros(pairs, dtype=np.int64)
-    a = graph.adjacency
-    n = graph.n
-    mask = friends.ravel()
+    degrees = np.diff(graph.adjacency.indptr)
     rows = local + start
-    degrees = np.diff(a.indptr)
     by_mask = degrees[cols] <= _MASK_SCAN_RATIO * degrees[rows]
-    scan = np.where(by_mask, cols, rows)
-    # What a found id is tested against: the row's mask cell base, or the candidate's edge-key base.
-    base = np.where(by_mask, local * n, cols * n)
-    scan_start, scan_end = a.indptr[scan].astype(np.int64), a.indptr[scan + 1].astype(np.int64)
-    want = np.minimum(counts, sample)
+    mask = friends.ravel()
+    # What a found id is tested against: the row's cells in the mask, or the candidate's edge keys.
+    base = np.where(by_mask, local, cols) * graph.n
 
     def mutual_of(pair: np.ndarray, friend: np.ndarray) -> np.ndarray:
         found = np.empty(pair.size, dtype=bool)
@@ -663,10 +631,31 @@ def _batch_samples(
         found[searched] = _in_sorted(base[pair[searched]] + friend[searched], graph._edge_keys)
         return found
 
+    return _walk_samples(graph, np.where(by_mask, cols, rows), np.minimum(counts, sample), sample, mutual_of)
+
+
+def _walk_samples(
+    graph: Graph,
+    scan: np.ndarray,
+    want: np.ndarray,
+    sample: int,
+    mutual_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pair ``j`` walks the sorted friend list of index ``scan[j]`` in ascending chunks, keeping the ids
+    ``mutual_of(pairs, ids)`` says the pair shares, until it has ``want[j]`` (<= ``sample``) of them or the
+    list ends. Returns the ids found (at most ``sample`` a pair), pair after pair, and how many each has.
+
+    The first chunk of every pair is one ``pairs x 4·sample`` block (no ragged positions to build; most
+    pairs end there); the pairs left go on in doubling chunks.
+    """
+    a = graph.adjacency
+    pairs = int(scan.size)
+    scan_start, scan_end = a.indptr[scan].astype(np.int64), a.indptr[scan + 1].astype(np.int64)
     width = 4 * sample
     offsets = np.arange(width)
-    # Either list has at least one entry (the pair has a mutual friend), so its last one is there to clamp to.
-    block = a.indices[np.minimum(scan_start[:, None] + offsets, scan_end[:, None] - 1)].astype(np.int64)
+    # An empty list is clamped to an entry next to it; `offsets < length` drops whatever that reads.
+    block = a.indices[np.clip(scan_start[:, None] + offsets, 0, np.maximum(scan_end - 1, 0)[:, None])]
+    block = block.astype(np.int64)
     mutual = mutual_of(np.repeat(np.arange(pairs), width), block.ravel()).reshape(pairs, width)
     mutual &= offsets < (scan_end - scan_start)[:, None]
     mutual &= np.cumsum(mutual, axis=1) <= sample
