@@ -72,7 +72,9 @@ local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if cur < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1]) return 1 end
 return 0
 """
-_REWRITE_LIST = "redis.call('SET', KEYS[2], table.concat(redis.call('SMEMBERS', KEYS[1]), ',')) return 1"
+_REWRITE_LIST = (
+    friend_sets.LUA_PACK_IDS + "redis.call('SET', KEYS[2], pack_ids(redis.call('SMEMBERS', KEYS[1]))) return 1"
+)
 
 Progress = Callable[[int, int, str], None]
 """`progress(step, steps, what)`: called as each of the four phases starts."""
@@ -189,14 +191,15 @@ def _repair_generations(report: ConsistencyReport) -> None:
 # --- phase 2: friend sets and lists ----------------------------------------------------------------------
 
 
-def _read_friend_sets(user_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, str | None]]:
+def _read_friend_sets(user_ids: list[int]) -> tuple[dict[int, set[int]], dict[int, bytes | None]]:
     redis = get_redis()
     sets: dict[int, set[int]] = {}
-    lists: dict[int, str | None] = {}
+    lists: dict[int, bytes | None] = {}
     for chunk in _chunks(user_ids):
         pipe = redis.pipeline(transaction=False)
         for user_id in chunk:
-            pipe.smembers(friend_sets.friend_set_key(user_id)).get(friend_sets.friend_list_key(user_id))
+            pipe.smembers(friend_sets.friend_set_key(user_id))
+            pipe.execute_command("GET", friend_sets.friend_list_key(user_id), NEVER_DECODE=True)  # packed bytes
         values = pipe.execute()
         for user_id, members, compact in zip(chunk, values[::2], values[1::2], strict=True):
             sets[user_id] = {int(m) for m in members}
@@ -253,8 +256,8 @@ def _repair_friend_sets(report: ConsistencyReport, table: dict[int, set[int]]) -
         if user_id in changed:
             continue  # the sync rewrote its list
         compact = lists[user_id]
-        listed = {int(x) for x in compact.split(",")} if compact else set()
-        if listed != sets[user_id]:
+        listed = friend_sets.parse_friend_list(compact).tolist() if len(compact or b"") % 4 == 0 else None
+        if listed is None or len(listed) != len(sets[user_id]) or set(listed) != sets[user_id]:
             get_redis().eval(
                 _REWRITE_LIST, 2, friend_sets.friend_set_key(user_id), friend_sets.friend_list_key(user_id)
             )

@@ -33,7 +33,9 @@ User = get_user_model()
 # ARGV: friend-set prefix, list prefix, sgen prefix, fgen prefix, dirty set, suggestions prefix, the user,
 # "1" if the user is deleted (its own results go, and it is not recomputed), then its live friends. Reads
 # keys derived from ARGV, like the computations' script (one Redis server, not a Cluster).
-_SET_MEMBERSHIP = """
+_SET_MEMBERSHIP = (
+    friend_sets.LUA_PACK_IDS
+    + """
 local fset, flist, sgen, fgen, dirty, sugg, d = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local deleted = ARGV[8] == '1'
 local want, old = {}, {}
@@ -44,7 +46,7 @@ for f in pairs(old) do if not want[f] then redis.call('SREM', fset .. f, d); cha
 for f in pairs(want) do if not old[f] then redis.call('SADD', fset .. f, d); changed[#changed + 1] = f end end
 for _, f in ipairs(changed) do
   local members = redis.call('SMEMBERS', fset .. f)
-  redis.call('SET', flist .. f, table.concat(members, ','))
+  redis.call('SET', flist .. f, pack_ids(members))
   redis.call('INCR', fgen .. f)
   affected[f] = true
   for _, g in ipairs(members) do affected[g] = true end
@@ -52,7 +54,7 @@ end
 redis.call('DEL', fset .. d)
 local mine = {}
 for f in pairs(want) do redis.call('SADD', fset .. d, f); mine[#mine + 1] = f end
-redis.call('SET', flist .. d, table.concat(mine, ','))
+redis.call('SET', flist .. d, pack_ids(mine))
 if #changed > 0 then redis.call('INCR', fgen .. d) end
 local n = 0
 for u in pairs(affected) do
@@ -66,6 +68,7 @@ if deleted then
 end
 return n
 """
+)
 
 
 def user_graph_sync(user_id: int, *, exclusion_partners_before: Collection[int] = ()) -> int:

@@ -14,7 +14,7 @@ in the order that matters, are in `friends.graph_cache`.
 
 Keys (all derived, all rebuildable from the database by `graph_cache.graph_cache_rebuild`):
 
-- ``friends:<u>`` / ``flist:<u>``  u's friend ids as a set and a compact list (`friends.friend_sets`).
+- ``friends:<u>`` / ``flist:<u>``  u's friend ids as a set and a packed int32 list (`friends.friend_sets`).
 - ``excl:<u>``     ids never suggested to u: blocked either way, pending either way, dismissed
   (`friends.exclusions`; ``excl:built`` says they were built).
 - ``fgen:<u>``     generation of u's friend set; bumped whenever u gains or loses a friend.
@@ -25,7 +25,7 @@ Keys (all derived, all rebuildable from the database by `graph_cache.graph_cache
 - ``dirty:sugg``   set of users whose suggestions must be recomputed; drained in batches by one actor.
 - ``drain:sugg``   "a drain is already enqueued" (SET NX), so a burst of events costs one message.
 - ``pending:…``    "a computation for this reader's miss is enqueued", per generation (`enqueue`).
-- ``graph:built``  the friend sets were built from the database (`friends.friend_sets.BUILT`); missing after
+- ``graph:built:2``  the friend sets were built from the database (`friends.friend_sets.BUILT`); missing after
   Redis lost its data: nothing reads as fresh, no result is stored, and the repair is asked for
   (``graph:repair:pending``, one at a time; `graph_cache.graph_state_check`).
 - ``lock:graph:rebuild`` / ``lock:pair:<what>:<lo>:<hi>``  one rebuild at a time; one sync of a pair at a time.

@@ -23,12 +23,16 @@ import numpy as np
 import psycopg
 from django.contrib.auth import get_user_model
 from django.db import connection
+from psycopg.abc import Buffer
+from psycopg.adapt import Loader
+from psycopg.pq import Format
 
 from socialsite.redis import get_redis
 
 from .. import graph
 from ..exclusions import exclusions_in_table
-from ..live_graph import live_friendship_pairs_sql, live_friendships
+from ..live_graph import live_friendships
+from ..models import Friendship
 from . import store
 from .compute import SAMPLE, TOP_K
 
@@ -55,37 +59,79 @@ return written
 """
 
 
-def friendship_arrays() -> tuple[np.ndarray, np.ndarray]:
-    """The live friendship rows (both users active, `friends.live_graph`) as two parallel id arrays (both
-    directions, as stored), in a few round trips.
+class _RawBytes(Loader):
+    """Loads a binary column as its bytes: an int8[] is parsed by numpy (`_int8_array`), not into a list."""
 
-    PostgreSQL: each block of `LOAD_SPAN` user ids comes back as ONE bytea value (`string_agg` of the
-    rows' binary ids, read by numpy without a copy per row): 176,468 rows in ~2 ms of Python, where COPY
-    sends one message per row (~100 ms of Python to read them) and the ORM ~150 ms. Elsewhere (SQLite)
-    the ORM's iterator.
+    format = Format.BINARY
+
+    def load(self, data: Buffer) -> bytes:
+        return bytes(data)
+
+
+def _int8_array(value: bytes) -> np.ndarray:
+    """A one-dimensional int8[] without NULLs in PostgreSQL's binary format: a 20-byte header (dimensions,
+    NULL flag, element type, length, lower bound), then per element its length (4 bytes) and value."""
+    elements = np.frombuffer(value, dtype=np.dtype([("length", ">i4"), ("value", ">i8")]), offset=20)
+    return elements["value"].astype(np.int64)
+
+
+def active_user_ids() -> np.ndarray:
+    """The active users' ids, ascending (int64)."""
+    ids = User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
+    return np.fromiter(ids.iterator(chunk_size=50_000), dtype=np.int64)
+
+
+def friendship_arrays(active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The live friendship rows (both users active, `friends.live_graph`) as two parallel id arrays (both
+    directions, as stored), in a few round trips. ``active`` is `active_user_ids` (read here if not given).
+
+    PostgreSQL: each block of `LOAD_SPAN` user ids comes back as ONE int8[] value, a row's two ids in one
+    int8 (``user_id << 32 | friend_id``: one aggregate, so the pairs cannot come apart), read by numpy
+    without a Python object per row; the rows of inactive users are dropped here, by a look-up in
+    ``active``, rather than by joining the user table twice in SQL: the joins took half of the server's
+    time (ego-Facebook's 176,468 rows: ~35 ms against ~130 ms for the joined string_agg of binary ids
+    before; COPY sends one message per row, ~100 ms of Python to read them). Elsewhere (SQLite) the ORM's
+    iterator on `live_friendships`.
     """
     if connection.vendor != "postgresql":
         rows = live_friendships().values_list("user_id", "friend_id").iterator(chunk_size=50_000)
         pairs = np.fromiter(rows, dtype=np.dtype((np.int64, 2)))
         return pairs[:, 0], pairs[:, 1]
-    query, params = live_friendship_pairs_sql()
+    active = active_user_ids() if active is None else active
+    table = connection.ops.quote_name(Friendship._meta.db_table)
     connection.ensure_connection()
     blocks: list[np.ndarray] = []
     # Django's cursors bind on the client side, which cannot ask for binary results: a plain psycopg one.
     with psycopg.Cursor(connection.connection) as cursor:
-        lo, hi = cursor.execute(f"SELECT min(user_id), max(user_id) FROM ({query}) AS live", params).fetchone()
+        cursor.adapters.register_loader(cursor.adapters.types["int8"].array_oid, _RawBytes)
+        lo, hi = cursor.execute(f"SELECT min(user_id), max(user_id) FROM {table}").fetchone()
         for first in range(lo, hi + 1, LOAD_SPAN) if lo is not None else ():
             cursor.execute(
-                "SELECT string_agg(int8send(user_id) || int8send(friend_id), ''::bytea) "
-                f"FROM ({query}) AS live WHERE user_id >= %s AND user_id < %s",
-                [*params, first, first + LOAD_SPAN],
+                f"SELECT array_agg(user_id::int8 << 32 | friend_id) FROM {table} WHERE user_id >= %s AND user_id < %s",
+                [first, first + LOAD_SPAN],
                 binary=True,
             )
             (value,) = cursor.fetchone()
             if value:
-                blocks.append(np.frombuffer(value, dtype=">i8"))
-    pairs = np.concatenate(blocks).astype(np.int64).reshape(-1, 2) if blocks else np.empty((0, 2), dtype=np.int64)
-    return pairs[:, 0], pairs[:, 1]
+                blocks.append(_int8_array(value))
+    packed = np.concatenate(blocks) if blocks else np.empty(0, dtype=np.int64)
+    src, dst = packed >> 32, packed & 0xFFFFFFFF
+    live = _members(src, active) & _members(dst, active)
+    return src[live], dst[live]
+
+
+def _members(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which ``values`` are in ``sorted_ids`` (ascending): a flag per id when the ids are dense enough (one
+    gather), else a binary search."""
+    if values.size == 0 or sorted_ids.size == 0:
+        return np.zeros(values.shape, dtype=bool)
+    top = int(max(values.max(), sorted_ids[-1]))
+    if top < 8 * (values.size + sorted_ids.size):
+        flags = np.zeros(top + 1, dtype=bool)
+        flags[sorted_ids] = True
+        return flags[values]
+    pos = np.minimum(np.searchsorted(sorted_ids, values), sorted_ids.size - 1)
+    return sorted_ids[pos] == values
 
 
 def _entry_format(sampled: int) -> str:
@@ -122,14 +168,12 @@ def suggestions_rebuild_all(*, progress: Callable[[int, int], None] | None = Non
     Returns how many users were written; `progress(done, total)` is called about every 1,000 users and at
     the end. Raises whatever the writer thread met (a Redis error), after the computation stopped.
     """
-    user_ids = np.array(
-        list(User.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)), dtype=np.int64
-    )
+    user_ids = active_user_ids()
     total = int(user_ids.size)
     gens: list[str] = []
     for start in range(0, total, 10_000):
         gens += [str(g) for g in store.suggestion_generations(user_ids[start : start + 10_000].tolist())]
-    src, dst = friendship_arrays()
+    src, dst = friendship_arrays(user_ids)
     g = graph.Graph.from_arrays(src, dst, nodes=user_ids)
     del src, dst
     # graph index -> position among the active users (-1: a friendship of an inactive user, nobody reads it)

@@ -62,7 +62,7 @@ def now_stamp() -> str:
 # --- writes ------------------------------------------------------------------------------------------
 
 # Write `data` under KEYS[1] (`sugg:<u>`) unless what is there was computed at a newer generation, and
-# only while the friend sets are built (KEYS[3], `graph:built`): a computation that read sets Redis has
+# only while the friend sets are built (KEYS[3], `graph:built:2`): a computation that read sets Redis has
 # since lost, or sets not rebuilt yet, must not store its result. An entry newer than the generation itself
 # (KEYS[2], `sgen:<u>`) means that key was lost: raise it past the entry, so the entry reads as stale and
 # the next reader asks again (at a generation nobody computed yet) instead of waiting on "computing" for good.

@@ -40,8 +40,11 @@ def table_friends(user) -> set[int]:
 
 
 def listed(user) -> set[int]:
-    compact = get_redis().get(friend_sets.friend_list_key(user.pk))
-    return {int(x) for x in compact.split(",")} if compact else set()
+    """The user's packed `flist:` as a set; the list never names a friend twice."""
+    (compact,) = friend_sets.friend_list_values([user.pk])
+    ids = friend_sets.parse_friend_list(compact).tolist()
+    assert len(ids) == len(set(ids))
+    return set(ids)
 
 
 def assert_consistent(users) -> None:
@@ -132,8 +135,8 @@ def test_lost_generation_keys_are_raised_above_every_stamp(square):
 def test_suggestions_computed_from_a_wrong_set_are_recomputed_and_reported(square):
     a, b, e = square["a"], square["b"], square["e"]
     redis = get_redis()
-    right = redis.get(friend_sets.friend_list_key(b.pk))
-    redis.set(friend_sets.friend_list_key(b.pk), f"{right},{e.pk}")  # b's compact list wrongly includes e
+    (right,) = friend_sets.friend_list_values([b.pk])
+    redis.set(friend_sets.friend_list_key(b.pk), right + friend_sets.pack_friend_list([e.pk]))  # wrongly has e
     compute.suggestions_recompute([a.pk])
     redis.set(friend_sets.friend_list_key(b.pk), right)
     _, wrong = store.suggestions_cached(a.pk)  # fresh by its generation, but wrong

@@ -69,3 +69,43 @@ def test_batches_computed_by_several_threads_come_out_the_same_and_in_order(face
     assert len(threaded) == len(alone) > 3
     for mine, theirs in zip(threaded, alone, strict=True):
         assert all(np.array_equal(x, y) for x, y in zip(mine, theirs, strict=True))
+
+
+@pytest.mark.parametrize("spread", [1, 10**9])  # dense ids: a flag per id; sparse ones: a binary search
+def test_membership_in_the_active_ids_either_way(spread):
+    active = np.array([2, 3, 5, 8], dtype=np.int64) * spread
+    values = np.array([1, 2, 3, 4, 5, 8, 9, 0], dtype=np.int64) * spread
+    assert rebuild._members(values, active).tolist() == [False, True, True, False, True, True, False, False]
+    assert rebuild._members(values, active[:0]).tolist() == [False] * values.size
+    assert rebuild._members(values[:0], active).tolist() == []
+
+
+@pytest.mark.parametrize(
+    "tuning",
+    [
+        {"_HISTOGRAM_CELLS": 0},  # every threshold by the per-row partition fallback
+        {"_MASK_SCAN_RATIO": 0},  # samples: always the row's own list, binary search
+        {"_MASK_SCAN_RATIO": 10**9},  # samples: always the candidate's list, in the row's mask
+        {"_BATCH_CELLS": 1},  # one row per batch
+        {"_BOUND_CAP": 1},  # the lowest first bound: every entry goes on to the exact threshold
+    ],
+    ids=lambda tuning: next(iter(tuning)),
+)
+def test_every_internal_path_of_the_batches_gives_the_same_lists(facebook, monkeypatch, tuning):
+    from friends import graph
+
+    rng = np.random.default_rng(11)
+    exclude = {int(u): set(rng.choice(facebook.ids, 40).tolist()) for u in rng.choice(facebook.ids, 300)}
+    expected = list(suggestion_batches(facebook, exclude=exclude, batch_size=700))
+    for name, value in tuning.items():
+        monkeypatch.setattr(graph, name, value)
+    got = list(suggestion_batches(facebook, exclude=exclude, batch_size=700))
+
+    def flat(batches: list) -> list[np.ndarray]:
+        """Every array of the batches joined (bounds as lengths): batch sizes may differ, lists may not."""
+        fields = [
+            [b.user_ids, b.ids, b.counts, b.sample_ids, np.diff(b.bounds), np.diff(b.sample_bounds)] for b in batches
+        ]
+        return [np.concatenate(column) for column in zip(*fields, strict=True)]
+
+    assert all(np.array_equal(x, y) for x, y in zip(flat(got), flat(expected), strict=True))

@@ -28,7 +28,9 @@ def test_recompute_reads_friends_and_their_lists_in_one_round_trip(make_graph, m
     fill_suggestions(*users.values())
     trips = []
     real = compute._round_trip
-    monkeypatch.setattr(compute, "_round_trip", lambda commands: trips.append(len(commands)) or real(commands))
+    monkeypatch.setattr(
+        compute, "_round_trip", lambda commands, **options: trips.append(len(commands)) or real(commands, **options)
+    )
     a, d = users["a"], users["d"]
     compute.suggestions_recompute([a.pk, d.pk])
     assert len(trips) == 2  # the read, then the writes
