@@ -155,6 +155,11 @@ def suggestion_rows(suggestions: Iterable, links: Links) -> list[dict]:
     return rows
 
 
-def people_rows(people: Iterable, links: Links) -> list[dict]:
-    """`selectors.Person`s (the listed columns: username and names) as linked names (mutual friends)."""
-    return [links.listed(p.username, p.first_name, p.last_name) for p in people]
+def people_rows(persons: Iterable, links: Links) -> list[SafeString]:
+    """`selectors.Person`s (the listed columns: username and names) as linked names, the markup alone (a
+    list of mutual friends prints nothing else of a person)."""
+    profile = links.profile
+    return [
+        people.name_html(people.name_of(p.username, p.first_name, p.last_name), p.username, profile(p.username))
+        for p in persons
+    ]
