@@ -75,6 +75,10 @@ def env_for(args: argparse.Namespace, database: str, tmp: Path, app_name: str) -
         WEB_CONCURRENCY=str(args.web_concurrency),
         WEB_THREADS=str(args.web_threads),
         DJANGO_DB_POOL_MAX_SIZE=str(args.pool_size),
+        # No process recycling during the measurement: at ~200 requests/s, gunicorn's max_requests (5,000)
+        # restarted each process twice a run, and a boot (cold caches, new connections, compiling the
+        # templates) landed in the middle of whichever page was being measured.
+        WEB_MAX_REQUESTS="0",
         # Limits still counted on every request (their cost is the page's), never reached: thousands of
         # requests a minute from one user would otherwise measure the 429 answer or the profile's "try
         # again later" instead of the page.
