@@ -24,6 +24,32 @@ from bench.support.services import database_url, flush_redis
 from bench.support.stats import median
 
 VIEWER = "fb0"
+BARE = "/bench/bare/"
+
+
+def _paired(client: object, pages: list[str], runs: int) -> int:
+    """Each page's CPU per request over the bare view's, the two timed one after the other `runs` times:
+    the machine's speed drifts (frequency, neighbours) by more than the differences sought, and a pair
+    of neighbouring requests shares the drift. Prints the median ratio per page."""
+    for path in [BARE, *pages]:
+        if client.get(path).status_code != 200:
+            print(f"{path}: not 200", file=sys.stderr)
+            return 1
+    ratios: dict[str, list[float]] = {path: [] for path in pages}
+    bare: list[float] = []
+    for _ in range(runs):
+        for path in pages:
+            started = time.process_time()
+            client.get(BARE)
+            base = time.process_time() - started
+            started = time.process_time()
+            client.get(path)
+            ratios[path].append((time.process_time() - started) / base)
+            bare.append(base * 1000)
+    print(f"bare view: {median(bare):.2f} ms CPU (median of {len(bare)})")
+    for path, values in ratios.items():
+        print(f"{path:<28} CPU ÷ bare view {median(values):5.2f}  (bare ÷ page {1 / median(values):.2f})")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=50, help="timed requests per page (default 50)")
     parser.add_argument("--profile", default=None, help="a path to cProfile (top functions by cumulative time)")
     parser.add_argument("--dump", default=None, help="with --profile: also write the pstats file here")
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="time each page alternately with the bare view and print the median of the CPU ratios",
+    )
     parser.add_argument("--paths", default=None, help="comma-separated paths to time instead of the pages")
     parser.add_argument("--no-rebuild", action="store_true", help="keep the Redis graph cache as it is")
     args = parser.parse_args(argv)
@@ -78,11 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     from socialsite.redis import get_redis
 
     get_redis().set(BARE_KEY, json.dumps([{"username": f"fb{i}", "mutual_count": 50 - i} for i in range(50)]))
-    pages = ["/bench/bare/", "/suggestions/", "/friends/", f"/u/{other.username}/", "/", "/api/v1/suggestions/"]
+    pages = [BARE, "/suggestions/", "/friends/", f"/u/{other.username}/", "/", "/api/v1/suggestions/"]
     if args.paths:
         pages = args.paths.split(",")
     if args.profile:
         pages = [args.profile]
+    if args.paired:
+        return _paired(client, [p for p in pages if p != BARE], args.runs)
     for path in pages:
         response = client.get(path)
         if response.status_code != 200:
