@@ -24,3 +24,11 @@ def test_a_repeated_query_becomes_a_prepared_statement_of_the_connection():
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ['%"auth_user"%'])
         assert cursor.fetchone()[0] >= 1
+
+
+@pytest.mark.django_db
+def test_active_user_ids_have_their_own_index_for_the_lists_joins():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'accounts_user_active_id'")
+        (definition,) = cursor.fetchone()
+    assert "ON public.auth_user USING btree (id) WHERE is_active" in definition
