@@ -6,6 +6,7 @@ Each process has its own database pool (DJANGO_DB_POOL_MAX_SIZE), so at most
 WEB_CONCURRENCY x DJANGO_DB_POOL_MAX_SIZE database connections for the web tier.
 """
 
+import gc
 import os
 
 bind = os.environ.get("SOCIALSITE_BIND", f"127.0.0.1:{os.environ.get('SOCIALSITE_PORT', '8000')}")
@@ -23,3 +24,13 @@ accesslog = os.environ.get("WEB_ACCESS_LOG") or None  # "-" for stdout; off by d
 errorlog = "-"
 loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_worker_init(worker):
+    """Move everything the process holds once the app is loaded (modules, settings, URL resolvers, the
+    ORM's models, numpy) out of reach of the cyclic garbage collector: every full collection walked these
+    hundreds of thousands of objects again, a pause of tens of milliseconds that a request paid at random
+    (the p99 of a list page served alone was 8x its p50). What requests allocate is still collected.
+    Off with WEB_GC_FREEZE=false."""
+    if os.environ.get("WEB_GC_FREEZE", "true").lower() != "false":
+        gc.freeze()
