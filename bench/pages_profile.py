@@ -3,6 +3,7 @@ production settings (DEBUG off), its SQL query count, its median time, and optio
 
     python -m bench.pages_profile --database socialsite_bench_fb           # a database bench_pages loaded
     python -m bench.pages_profile --database socialsite_bench_fb --profile /suggestions/
+    python -m bench.pages_profile --database socialsite_bench_fb --paired    # each page ÷ the bare view
 
 A developer's tool, not a figure for the README (those come from `bench.bench_pages`, under gunicorn).
 It uses the database as `bench.bench_pages` left it (ego-Facebook loaded), rebuilds the graph cache in its
