@@ -13,4 +13,5 @@ register = template.Library()
 
 @register.simple_tag(name="rows")
 def rows_tag(template_name: str, rows: Any, **context: Any) -> SafeString:
+    """`fragments.render_rows(template_name, rows, **context)`: the rows' markup, safe to print here."""
     return fragments.render_rows(template_name, rows, **context)
