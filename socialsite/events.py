@@ -19,8 +19,9 @@ from typing import Any
 
 import dramatiq
 from django.core.exceptions import ImproperlyConfigured
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import F
+from django.db.models.sql import InsertQuery
 from django.dispatch import Signal
 from django.utils import timezone
 from dramatiq import Message
@@ -97,7 +98,8 @@ class DomainEvent(Signal):
             TypeError: the payload does not match the declared fields (see `validate`).
         """
         self.validate(payload)
-        event = OutboxEvent.objects.create(name=self.name, payload=payload)
+        event = OutboxEvent(name=self.name, payload=payload)
+        _insert(event)
         self.send(sender=DomainEvent, event=event)
         # The row itself is handed over (no query to find it again), and the request does not wait for
         # the broker: the publisher thread publishes it; the relay covers a process that dies first.
@@ -107,6 +109,32 @@ class DomainEvent(Signal):
 
 
 _JSON_TYPES = (int, str, bool, float)
+_INSERT_SQL: dict[str, str] = {}  # database alias -> the outbox row's INSERT, as Django's compiler writes it
+
+
+def _insert(event: OutboxEvent) -> None:
+    """INSERT one new outbox row, with the statement Django's compiler writes for it, built once.
+
+    Why not `save()`: for an append-only row it spent more time than the INSERT itself (the
+    insert-or-update decision, pre/post-save signals, compiling the statement anew), about 0.13 ms of
+    CPU per event (bench.bench_emit), paid by the request and, through the GIL, by the process's other
+    threads. The values go through each field's `get_db_prep_save`, as in `save()`, so every database
+    backend gets what it expects; the model has no save() override nor save signals to skip.
+    """
+    alias = router.db_for_write(OutboxEvent)
+    connection = connections[alias]
+    fields = OutboxEvent._meta.concrete_fields
+    sql = _INSERT_SQL.get(alias)
+    if sql is None:
+        query = InsertQuery(OutboxEvent)
+        query.insert_values(fields, [event])
+        [(sql, _params)] = query.get_compiler(using=alias).as_sql()
+        _INSERT_SQL[alias] = sql
+    params = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    event._state.adding = False
+    event._state.db = alias
 
 
 def subscriber(

@@ -82,6 +82,7 @@ class OutboxPublisher:
         max_batch_messages: int = 1000,
         confirm_timeout: float = 10.0,
         reconnect_delay: float = 1.0,
+        idle_release: float = 1.0,
     ) -> None:
         self.broker = broker
         params = broker.parameters
@@ -89,6 +90,7 @@ class OutboxPublisher:
         self.max_batch_messages = max_batch_messages
         self.confirm_timeout = confirm_timeout
         self.reconnect_delay = reconnect_delay
+        self.idle_release = idle_release
         self.pid = os.getpid()
 
         self._waiting: deque[_Request] = deque()
@@ -108,6 +110,8 @@ class OutboxPublisher:
         self._errors: dict[uuid.UUID, str] = {}
         self._refused: dict[uuid.UUID, set[str]] = {}  # event id -> queues that nacked or returned a message
         self._timer: Any = None
+        self._release_timer: Any = None  # gives the database connection back once no batch follows
+        self._last_recorded = 0.0  # monotonic time of the last database write
         self._thread = threading.Thread(target=self._run, name="outbox-publisher", daemon=True)
         self._thread.start()
 
@@ -136,8 +140,13 @@ class OutboxPublisher:
         with self._lock:
             if self._closed:
                 raise RuntimeError("outbox publisher is closed")
+            # Requests already waiting have woken the loop, and the loop takes every waiting request
+            # when it pumps (each state change pumps): one wake-up per burst, not one write to the
+            # loop's pipe per event.
+            wake = not self._waiting
             self._waiting.append(request)
-        self._ioloop.add_callback_threadsafe(self._pump)
+        if wake:
+            self._ioloop.add_callback_threadsafe(self._pump)
         return request
 
     def flush(self, timeout: float = 5.0) -> bool:
@@ -252,6 +261,7 @@ class OutboxPublisher:
     def _shutdown(self) -> None:
         self._give_up(self._take_all(), "publisher closed")
         self._fail_batch("publisher closed")
+        close_old_connections()
         if self._connection is not None and self._connection.is_open:
             self._state = "closing"
             self._connection.close()  # _on_connection_lost stops the loop
@@ -344,6 +354,25 @@ class OutboxPublisher:
         self._batch = []
         self._pump()
 
+    def _schedule_release(self) -> None:
+        """Give the pooled database connection back once `idle_release` seconds pass without a batch.
+
+        While events flow the thread keeps it: borrowing one per batch cost a pool health check (a round
+        trip) and the pool's locking on every batch, which the request threads of this process felt as
+        GIL contention. One timer, re-armed only when it fires early, so a batch costs no timer work."""
+        self._last_recorded = time.monotonic()
+        if self._release_timer is None:
+            self._release_timer = self._ioloop.call_later(self.idle_release, self._release_connection)
+
+    def _release_connection(self) -> None:
+        self._release_timer = None
+        idle = time.monotonic() - self._last_recorded
+        if self._batch or idle < self.idle_release:
+            delay = self.idle_release if self._batch else self.idle_release - idle
+            self._release_timer = self._ioloop.call_later(delay, self._release_connection)
+            return
+        close_old_connections()
+
     def _fail_batch(self, reason: str) -> None:
         if self._timer is not None:
             self._ioloop.remove_timeout(self._timer)
@@ -371,11 +400,13 @@ class OutboxPublisher:
                     failed[event.id] = error
         self._tags.clear()
         _record(published, failed)
+        self._schedule_release()
         for request in batch:
             request.done.set()
 
     def _give_up(self, requests: list[_Request], reason: str) -> None:
         _record([], {e.id: reason for r in requests for e in r.events})
+        self._schedule_release()
         for request in requests:
             request.done.set()
 
@@ -410,8 +441,7 @@ def _record(published: list[uuid.UUID], failed: dict[uuid.UUID, str]) -> None:
     except DatabaseError:
         # Published but not marked: the relay sends them again, and subscribers absorb duplicates.
         logger.exception("outbox publisher could not record %d published event(s)", len(published))
-    finally:
-        close_old_connections()  # give a pooled connection back; this thread may sleep for a long time
+        close_old_connections()  # a broken connection is replaced before the next batch
 
 
 _publisher: OutboxPublisher | None = None
@@ -422,15 +452,27 @@ def publisher_for(broker: RabbitmqBroker) -> OutboxPublisher:
     """This process's publisher for `broker`, started on first use (after a fork, a new one)."""
     global _publisher
     current = _publisher
-    if current is not None and current.broker is broker and current.pid == os.getpid():
+    if current is not None and current.broker is broker:
         return current
     with _publisher_lock:
         current = _publisher
-        if current is None or current.broker is not broker or current.pid != os.getpid():
-            if current is not None and current.pid == os.getpid():
+        if current is None or current.broker is not broker:
+            if current is not None:
                 current.close(timeout=1.0)  # the broker was replaced (tests switch brokers)
             _publisher = current = OutboxPublisher(broker)
         return current
+
+
+def _forget_after_fork() -> None:
+    """A forked child (gunicorn and Dramatiq workers fork) has no publisher thread: it starts its own.
+
+    Done at fork time rather than by comparing `os.getpid()` on every hand-off, a system call per event."""
+    global _publisher, _publisher_lock
+    _publisher = None
+    _publisher_lock = threading.Lock()  # the parent may have held it while forking
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 @atexit.register

@@ -7,7 +7,7 @@ from django.db import transaction
 from socialsite import queues
 from socialsite.events import relay_pending
 from socialsite.models import OutboxEvent
-from socialsite.publisher import publisher_for
+from socialsite.publisher import OutboxPublisher, publisher_for
 from socialsite.redis import get_redis
 from tests.integration.conftest import wait_for
 from tests.support.tasks import probe_pinged, probe_receipts_key
@@ -56,3 +56,31 @@ def test_an_unroutable_event_stays_pending_with_the_reason_and_the_relay_deliver
     assert relay_pending(grace=0) == 1  # declares the queue again, then publishes
     start_worker(queue_names=(queues.DEFAULT,), threads=1)
     wait_for(lambda: receipts("lost") != {}, what="the relayed event received")
+
+
+def test_the_publisher_keeps_one_database_connection_while_events_flow_and_gives_it_back_when_idle(transactional_db):
+    """Borrowing a pooled connection per batch cost a health-check round trip each time (and the request
+    threads felt it through the GIL); an idle publisher must still not sit on a connection."""
+    from django.db import connection
+
+    pool = connection.pool
+    publisher = OutboxPublisher(dramatiq.get_broker(), idle_release=0.5)
+    try:
+        events = [
+            OutboxEvent.objects.create(name=probe_pinged.name, payload={"run": "idle", "seq": i}) for i in range(5)
+        ]
+        assert publisher.submit(events[:1], wait=True, timeout=30) == 1
+        borrowed, stats = pool.get_stats().get("requests_num", 0), pool.get_stats()
+        lent = stats["pool_size"] - stats["pool_available"]
+        for event in events[1:]:
+            assert publisher.submit([event], wait=True, timeout=30) == 1
+        assert pool.get_stats().get("requests_num", 0) == borrowed  # four more batches, no new borrowing
+
+        def returned() -> bool:
+            stats = pool.get_stats()
+            return stats["pool_size"] - stats["pool_available"] == lent - 1
+
+        wait_for(returned, what="the idle publisher's connection back in the pool", timeout=5)
+        assert OutboxEvent.objects.filter(published_at__isnull=True).count() == 0
+    finally:
+        publisher.close()
