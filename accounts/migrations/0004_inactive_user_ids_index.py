@@ -1,0 +1,31 @@
+"""The ids of inactive users as an index of their own (partial: `WHERE NOT is_active`).
+
+A friend list and its count keep only active users by excluding the inactive ones
+(`friends.selectors.friendships_listed_to`: `friend_id NOT IN (inactive ids)`), a set PostgreSQL reads
+once per query and hashes, so a count reads only the friendship index, whatever the owner's degree. This
+index makes reading that set cost a few pages, not a scan of the whole user table; inactive users are
+few, so it stays small. Plain SQL for Django's `auth.User`, accepted by PostgreSQL and SQLite alike;
+built CONCURRENTLY on PostgreSQL (see 0003).
+"""
+
+from django.db import migrations
+
+INDEX = "accounts_user_inactive_id"
+
+
+def create(apps, schema_editor):
+    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+    schema_editor.execute(f"CREATE INDEX {concurrently}IF NOT EXISTS {INDEX} ON auth_user (id) WHERE NOT is_active")
+
+
+def drop(apps, schema_editor):
+    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
+    schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {INDEX}")
+
+
+class Migration(migrations.Migration):
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
+
+    dependencies = [("accounts", "0003_active_user_ids_index")]
+
+    operations = [migrations.RunPython(create, drop, elidable=False)]
