@@ -87,12 +87,17 @@ def not_visible(username: str) -> NotFound:
 
 
 def _any_of(column: str, ids: list[int]) -> Func:
-    """`column = ANY(ids)` (a condition to filter on): the ids as one array parameter, so one prepared
+    """`column IN (the ids)` (a condition to filter on): the ids as one array parameter, so one prepared
     query takes any number of ids (`IDS_SENTINEL`), where `__in` would compile one placeholder per id.
-    SQLite (the demo's default database) has no arrays: there the ids are one JSON text read by
-    `json_each` (`socialsite.prepared` binds lists as JSON there)."""
+
+    On PostgreSQL a semi-join on `unnest(ids)`, not `column = ANY(ids)`: in a prepared (generic) plan the
+    array is a parameter, which PostgreSQL does not hash, and where `column` is not an index's first
+    column it filtered every row of the index range with a linear search of the array: the mutual
+    friends of a user with 1,602 friends, 199 cached ids, cost 1,602 x 199 comparisons (~1.2 ms). The
+    semi-join probes the index once per id. SQLite (the demo's default database) has no arrays: there the
+    ids are one JSON text read by `json_each` (`socialsite.prepared` binds lists as JSON there)."""
     if connection.vendor == "postgresql":
-        template, joiner, value = "(%(expressions)s::bigint[]))", " = ANY(", Value(ids)
+        template, joiner, value = "(%(expressions)s::bigint[])))", " IN (SELECT unnest(", Value(ids)
     else:
         template, joiner, value = "(%(expressions)s)))", " IN (SELECT value FROM json_each(", Value(json.dumps(ids))
     return Func(F(column), value, template=template, arg_joiner=joiner, output_field=BooleanField())
@@ -125,16 +130,10 @@ _NOT_TO_SUGGEST = PreparedQuery(_not_to_suggest_query)
 # list of mutual friends (`_mutual_listable`).
 _MUTUAL_STILL = PreparedQuery(
     lambda viewer_id, other_id, ids: (
-        Friendship.objects.filter(_any_of("friend_id", ids), user_id=viewer_id, friend__is_active=True)
+        Friendship.objects.filter(_any_of("friend_id", ids), user_id=viewer_id)
         .filter(Exists(Friendship.objects.filter(user_id=other_id, friend_id=OuterRef("friend_id"))))
-        .exclude(
-            Exists(
-                Block.objects.filter(
-                    Q(blocker_id=viewer_id, blocked=OuterRef("friend_id"))
-                    | Q(blocker=OuterRef("friend_id"), blocked_id=viewer_id)
-                )
-            )
-        )
+        .exclude(friend_id__in=_inactive_user_ids())  # as `friendships_listed_to`: sets read once
+        .exclude(friend_id__in=_blocked_either_way_ids(viewer_id))
         .order_by()
         .values_list("friend_id", "friend__username", "friend__first_name", "friend__last_name")
     ),

@@ -20,7 +20,7 @@ from django.db.models import QuerySet
 SENTINEL = 2_147_480_293  # an id (within int4, as ids may be) that no other parameter of a query equals
 OTHER_SENTINEL = 2_147_480_281  # a second user id, for a query that names two users
 NAME_SENTINEL = "\x00prepared-name"  # a string no real parameter equals (PostgreSQL text cannot hold NUL)
-IDS_SENTINEL = (2_147_480_269,)  # a list of ids bound as one array parameter (`= ANY(%s)`), see `any_of`
+IDS_SENTINEL = (2_147_480_269,)  # a list of ids bound as one array parameter, see `friends.selectors._any_of`
 
 
 class PreparedQuery:
