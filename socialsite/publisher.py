@@ -31,7 +31,7 @@ from typing import Any
 
 import dramatiq
 import pika
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connections, router
 from django.db.models import F
 from django.utils import timezone
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
@@ -432,7 +432,7 @@ def _record(published: list[uuid.UUID], failed: dict[uuid.UUID, str]) -> None:
     """One UPDATE for the published events, one per distinct error for the others."""
     try:
         if published:
-            OutboxEvent.objects.filter(id__in=published, published_at__isnull=True).update(published_at=timezone.now())
+            _mark_published(published)
         by_error: dict[str, list[uuid.UUID]] = {}
         for event_id, error in failed.items():
             by_error.setdefault(error, []).append(event_id)
@@ -443,6 +443,26 @@ def _record(published: list[uuid.UUID], failed: dict[uuid.UUID, str]) -> None:
         logger.exception("outbox publisher could not record %d published event(s)", len(published))
         close_old_connections()  # a broken connection is replaced before the next batch
 
+
+def _mark_published(ids: list[uuid.UUID]) -> None:
+    """`published_at = now()` for these events (those not already marked): one UPDATE.
+
+    On PostgreSQL one fixed statement with the ids as one array parameter: it is prepared once per
+    connection, where the ORM's `filter(id__in=...).update()` built and compiled a new statement for every
+    batch (~0.2 ms of CPU each, mostly batches of one event when events come one by one), taken from the
+    request threads of the process through the GIL. Elsewhere (SQLite: no arrays) the ORM's."""
+    connection = connections[router.db_for_write(OutboxEvent)]
+    if connection.vendor != "postgresql":
+        OutboxEvent.objects.filter(id__in=ids, published_at__isnull=True).update(published_at=timezone.now())
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_MARK_PUBLISHED_SQL, [timezone.now(), ids])
+
+
+_MARK_PUBLISHED_SQL = (
+    f'UPDATE "{OutboxEvent._meta.db_table}" SET "published_at" = %s '
+    'WHERE "id" = ANY(%s::uuid[]) AND "published_at" IS NULL'
+)
 
 _publisher: OutboxPublisher | None = None
 _publisher_lock = threading.Lock()
