@@ -14,13 +14,19 @@ The settings module is `bench.pages_settings`: production settings plus one URL,
 Redis GET of a JSON list of 50 items rendered in a 50-row template — the cheapest page this server
 configuration can serve, and the yardstick.
 
-1. Pages, measured with `wrk` (Debian package; a keep-alive Python generator when it is missing), logged
+1. Pages, measured with `wrk` (Debian package; a Python generator when it is missing), logged
    in as the demo user fb0, warm caches, in `--rounds` interleaved rounds: the bare view, `/suggestions/`,
    `/friends/`, the profile of the user with the most mutual friends with fb0, the home page and
    `GET /api/v1/suggestions/`; requests/s, p50 and p99, and each page's requests/s as a ratio to the bare
    view's in the same round (median over rounds). Target >= 0.5 for every page. After the load, the web
    tier's PostgreSQL connections (tagged by application_name) must not exceed WEB_CONCURRENCY x
    DJANGO_DB_POOL_MAX_SIZE.
+   Each request on a new connection (`Connection: close`), as gunicorn is served behind a proxy that
+   does not keep upstream connections (nginx's default): with keep-alive (`--keep-alive`), each of the
+   8 connections stays for a whole round with whichever gunicorn process accepted it first, and a 6/2 or
+   7/1 split left a core idle for that page's round only; the same code then gave `/suggestions/`
+   0.40-0.89 of the bare view from run to run. A new connection per request goes to a process that is
+   waiting, so the two processes share the load as they would in production.
 2. The accept round trip: `--accepts` pending requests to one user (sent through the service beforehand),
    each accepted by a POST of the page's form (CSRF token, session cookie) until the 302 is back; one
    connection, interleaved with a GET of fb0's warm `/suggestions/` on the same kind of connection (fb0 is
@@ -180,7 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fresh", action="store_true", help="reload the database even if reusable")
     parser.add_argument("--seconds", type=float, default=5.0, help="load per page and round (default 5)")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds over the pages (default 2)")
-    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections (default 8)")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections (default 8)")
+    parser.add_argument(
+        "--keep-alive",
+        action="store_true",
+        help="keep each connection for the whole round instead of a new one per request (see the module doc)",
+    )
     parser.add_argument("--web-concurrency", type=int, default=2)
     parser.add_argument("--web-threads", type=int, default=4)
     parser.add_argument("--pool-size", type=int, default=4, help="DJANGO_DB_POOL_MAX_SIZE per web process")
@@ -235,12 +246,13 @@ def main(argv: list[str] | None = None) -> int:
         }
         for name, (path, marker) in targets.items():
             wait_until_answers(port, path, cookie, marker, name=name)
+        per_load = {"connections": args.connections, "close": not args.keep_alive}
         for path, _ in targets.values():  # one short untimed pass: threads, pooled connections, caches
-            load(port, path, cookie, seconds=1, connections=args.connections)
+            load(port, path, cookie, seconds=1, **per_load)
         rounds: dict[str, list] = {name: [] for name in targets}
         for i in range(args.rounds):
             for name, (path, _) in targets.items():
-                rounds[name].append(load(port, path, cookie, seconds=args.seconds, connections=args.connections))
+                rounds[name].append(load(port, path, cookie, seconds=args.seconds, **per_load))
             print(f"  round {i + 1}/{args.rounds} done", file=sys.stderr, flush=True)
         trips = accept_round_trips(port, setup_env, cookie, PASSWORD, accepts) if accepts else None
         connections_after = web_connections(spec.database)
@@ -254,12 +266,12 @@ def main(argv: list[str] | None = None) -> int:
 
     bound = args.web_concurrency * args.pool_size
     base = rounds["bare view (50 items)"]
+    kind = "keep-alive connections" if args.keep_alive else "connections, a new one per request"
     print()
     print(
         f"Pages under gunicorn ({args.web_concurrency} processes x {args.web_threads} threads, gthread, DEBUG off, "
-        f"psycopg pool {args.pool_size}/process), {spec.label}, {base[0].tool}, {args.connections} keep-alive "
-        f"connections, {args.rounds} interleaved round(s) of {args.seconds:g} s per page, logged in as {VIEWER}, "
-        "warm caches"
+        f"psycopg pool {args.pool_size}/process), {spec.label}, {base[0].tool}, {args.connections} {kind}, "
+        f"{args.rounds} interleaved round(s) of {args.seconds:g} s per page, logged in as {VIEWER}, warm caches"
     )
     print()
     header = f"{'page':<36}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'÷ bare':>9}{'verdict':>9}"

@@ -109,10 +109,12 @@ class LoadResult:
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 
 
-def run_wrk(port: int, path: str, cookie: str, *, seconds: float, connections: int) -> LoadResult:
-    """`wrk` (one thread, `connections` keep-alive connections) for `seconds`."""
+def run_wrk(port: int, path: str, cookie: str, *, seconds: float, connections: int, close: bool = False) -> LoadResult:
+    """`wrk` (one thread, `connections` keep-alive connections) for `seconds`; with `close`, every request
+    asks the server to close its connection (`Connection: close`), so each one is a new connection."""
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "--latency"]
-    cmd += ["-H", f"Cookie: {cookie}", f"http://127.0.0.1:{port}{path}"]
+    cmd += ["-H", f"Cookie: {cookie}", *(["-H", "Connection: close"] if close else [])]
+    cmd += [f"http://127.0.0.1:{port}{path}"]
     text = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
 
     def latency(q: str) -> float:
@@ -136,8 +138,12 @@ def run_wrk(port: int, path: str, cookie: str, *, seconds: float, connections: i
     )
 
 
-def run_python_load(port: int, path: str, cookie: str, *, seconds: float, connections: int) -> LoadResult:
-    """Fallback generator: `connections` threads, each one keep-alive HTTP/1.1 connection, bounded in time."""
+def run_python_load(
+    port: int, path: str, cookie: str, *, seconds: float, connections: int, close: bool = False
+) -> LoadResult:
+    """Fallback generator: `connections` threads, each one keep-alive HTTP/1.1 connection (with `close`, a
+    new connection per request), bounded in time."""
+    headers = {"Cookie": cookie, **({"Connection": "close"} if close else {})}
     latencies: list[list[float]] = [[] for _ in range(connections)]
     errors = [0] * connections
     deadline = time.perf_counter() + seconds
@@ -147,7 +153,7 @@ def run_python_load(port: int, path: str, cookie: str, *, seconds: float, connec
         while time.perf_counter() < deadline and len(latencies[i]) < 200_000:
             started = time.perf_counter()
             try:
-                conn.request("GET", path, headers={"Cookie": cookie})
+                conn.request("GET", path, headers=headers)
                 response = conn.getresponse()
                 response.read()
                 if response.status != 200:
