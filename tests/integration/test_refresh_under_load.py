@@ -23,7 +23,9 @@ from tests.integration.conftest import wait_for
 
 pytestmark = pytest.mark.integration
 User = get_user_model()
-REFRESHES = 2  # one per graph worker thread: both stay busy for a while
+# Queued for the graph worker's 2 threads: both stay busy for several refreshes in a row. A refresh of
+# ego-Facebook takes ~0.2 s on an idle machine, so two alone could both end before the notification.
+REFRESHES = 12
 
 
 def notification_delay_ms(sender, receiver) -> float:
