@@ -59,3 +59,37 @@ def test_friends_page_queries_do_not_grow_with_the_number_of_friends(busy_alice,
     assert html.count("since <time") == min(friends, 50)
     assert "Decline" in html and "Cancel" in html and "Unblock" in html
     assert f'Your friends <span class="muted">({friends})</span>' in html
+
+
+def _nodes(plan: dict):
+    yield plan
+    for child in plan.get("Plans", []):
+        yield from _nodes(child)
+
+
+@pytest.mark.django_db
+def test_a_friend_count_reads_no_user_or_block_row_per_friend(busy_alice, bob, make_user):
+    """The counts of a friend list (`/friends/`, home, a profile) must not probe the user table for
+    `is_active`, nor the blocks, once per friend: a user with 3,000 friends cost 3,000 probes a page.
+    The inactive ids and the viewer's blocks are each read once (loops = 1), whatever the degree."""
+    from django.db import connection
+
+    from friends import pages_queries
+
+    give_friends(busy_alice, 200)
+    gone = make_user("gone")
+    services.friendship_create(user=busy_alice, friend=gone)
+    gone.is_active = False
+    gone.save()
+    sql, params = pages_queries.FRIENDS.count_sql(bob.pk, busy_alice.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        assert cursor.fetchone()[0] == 200  # the inactive friend is not counted
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
+        (plan,) = cursor.fetchone()[0]
+    per_friend = [
+        (node["Node Type"], node["Relation Name"], node["Actual Loops"])
+        for node in _nodes(plan["Plan"])
+        if node.get("Relation Name") in {"auth_user", "friends_block"} and node["Actual Loops"] > 1
+    ]
+    assert per_friend == []
