@@ -32,15 +32,18 @@ def _active_user_count(since: datetime) -> int:
     from notifications.models import Notification
 
     user_model = get_user_model()
+    # `order_by()` on every part: a model's default ordering would put an ORDER BY inside the compound
+    # statement, which SQLite (the demo's database) refuses.
     ids = (
         user_model.objects.filter(is_active=True, last_login__gte=since)
+        .order_by()
         .values("pk")
         .union(
-            FriendRequest.objects.filter(created_at__gte=since).values("from_user_id"),
-            FriendRequest.objects.filter(responded_at__gte=since).values("to_user_id"),
-            Share.objects.filter(created_at__gte=since).values("owner_id"),
-            Block.objects.filter(created_at__gte=since).values("blocker_id"),
-            Notification.objects.filter(read_at__gte=since).values("recipient_id"),
+            FriendRequest.objects.filter(created_at__gte=since).order_by().values("from_user_id"),
+            FriendRequest.objects.filter(responded_at__gte=since).order_by().values("to_user_id"),
+            Share.objects.filter(created_at__gte=since).order_by().values("owner_id"),
+            Block.objects.filter(created_at__gte=since).order_by().values("blocker_id"),
+            Notification.objects.filter(read_at__gte=since).order_by().values("recipient_id"),
         )
     )
     return ids.count()
