@@ -119,6 +119,10 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         shown = selectors.user_profile(viewer=request.user, username=username)
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    if shown.user.username != username:  # `/u/ALICE/`: one profile, one address (names ignore letter case)
+        canonical = reverse("profile", args=[shown.user.username])
+        query = request.META.get("QUERY_STRING", "")
+        return redirect(f"{canonical}?{query}" if query else canonical, permanent=True)
     links = rows.Links()
     # The owner's choice of who sees their friend list; never anyone who blocks the viewer, nor inactive users.
     friends = None

@@ -84,12 +84,13 @@ def test_profile_mutual_friend_count_equals_the_mutual_friends_list_count(blocks
 
 @pytest.fixture
 def invisible(make_user):
-    """Three users the viewer must not be able to tell apart from a name nobody has."""
+    """Three users the viewer must not be able to tell apart from a name nobody has (names ignore letter
+    case, so written in another case too)."""
     viewer = make_user("viewer")
     gone = make_user("gone", is_active=False)
     blocker = make_user("blocker")
     services.block_create(blocker=blocker, blocked=viewer)
-    return viewer, ["nobody", gone.username, blocker.username]
+    return viewer, ["nobody", gone.username, "GONE", blocker.username, "Blocker"]
 
 
 API_CALLS = [
@@ -147,6 +148,19 @@ def test_every_page_naming_a_user_hides_unknown_inactive_and_blocking_users_alik
         response = getattr(client, method)(reverse(url_name, args=[name]))
         assert response.status_code == 404, name
     assert _db_state() == before
+
+
+@pytest.mark.django_db
+def test_a_name_in_another_letter_case_names_the_same_user(api_as, alice, bob):
+    """Usernames are unique ignoring case: `/u/ALICE/` is alice's profile, at its one address."""
+    client = Client()
+    client.force_login(bob)
+    response = client.get("/u/ALICE/?page=2")
+    assert (response.status_code, response["Location"]) == (301, "/u/alice/?page=2")
+    assert client.get(response["Location"]).status_code == 200
+    assert api_as(bob).get(f"{V1}/users/Alice/").json()["username"] == "alice"
+    assert api_as(bob).post(f"{V1}/friend-requests/", {"to_user": "ALICE"}, format="json").status_code == 201
+    assert FriendRequest.objects.filter(from_user=bob, to_user=alice, state="pending").exists()
 
 
 @pytest.mark.django_db
