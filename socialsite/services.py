@@ -62,7 +62,14 @@ def site_counters_record(*, now: datetime | None = None) -> SiteCounters:
     now = now or timezone.now()
     since = now - timedelta(hours=24)
     started = time.perf_counter()
-    pairs = Friendship.objects.filter(user_id__lt=F("friend_id"))  # one row per pair of the two stored
+    # One row per pair of the two stored, and only pairs of active users (as every list shows them): a
+    # deactivated account's friendships stay in the table, to come back if it is reactivated.
+    inactive = get_user_model().objects.filter(is_active=False).values("pk")
+    pairs = (
+        Friendship.objects.filter(user_id__lt=F("friend_id"))
+        .exclude(user_id__in=inactive)
+        .exclude(friend_id__in=inactive)
+    )
     counts = {
         "users": get_user_model().objects.filter(is_active=True).count(),
         "friendships": pairs.count(),

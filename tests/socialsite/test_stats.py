@@ -51,6 +51,16 @@ def test_counters_count_pairs_active_users_and_the_last_day(site):
     assert abs((row.computed_at - timezone.now()).total_seconds()) < 5
 
 
+def test_friendships_of_a_deactivated_account_are_not_counted(site):
+    site["bob"].is_active = False
+    site["bob"].save()
+    counts = services.site_counters_record().counts()
+    assert (counts["users"], counts["friendships"], counts["friendships_last_24h"]) == (3, 1, 0)
+    site["bob"].is_active = True
+    site["bob"].save()
+    assert services.site_counters_record().friendships == 2  # back with the account
+
+
 def test_log_ins_and_friend_requests_count_as_activity(site, make_user):
     site["carol"].last_login = timezone.now()
     site["carol"].save()
