@@ -23,6 +23,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Value
+from django.db.models.functions import Lower
 from django.http import HttpRequest
 
 from . import ratelimits
@@ -39,6 +41,20 @@ def _field_names() -> list[str]:
 _USER_BY_ID = PreparedQuery(
     lambda user_id: get_user_model()._default_manager.filter(pk=user_id).values_list(*_field_names())
 )
+
+
+def _stored_name(username: str) -> str:
+    """The stored name that `username` names ignoring letter case (usernames are unique so, accounts
+    migration 0002), or `username` itself when nobody has it: "Alice" logs in as alice, as `/u/Alice/`
+    shows her profile. One look-up on the `LOWER(username)` index."""
+    stored = (
+        get_user_model()
+        ._default_manager.alias(username_lower=Lower("username"))
+        .filter(username_lower=Lower(Value(username)))
+        .values_list("username", flat=True)
+        .first()
+    )
+    return stored or username
 
 
 class RateLimitedModelBackend(ModelBackend):
@@ -78,4 +94,6 @@ class RateLimitedModelBackend(ModelBackend):
                     wait,
                 )
                 raise ratelimits.RateLimited(scope=scope, wait=wait)
+        if isinstance(username, str) and username and "\x00" not in username:
+            username = _stored_name(username)
         return super().authenticate(request, username=username, password=password, **kwargs)

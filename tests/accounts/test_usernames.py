@@ -78,6 +78,20 @@ def test_a_new_name_is_stored_normalised_and_logs_in_through_every_door_in_eithe
 
 
 @pytest.mark.django_db
+def test_a_name_logs_in_in_any_letter_case_and_only_with_its_password(api):
+    """Names are unique ignoring case, so "GWEN" is gwen at every door, as `/u/GWEN/` is her profile."""
+    assert api_sign_up(api, "gwen").status_code == 201
+    for typed in ("Gwen", "\uff27\uff37\uff25\uff2e"):  # and full-width capitals
+        token = api.post(f"{V1}/auth/token/", {"username": typed, "password": PASSWORD}, format="json")
+        assert token.status_code == 200, (typed, token.content)
+        page = Client().post(reverse("login"), {"username": typed, "password": PASSWORD})
+        assert page.status_code == 302, typed
+    wrong = Client().post(reverse("login"), {"username": "GWEN", "password": PASSWORD + "x"})
+    assert wrong.status_code == 200
+    assert "_auth_user_id" not in wrong.client.session
+
+
+@pytest.mark.django_db
 def test_the_page_sign_up_stores_the_normalised_name_too():
     client = Client()
     response = client.post(
