@@ -7,12 +7,18 @@ from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 
 
-def distinct_pair_constraints(first: str, second: str, *, prefix: str) -> list[models.BaseConstraint]:
+def distinct_pair_constraints(first: str, second: str, *, prefix: str, verb: str) -> list[models.BaseConstraint]:
     """The constraints of a relation from one user to another: each ordered pair at most once
-    (`<prefix>_unique_pair`), and never a user with themselves (`<prefix>_not_self`)."""
+    (`<prefix>_unique_pair`), and never a user with themselves (`<prefix>_not_self`). A form that
+    validates the model (the admin's) says the service's refusal, "You cannot <verb> yourself.", not the
+    constraint's name."""
     return [
         models.UniqueConstraint(fields=[first, second], name=f"{prefix}_unique_pair"),
-        models.CheckConstraint(condition=~Q(**{first: F(second)}), name=f"{prefix}_not_self"),
+        models.CheckConstraint(
+            condition=~Q(**{first: F(second)}),
+            name=f"{prefix}_not_self",
+            violation_error_message=f"You cannot {verb} yourself.",
+        ),
     ]
 
 
@@ -28,7 +34,7 @@ class Friendship(models.Model):
     is_friend_since = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = distinct_pair_constraints("user", "friend", prefix="friendship")
+        constraints = distinct_pair_constraints("user", "friend", prefix="friendship", verb="befriend")
         # A friend list's order (`friends.selectors.friendships_of`): a page of a hub's list reads its
         # rows from the index in order instead of sorting all of them.
         indexes = [models.Index(F("user"), F("is_friend_since").desc(), F("friend"), name="friendship_user_since_idx")]
@@ -53,7 +59,11 @@ class FriendRequest(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=~Q(from_user=F("to_user")), name="friend_request_not_self"),
+            models.CheckConstraint(
+                condition=~Q(from_user=F("to_user")),
+                name="friend_request_not_self",
+                violation_error_message="You cannot send a friend request to yourself.",
+            ),
             # One pending request per unordered pair: a crossing request becomes a friendship instead.
             models.UniqueConstraint(
                 Least("from_user", "to_user"),
@@ -75,7 +85,7 @@ class Block(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = distinct_pair_constraints("blocker", "blocked", prefix="block")
+        constraints = distinct_pair_constraints("blocker", "blocked", prefix="block", verb="block")
 
     def __str__(self) -> str:
         return f"{self.blocker_id} blocks {self.blocked_id}"
@@ -89,7 +99,7 @@ class SuggestionDismissal(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = distinct_pair_constraints("user", "dismissed", prefix="dismissal")
+        constraints = distinct_pair_constraints("user", "dismissed", prefix="dismissal", verb="dismiss")
 
     def __str__(self) -> str:
         return f"{self.user_id} dismissed {self.dismissed_id}"

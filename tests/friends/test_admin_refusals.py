@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.messages import ERROR
 
@@ -27,6 +28,22 @@ def test_adding_a_friendship_between_a_blocker_and_the_blocked_shows_the_refusal
     assert not Friendship.objects.exists()
     assert OutboxEvent.objects.count() == events_before
     assert not LogEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "fields", "message"),
+    [
+        ("friendship", ("user", "friend"), "You cannot befriend yourself."),
+        ("block", ("blocker", "blocked"), "You cannot block yourself."),
+    ],
+)
+def test_a_user_with_themselves_is_refused_with_the_services_words(admin_browser, alice, model, fields, message):
+    """The form validates the model's constraints before the service runs: it must say what the service
+    says, not "Constraint “friendship_not_self” is violated."."""
+    response = admin_browser.post(f"/admin/friends/{model}/add/", dict.fromkeys(fields, alice.pk))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [message]
+    assert not Friendship.objects.exists() and not Block.objects.exists()
 
 
 def test_a_refused_delete_shows_the_refusal_on_the_confirmation_page(admin_browser, alice, bob, monkeypatch):

@@ -12,8 +12,9 @@ pytestmark = pytest.mark.django_db
 FIND = reverse("find-person")
 
 
-def test_a_known_username_goes_to_the_profile(alice, bob):
-    response = browser(alice).get(FIND, {"username": "@bob "})
+@pytest.mark.parametrize("typed", ["@bob ", "BOB", "Bob"])
+def test_a_known_username_goes_to_the_profile_whatever_its_letter_case(alice, bob, typed):
+    response = browser(alice).get(FIND, {"username": typed})
     assert response.status_code == 302 and response["Location"] == reverse("profile", args=["bob"])
 
 
