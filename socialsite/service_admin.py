@@ -98,18 +98,25 @@ class ServiceModelAdmin(admin.ModelAdmin):
         """Call `call(obj)` for each object; show each refusal (messages.ERROR) with its object and go on.
 
         `done` is the success message, with ``{count}`` for how many went through (shown when any did).
-        Returns that count.
+        A call that returns False changed nothing (the services' "already so", e.g. deactivating an
+        inactive user): it is not counted as done, and the page says how many were left as they were.
+        Returns how many were done.
         """
-        count = 0
+        count = unchanged = 0
         for obj in objects:
             try:
-                call(obj)
+                result = call(obj)
             except ServiceError as exc:
                 self.message_user(request, f"{obj}: {exc.message}", messages.ERROR)
             else:
-                count += 1
+                if result is False:
+                    unchanged += 1
+                else:
+                    count += 1
         if count:
             self.message_user(request, done.format(count=count) + ".", messages.SUCCESS)
+        if unchanged:
+            self.message_user(request, f"{unchanged} already so, left unchanged.", messages.INFO)
         return count
 
 

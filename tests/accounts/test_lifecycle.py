@@ -106,9 +106,13 @@ def test_bulk_deactivate_and_reactivate_actions(admin_browser, alice, bob):
     assert sorted(events("user.deactivated")) == sorted([alice.pk, bob.pk])
     assert not User.objects.filter(pk__in=[alice.pk, bob.pk], is_active=True).exists()
 
-    # Again: nothing changes, nothing is emitted twice.
-    admin_browser.post("/admin/auth/user/", {"action": "deactivate", "_selected_action": [alice.pk]})
+    # Again: nothing changes, nothing is emitted twice, and the page does not claim it did anything.
+    response = admin_browser.post(
+        "/admin/auth/user/", {"action": "deactivate", "_selected_action": [alice.pk]}, follow=True
+    )
     assert len(events("user.deactivated")) == 2
+    page = response.content.decode()
+    assert "Deactivated" not in page and "1 already so, left unchanged." in page
 
     response = admin_browser.post(
         "/admin/auth/user/", {"action": "reactivate", "_selected_action": [alice.pk]}, follow=True
