@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, generics, serializers
 from rest_framework.renderers import JSONRenderer
@@ -41,7 +42,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = RequestTooLarge()
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("Malformed request.")
-    return drf_exception_handler(exc, context)
+    elif isinstance(exc, Http404):
+        # Django's message names the model ("No TaskRecord matches the given query."): say only what the
+        # client needs, as for an unknown route.
+        exc = exceptions.NotFound()
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.APIException) and set(response.data) == {"detail"}:
+        # Every error body is `{"detail", "code"}` (DRF gives the code only on request): a client
+        # branches on the code, never on the wording.
+        code = exc.get_codes()
+        if isinstance(code, str):
+            response.data["code"] = code
+    return response
 
 
 def validated(serializer_class: type[Serializer], data: Any) -> dict:
