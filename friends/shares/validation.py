@@ -14,6 +14,7 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from typing import IO
+from urllib.parse import urlsplit
 
 import magic
 from django.conf import settings
@@ -133,7 +134,9 @@ def check_url(url: str | None) -> str:
 
     Raises:
         UploadRefused: not an absolute http:// or https:// URL (`javascript:`, `file:`, `data:` …),
-            malformed, or longer than URL_MAX.
+            malformed, longer than URL_MAX, or with a user name or password in it
+            (`https://bank.example@evil.example/` shows one host and opens another, and a password must
+            not be handed to every friend).
     """
     url = (url or "").strip()
     if not url:
@@ -149,6 +152,8 @@ def check_url(url: str | None) -> str:
         raise UploadRefused("That is not a valid web address.", code="url") from None
     if any(unicodedata.category(c) == "Cc" for c in url):
         raise UploadRefused("That is not a valid web address.", code="url")
+    if "@" in urlsplit(url).netloc:
+        raise UploadRefused("A link with a user name or password in it cannot be shared.", code="url")
     return url
 
 

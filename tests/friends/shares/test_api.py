@@ -56,6 +56,8 @@ BAD_POSTS = [
     ({"file": ("logo.svg", samples.SVG_WITH_SCRIPT)}, 400, "SVG images are not accepted"),
     ({"url": "javascript:alert(1)"}, 400, "Only http:// and https://"),
     ({"url": "file:///etc/passwd"}, 400, "Only http:// and https://"),
+    ({"url": "https://user:secret@example.com/"}, 400, "user name or password"),
+    ({"url": "https://bank.example@evil.example/login"}, 400, "user name or password"),
     ({"url": "https://example.com/", "caption": "x" * 501}, 400, "at most 500"),
 ]
 

@@ -233,3 +233,12 @@ def test_a_friend_cannot_delete_and_a_stranger_is_told_nothing(alice, bob, carol
     with pytest.raises(NotFound):
         services.share_delete(share_id=2**70, user=alice)
     assert Share.objects.filter(pk=share.pk).exists() and stored() == [share.file.name]
+
+
+def test_an_at_sign_outside_the_host_part_is_an_ordinary_link():
+    from friends.shares.validation import check_url
+
+    assert (
+        check_url(" https://example.com/write?to=ana@example.org#@x ")
+        == "https://example.com/write?to=ana@example.org#@x"
+    )
