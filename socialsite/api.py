@@ -5,6 +5,7 @@ Pagination is DRF's `PageNumberPagination` (`socialsite.pagination`, set in `RES
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from .parsers import RequestTooLarge
 from .ratelimits import RateLimited
 from .selectors import task_records_of
 
+_LOOKUP_MISS = re.compile(r"No \w+ matches the given query\.")  # django.shortcuts.get_object_or_404
+
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error a view (or DRF before it: parsing, authentication, throttling) raises, as JSON.
@@ -43,9 +46,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError("Malformed request.")
     elif isinstance(exc, Http404):
-        # Django's message names the model ("No TaskRecord matches the given query."): say only what the
-        # client needs, as for an unknown route.
-        exc = exceptions.NotFound()
+        # A view's own message stays ("This share has no preview."); Django's look-up message names the
+        # model ("No TaskRecord matches the given query."): that one says only "Not found.", as for an
+        # unknown route.
+        message = str(exc.args[0]) if exc.args else ""
+        exc = exceptions.NotFound(None if not message or _LOOKUP_MISS.fullmatch(message) else message)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.APIException) and set(response.data) == {"detail"}:
         # Every error body is `{"detail", "code"}` (DRF gives the code only on request): a client

@@ -150,7 +150,8 @@ def test_unfriending_removes_access_at_once(alice, bob, befriend, api_as, share_
 def test_the_thumbnail_is_served_once_processed(alice, bob, carol, befriend, api_as, share_file):
     befriend((alice, bob))
     share = share_file(alice)
-    assert api_as(bob).get(f"/api/v1/shares/{share.pk}/thumbnail/").status_code == 404
+    not_yet = api_as(bob).get(f"/api/v1/shares/{share.pk}/thumbnail/")
+    assert (not_yet.status_code, not_yet.json()) == (404, {"detail": "This share has no preview.", "code": "not_found"})
     services.share_process(share_id=share.pk)
     detail = api_as(bob).get(f"/api/v1/shares/{share.pk}/").json()
     assert detail["state"] == "ready" and detail["file"]["checksum"]
