@@ -41,7 +41,7 @@ from socialsite.errors import Forbidden, NotFound
 from socialsite.prepared import IDS_SENTINEL, NAME_SENTINEL, OTHER_SENTINEL, SENTINEL, PreparedQuery
 from socialsite.redis import REDIS_DOWN
 
-from .models import Block, FriendRequest, Friendship, SuggestionDismissal
+from .models import Block, FriendRequest, Friendship, Share, SuggestionDismissal
 from .suggestions import store
 
 User = get_user_model()
@@ -298,10 +298,11 @@ class Relationship:
 def _profile_query(viewer_id: int, username: str) -> QuerySet:
     """The user named `username` if visible to the viewer (`_visible_users`), with what they are to the
     viewer (`Relationship`), their friend-list setting, and the size of the list the viewer would be shown
-    (`friendships_listed_to`): one statement of indexed look-ups (a request pending either way is unique
-    per pair, a constraint of `FriendRequest`)."""
+    (`friendships_listed_to`) and how many shares they have: one statement of indexed look-ups (a request
+    pending either way is unique per pair, a constraint of `FriendRequest`)."""
     pending = FriendRequest.objects.filter(state=FriendRequest.State.PENDING).order_by()
     listed = friendships_listed_to(viewer=User(pk=viewer_id), owner=OuterRef("pk")).order_by()
+    shares = Share.objects.filter(owner=OuterRef("pk")).order_by()
     return (
         _named(_visible_users(viewer_id), username)
         .annotate(
@@ -315,9 +316,18 @@ def _profile_query(viewer_id: int, username: str) -> QuerySet:
                 AccountProfile.objects.filter(user=OuterRef("pk")).values("friend_list_visibility")[:1]
             ),
             rel_count=Coalesce(Subquery(listed.values("user").annotate(n=Count("pk")).values("n")), 0),
+            # All their shares: `user_profile` shows the count only to whom `shares_visible_to` shows them.
+            rel_shares=Coalesce(Subquery(shares.values("owner").annotate(n=Count("pk")).values("n")), 0),
         )
         .values_list(
-            *_USER_FIELDS, "rel_since", "rel_incoming", "rel_outgoing", "rel_blocks", "rel_setting", "rel_count"
+            *_USER_FIELDS,
+            "rel_since",
+            "rel_incoming",
+            "rel_outgoing",
+            "rel_blocks",
+            "rel_setting",
+            "rel_count",
+            "rel_shares",
         )
     )
 
@@ -342,6 +352,7 @@ class Profile:
     user: AbstractBaseUser
     friend_count: int | None  # None: the owner does not show their friend list to the viewer
     relationship: Relationship
+    share_count: int | None = None  # None: the viewer may not see the owner's shares (not a friend)
 
     @property
     def friends_visible(self) -> bool:
@@ -362,13 +373,21 @@ def user_profile(*, viewer: AbstractBaseUser, username: str) -> Profile:
     row = found[0]
     n = len(_USER_FIELDS)
     user = _user_of(row[:n])
-    since, incoming, outgoing, blocks_other, setting, count = row[n:]
+    since, incoming, outgoing, blocks_other, setting, count, share_count = row[n:]
     if user.pk == viewer.pk:
         rel = Relationship(True, None, None, None, False)
     else:
         rel = Relationship(False, since, incoming, outgoing, blocks_other)
     shown = _friend_list_shown(setting or DEFAULT_FRIEND_LIST_VISIBILITY, is_self=rel.is_self, is_friend=rel.is_friend)
-    return Profile(user=user, friend_count=count if shown else None, relationship=rel)
+    # The rule of `shares.selectors.shares_visible_to`: the owner and the owner's friends (read in this
+    # same statement), the owner being active (a visible user is).
+    shares_shown = rel.is_self or rel.is_friend
+    return Profile(
+        user=user,
+        friend_count=count if shown else None,
+        relationship=rel,
+        share_count=share_count if shares_shown else None,
+    )
 
 
 @dataclass

@@ -34,6 +34,7 @@ from .suggestions import enqueue
 
 PAGE_SIZE = 50  # rows per list page: ~350 friends of the demo user are 7 pages
 HOME_SUGGESTIONS = 5  # the home panel shows the best few; the suggestions page shows all (TOP_K)
+PROFILE_SHARES_PAGE_SIZE = 10  # a profile shows the owner's latest shares; the home feed shows 20 a page
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -143,7 +144,14 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         "rel": rel,
         "friend_count": shown.friend_count,
         "friends": friends,
+        "share_count": shown.share_count,
     }
+    if shown.share_count is not None:
+        # The count came with the profile; the page of shares is read only when there are any.
+        owned = pages_queries.Listed.queryset(
+            lambda: shares_selectors.shares_of(viewer=request.user, owner=owner), shown.share_count
+        )
+        context["shares"] = paginate(request, owned, per_page=PROFILE_SHARES_PAGE_SIZE, param="shares")
     if rel.friend_since:
         context["friend_since"], context["friend_since_iso"] = links.date(rel.friend_since)
     if not rel.is_self:

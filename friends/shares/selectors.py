@@ -38,6 +38,13 @@ def share_get(*, viewer: AbstractBaseUser, share_id: int) -> Share:
     return share
 
 
+def shares_of(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> QuerySet[Share]:
+    """`owner`'s shares as `viewer` may see them (none unless the viewer is the owner or a friend), newest
+    first, the owner loaded in the same query: a profile's shares (page it: count + slice)."""
+    shares = shares_visible_to(viewer=viewer).filter(owner_id=owner.pk)
+    return shares.select_related("owner").order_by("-created_at", "-id")
+
+
 def shares_feed(*, viewer: AbstractBaseUser) -> QuerySet[Share]:
     """My friends' shares and mine, newest first, owners loaded in the same query (page it: count + slice)."""
     return shares_visible_to(viewer=viewer).select_related("owner").order_by("-created_at", "-id")

@@ -15,6 +15,8 @@ from tests.support.pages import browser
 # friend count in one query: 1), a page of friends (1: the count is the profile's own) and, on a cold
 # mutual-friends cache, the enqueued computation's task record (1): 5. The own profile: the user,
 # user_profile, the page, the viewer's friend-list setting and the badge: 5.
+# A friend's (or the own) profile with shares: one more, the page of shares (their count comes with
+# user_profile; no shares, no query).
 # Friends page: the four lists' counts in one query, a page of each non-empty list (4): 7.
 # None of it depends on the number of friends (friends/pages_queries.py).
 PROFILE_MAX_QUERIES = 5
@@ -29,6 +31,20 @@ def busy_alice(alice, bob, carol, make_user):
     services.friend_request_send(from_user=alice, to_user=carol)
     services.block_create(blocker=alice, blocked=make_user("mallory"))
     return alice
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("shares", [1, 30])
+def test_a_friends_profile_with_shares_costs_one_query_more_whatever_their_number(
+    busy_alice, bob, get_within_queries, shares
+):
+    from friends.shares import services as share_services
+
+    services.friendship_create(user=busy_alice, friend=bob)
+    for i in range(shares):
+        share_services.share_create(owner=busy_alice, url=f"https://example.com/{i}")
+    response = get_within_queries(browser(bob), reverse("profile", args=["alice"]), PROFILE_MAX_QUERIES + 1)
+    assert len(response.context["shares"].object_list) == min(shares, 10)
 
 
 @pytest.mark.django_db

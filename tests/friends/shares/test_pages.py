@@ -170,3 +170,29 @@ def test_the_owner_deletes_with_the_button(alice, bob, client_as, befriend, shar
     assert "The share and its file were deleted." in done.content.decode()
     assert not Share.objects.exists()
     assert client_as(alice).get(reverse("share-delete", args=[share.pk])).status_code == 405
+
+
+def test_a_profile_shows_the_owners_shares_to_friends_and_the_owner_only(alice, bob, carol, befriend, client_as):
+    """The SPEC's profile has the owner's shares; a share is visible to its owner and their friends only."""
+    befriend((alice, bob))
+    services.share_create(owner=alice, url="https://example.com/a", caption="alice's link")
+    services.share_create(owner=bob, url="https://example.com/b", caption="bob's link")
+    friend = client_as(bob).get(reverse("profile", args=["alice"])).content.decode()
+    assert "Shares <span" in friend and "(1)" in friend and "alice&#x27;s link" in friend
+    assert "bob&#x27;s link" not in friend  # the owner's shares, not the viewer's feed
+    own = client_as(alice).get(reverse("profile", args=["alice"])).content.decode()
+    assert "alice&#x27;s link" in own
+    stranger = client_as(carol).get(reverse("profile", args=["alice"])).content.decode()
+    assert "alice&#x27;s link" not in stranger and "Only alice's friends see what alice shares." in stranger
+
+
+def test_a_profiles_shares_page_on_their_own(alice, bob, befriend, client_as):
+    befriend((alice, bob))
+    for i in range(12):
+        services.share_create(owner=alice, url=f"https://example.com/{i}", caption=f"link number {i}")
+    client = client_as(bob)
+    first = client.get(reverse("profile", args=["alice"])).content.decode()
+    assert "link number 11<" in first and "link number 2<" in first and "link number 1<" not in first
+    assert "Page 1 of 2" in first
+    second = client.get(reverse("profile", args=["alice"]), {"shares": 2}).content.decode()
+    assert "link number 1<" in second and "link number 0<" in second and "link number 2<" not in second
