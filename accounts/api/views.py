@@ -6,7 +6,7 @@ Views parse input and call a service or a selector.
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -40,7 +40,14 @@ class MeApi(APIView):
 
     @extend_schema(tags=["accounts"], request=s.MeUpdateInputSerializer, responses=s.MeSerializer)
     def patch(self, request: Request) -> Response:
-        """Change my settings (`friend_list_visibility`)."""
+        """Change my settings (`friend_list_visibility`). A field that is not a setting (`username`,
+        `is_staff` …) is a 400 naming it, not silently ignored: the client would believe it changed."""
+        if isinstance(request.data, dict):
+            settable = s.MeUpdateInputSerializer().fields
+            unknown = sorted(name for name in request.data if name not in settable)
+            if unknown:
+                refusal = f"Not a setting that can be changed here; the settings are: {', '.join(settable)}."
+                raise exceptions.ValidationError({name: [refusal] for name in unknown})
         data = validated(s.MeUpdateInputSerializer, request.data)
         services.profile_settings_update(user=request.user, friend_list_visibility=data["friend_list_visibility"])
         return self._me(request)

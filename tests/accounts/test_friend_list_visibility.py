@@ -95,6 +95,12 @@ def test_the_owner_changes_it_with_patch_me_and_bad_values_change_nothing(people
     assert api.get(f"{V1}/me/").json()["friend_list_visibility"] == "everyone"
     for nothing in ({}, {"unknown": "x"}):
         assert api.patch(f"{V1}/me/", nothing, format="json").status_code == 400
+    # A field that is not a setting is named, even beside a valid one, and nothing changes.
+    for sneaky in ({"username": "hacked"}, {"is_staff": True, "friend_list_visibility": "only_me"}):
+        response = api.patch(f"{V1}/me/", sneaky, format="json")
+        assert response.status_code == 400
+        assert set(response.json()) == set(sneaky) - {"friend_list_visibility"}, response.json()
+    assert api.get(f"{V1}/me/").json()["username"] == "owner"
     empty_form = b"--B\r\nNone--B--\r\n"  # what a fuzzer sent: a multipart body without any part
     assert api.patch(f"{V1}/me/", empty_form, content_type="multipart/form-data; boundary=B").status_code == 400
     assert api.get(f"{V1}/me/").json()["friend_list_visibility"] == "everyone"
