@@ -26,7 +26,7 @@ from socialsite.errors import ServiceError
 from socialsite.service_admin import ServiceModelAdmin
 
 from . import services
-from .usernames import username_normalize
+from .usernames import named, username_normalize
 
 User = get_user_model()
 
@@ -36,7 +36,7 @@ class UserChangeForm(DjangoUserChangeForm):
 
     def clean_username(self) -> str:
         name = username_normalize(self.cleaned_data["username"])
-        if User.objects.filter(username__iexact=name).exclude(pk=self.instance.pk).exists():
+        if named(User.objects.exclude(pk=self.instance.pk), name).exists():
             raise forms.ValidationError(services.TAKEN, code="username")
         return name
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from socialsite.errors import ServiceError
 
 from .models import FriendListVisibility, Profile
-from .usernames import username_check, username_normalize
+from .usernames import named, username_check, username_normalize
 
 User = get_user_model()
 
@@ -32,7 +32,7 @@ def user_sign_up(*, username: str, password: str, email: str = "") -> AbstractBa
     """
     username = username_normalize(username or "")
     username_check(username)
-    if User.objects.filter(username__iexact=username).exists():
+    if named(User.objects.all(), username).exists():
         raise ServiceError(TAKEN, code="username")
     user = User(username=username, email=(email or "").strip())
     try:

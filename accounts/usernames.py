@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Lower
 
 from socialsite.errors import ServiceError
 
@@ -58,6 +61,14 @@ RESERVED = frozenset(
 # reach the profile. Everything else Django's validator allows (letters, digits, `@.+-_`) is safe in a
 # path segment.
 _ONLY_DOTS = re.compile(r"^\.+$")
+
+
+def named(queryset: QuerySet, name: Any) -> QuerySet:
+    """The users of `queryset` named `name` whatever the letter case (`/u/ALICE/` is alice, "Alice" logs
+    in as alice, "ALICE" is taken at sign-up): `LOWER(username) = LOWER(name)`, the expression of the
+    unique index of migration 0002, which the look-up uses (Django's `iexact` compares UPPER() and reads
+    the whole table). `name` may be a value or an expression (a prepared query's sentinel)."""
+    return queryset.alias(username_lower=Lower("username")).filter(username_lower=Lower(Value(name)))
 
 
 def username_normalize(name: str) -> str:

@@ -12,7 +12,6 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -32,11 +31,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Lower
+from django.db.models.functions import Coalesce
 
 from accounts.models import DEFAULT_FRIEND_LIST_VISIBILITY, FriendListVisibility
 from accounts.models import Profile as AccountProfile
 from accounts.selectors import friend_list_visibility_of
+from accounts.usernames import named
 from socialsite.errors import Forbidden, NotFound
 from socialsite.prepared import IDS_SENTINEL, NAME_SENTINEL, OTHER_SENTINEL, SENTINEL, PreparedQuery
 from socialsite.redis import REDIS_DOWN
@@ -54,16 +54,9 @@ def _visible_users(viewer_id: int) -> QuerySet:
     return User.objects.filter(is_active=True).exclude(Exists(blocks_viewer))
 
 
-def _named(queryset: QuerySet, name: Any) -> QuerySet:
-    """The users of `queryset` named `name` whatever the letter case: usernames are unique ignoring case
-    (accounts migration 0002), so `/u/ALICE/` is alice. `LOWER(username) = LOWER(name)`, the expression
-    of that migration's unique index, which the look-up uses (Django's `iexact` compares UPPER())."""
-    return queryset.alias(username_lower=Lower("username")).filter(username_lower=Lower(Value(name)))
-
-
 _USER_FIELDS = tuple(f.attname for f in User._meta.concrete_fields)  # a whole user row, in model order
 _USER_VISIBLE = PreparedQuery(
-    lambda viewer_id, name: _named(_visible_users(viewer_id), name).values_list(*_USER_FIELDS),
+    lambda viewer_id, name: named(_visible_users(viewer_id), name).values_list(*_USER_FIELDS),
     sentinels=(SENTINEL, NAME_SENTINEL),
 )
 
@@ -304,7 +297,7 @@ def _profile_query(viewer_id: int, username: str) -> QuerySet:
     listed = friendships_listed_to(viewer=User(pk=viewer_id), owner=OuterRef("pk")).order_by()
     shares = Share.objects.filter(owner=OuterRef("pk")).order_by()
     return (
-        _named(_visible_users(viewer_id), username)
+        named(_visible_users(viewer_id), username)
         .annotate(
             rel_since=Subquery(
                 Friendship.objects.filter(user_id=viewer_id, friend=OuterRef("pk")).values("is_friend_since")[:1]

@@ -23,9 +23,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS
-from django.db.models import Value
-from django.db.models.functions import Lower
 from django.http import HttpRequest
+
+from accounts.usernames import named
 
 from . import ratelimits
 from .prepared import PreparedQuery
@@ -44,16 +44,9 @@ _USER_BY_ID = PreparedQuery(
 
 
 def _stored_name(username: str) -> str:
-    """The stored name that `username` names ignoring letter case (usernames are unique so, accounts
-    migration 0002), or `username` itself when nobody has it: "Alice" logs in as alice, as `/u/Alice/`
-    shows her profile. One look-up on the `LOWER(username)` index."""
-    stored = (
-        get_user_model()
-        ._default_manager.alias(username_lower=Lower("username"))
-        .filter(username_lower=Lower(Value(username)))
-        .values_list("username", flat=True)
-        .first()
-    )
+    """The stored name that `username` names ignoring letter case (`accounts.usernames.named`), or
+    `username` itself when nobody has it: "Alice" logs in as alice, as `/u/Alice/` shows her profile."""
+    stored = named(get_user_model()._default_manager.all(), username).values_list("username", flat=True).first()
     return stored or username
 
 
