@@ -558,8 +558,9 @@ def _exclusion_cells(
     return np.concatenate(rows), np.concatenate(cols)
 
 
-def _in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
-    """Membership of ``values`` in an ascending array, by binary search (no hashing, no copy)."""
+def in_sorted(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Membership of ``values`` in an ascending array, by binary search (no hashing, no copy): a bool
+    array shaped like ``values``."""
     if sorted_keys.size == 0:
         return np.zeros(values.shape, dtype=bool)
     pos = np.searchsorted(sorted_keys, values)
@@ -595,7 +596,7 @@ def _mutual_sample_arrays(
     base = np.where(swap, users, others).astype(np.int64) * graph.n  # the other user's edge keys
 
     def mutual_of(pair: np.ndarray, friend: np.ndarray) -> np.ndarray:
-        return _in_sorted(base[pair] + friend, graph._edge_keys)
+        return in_sorted(base[pair] + friend, graph._edge_keys)
 
     return _walk_samples(graph, scan, np.full(pairs, sample), sample, mutual_of)
 
@@ -628,7 +629,7 @@ def _batch_samples(
         masked = by_mask[pair]
         found[masked] = mask.take(base[pair[masked]] + friend[masked])
         searched = ~masked
-        found[searched] = _in_sorted(base[pair[searched]] + friend[searched], graph._edge_keys)
+        found[searched] = in_sorted(base[pair[searched]] + friend[searched], graph._edge_keys)
         return found
 
     return _walk_samples(graph, np.where(by_mask, cols, rows), np.minimum(counts, sample), sample, mutual_of)

@@ -19,8 +19,3 @@ from .models import Friendship
 def live_friendships() -> QuerySet[Friendship]:
     """Friendship rows (both directions, as stored) whose two users are active: one join on the user table."""
     return Friendship.objects.filter(user__is_active=True, friend__is_active=True)
-
-
-def live_friendship_pairs_sql() -> tuple[str, tuple]:
-    """``(sql, params)`` of the live rows' ``(user_id, friend_id)``, for a ``COPY (...) TO STDOUT``."""
-    return live_friendships().values_list("user_id", "friend_id").query.sql_with_params()

@@ -74,9 +74,9 @@ def _copy_binary_rows() -> int:
     """The friendship table through COPY ... (FORMAT BINARY), the previous way (one message per row)."""
     from django.db import connection
 
-    from friends.live_graph import live_friendship_pairs_sql
+    from friends.live_graph import live_friendships
 
-    query, _ = live_friendship_pairs_sql()
+    query, _ = live_friendships().values_list("user_id", "friend_id").query.sql_with_params()
     buf = bytearray()
     sql = f"COPY ({query}) TO STDOUT (FORMAT BINARY)"
     with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:

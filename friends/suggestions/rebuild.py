@@ -130,8 +130,7 @@ def _members(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
         flags = np.zeros(top + 1, dtype=bool)
         flags[sorted_ids] = True
         return flags[values]
-    pos = np.minimum(np.searchsorted(sorted_ids, values), sorted_ids.size - 1)
-    return sorted_ids[pos] == values
+    return graph.in_sorted(values, sorted_ids)
 
 
 def _entry_format(sampled: int) -> str:
