@@ -10,22 +10,12 @@ built CONCURRENTLY on PostgreSQL (see 0003).
 
 from django.db import migrations
 
-INDEX = "accounts_user_inactive_id"
-
-
-def create(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"CREATE INDEX {concurrently}IF NOT EXISTS {INDEX} ON auth_user (id) WHERE NOT is_active")
-
-
-def drop(apps, schema_editor):
-    concurrently = "CONCURRENTLY " if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"DROP INDEX {concurrently}IF EXISTS {INDEX}")
+from ._partial_index import partial_index
 
 
 class Migration(migrations.Migration):
-    atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction
+    atomic = False  # CREATE INDEX CONCURRENTLY cannot run inside a transaction (see _partial_index)
 
     dependencies = [("accounts", "0003_active_user_ids_index")]
 
-    operations = [migrations.RunPython(create, drop, elidable=False)]
+    operations = [partial_index("accounts_user_inactive_id", table="auth_user", column="id", where="NOT is_active")]
