@@ -10,10 +10,10 @@ one "+N more" node, so a hub with hundreds of friends in common draws the same s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.safestring import SafeString
+from markupsafe import escape
 
 from accounts.people import display_name, short_name
 

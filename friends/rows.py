@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
-from html import escape
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
+from markupsafe import escape
 
 from accounts import people
 from socialsite.routes import Route
