@@ -29,7 +29,11 @@ class Friendship(models.Model):
     (migration 0002) makes a one-sided friendship impossible to commit.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friendships")
+    # No index of its own (`db_index=False`): `friendship_unique_pair` (user, friend) leads with it, and a
+    # second index made the planner read a hub's friendships from the heap instead of index-only.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="friendships", db_index=False
+    )
     friend = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     is_friend_since = models.DateTimeField(default=timezone.now)
 
@@ -50,8 +54,13 @@ class FriendRequest(models.Model):
         DECLINED = "declined"
         CANCELLED = "cancelled"
 
-    from_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_requests")
-    to_user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="received_requests")
+    # Indexed by the (user, state) indexes of Meta, which lead with each (a second index is only written).
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sent_requests", db_index=False
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="received_requests", db_index=False
+    )
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     created_at = models.DateTimeField(default=timezone.now)
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -79,7 +88,10 @@ class FriendRequest(models.Model):
 
 
 class Block(models.Model):
-    blocker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks")
+    # Indexed by `block_unique_pair` (blocker, blocked), which leads with it.
+    blocker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocks", db_index=False
+    )
     blocked = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="blocked_by")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -94,7 +106,10 @@ class Block(models.Model):
 class SuggestionDismissal(models.Model):
     """ "Not interested": the dismissed user is never suggested to this user again."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dismissals")
+    # Indexed by `dismissal_unique_pair` (user, dismissed), which leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dismissals", db_index=False
+    )
     dismissed = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -125,7 +140,8 @@ class Share(models.Model):
         READY = "ready"
         FAILED = "failed"
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares")
+    # Indexed by `share_owner_created_idx` (owner, -created_at), which leads with it.
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shares", db_index=False)
     caption = models.CharField(max_length=500, blank=True)
     url = models.URLField(max_length=2000, blank=True)
     file = models.FileField(upload_to=share_upload_to, blank=True, max_length=200)

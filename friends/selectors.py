@@ -30,6 +30,7 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce
 
@@ -126,19 +127,30 @@ def _other_of(pairs: QuerySet, uid: int, first: str, second: str, *, blocked: bo
 
 _NOT_TO_SUGGEST = PreparedQuery(_not_to_suggest_query)
 
-# (friend id, username, first name, last name) of each of the ids (an array parameter) who is still an
-# active friend of both users and not blocked either way with the viewer: the table's word on a cached
-# list of mutual friends (`_mutual_listable`).
+MUTUAL_PAGE = 50  # mutual friends a profile and `mutual-friends/` list at most (the smallest ids); `count` counts all
+
+# (friend id, username, first name, last name, how many in all) of the first `MUTUAL_PAGE` of the ids (an
+# array parameter), smallest first, that are still active friends of both users and not blocked either
+# way with the viewer: the table's word on a cached list of mutual friends (`_mutual_listable`). The
+# queryset checks every id against the indexes alone and counts them (a window over all, before the
+# LIMIT); only the page it keeps is joined to the user table for names: a hub's 199 mutual friends
+# read 50 user rows, not 199.
 _MUTUAL_STILL = PreparedQuery(
     lambda viewer_id, other_id, ids: (
         Friendship.objects.filter(_any_of("friend_id", ids), user_id=viewer_id)
         .filter(Exists(Friendship.objects.filter(user_id=other_id, friend_id=OuterRef("friend_id"))))
         .exclude(friend_id__in=_inactive_user_ids())  # as `friendships_listed_to`: sets read once
         .exclude(friend_id__in=_blocked_either_way_ids(viewer_id))
-        .order_by()
-        .values_list("friend_id", "friend__username", "friend__first_name", "friend__last_name")
+        .annotate(total=Window(Count("*")))
+        .order_by("friend_id")
+        .values_list("friend_id", "total")[:MUTUAL_PAGE]
     ),
     sentinels=(SENTINEL, OTHER_SENTINEL, IDS_SENTINEL),
+    outer=(
+        'SELECT page."friend_id", u."username", u."first_name", u."last_name", page."total" '
+        f'FROM ({{inner}}) page JOIN "{User._meta.db_table}" u ON u."id" = page."friend_id" '
+        'ORDER BY page."friend_id"'
+    ),
 )
 # (id, username, first name, last name, is the user's friend now) of the active users among the ids.
 _PEOPLE_WITH_FRIEND_FLAG = PreparedQuery(
@@ -170,19 +182,20 @@ class Person:
         return self.username
 
 
-def _mutual_listable(viewer: AbstractBaseUser, other: AbstractBaseUser, ids: list[int]) -> list[Person]:
-    """The cached mutual friends (order kept) that the viewer's list shows and counts: still an active
-    friend of both (the table decides, so a mutual friend unfriended, deactivated or deleted since the
-    computation is never shown nor counted), and not blocked either way with the viewer. The one filter
-    of both `mutual_friends_get` and `mutual_friend_count_get`, so a profile's count equals its list's,
-    and a list's `count` equals what it holds (every one left is a user it can show).
+def _mutual_listable(viewer: AbstractBaseUser, other: AbstractBaseUser, ids: list[int]) -> tuple[list[Person], int]:
+    """The first `MUTUAL_PAGE` of the cached mutual friends (ascending ids, as cached) that the viewer's
+    list shows and counts, and how many there are in all: still an active friend of both (the table
+    decides, so a mutual friend unfriended, deactivated or deleted since the computation is never shown
+    nor counted), and not blocked either way with the viewer. The one filter of both `mutual_friends_get`
+    and `mutual_friend_count_get`, so a profile's count equals its list's, and a list's `count` equals
+    what the whole list holds (every one counted is a user it can show).
 
-    One prepared query (`_MUTUAL_STILL`): an indexed look-up per cached id, the ids as one array.
+    One prepared query (`_MUTUAL_STILL`): indexed look-ups for the cached ids, given as one array.
     """
     if not ids:
-        return []
-    still = {row[0]: row for row in _MUTUAL_STILL.rows(viewer.pk, other.pk, list(ids))}
-    return [Person(*still[uid]) for uid in ids if uid in still]
+        return [], 0
+    rows = _MUTUAL_STILL.rows(viewer.pk, other.pk, sorted(ids))
+    return [Person(*row[:4]) for row in rows], (rows[0][4] if rows else 0)
 
 
 def friendships_of(*, user: AbstractBaseUser) -> QuerySet[Friendship]:
@@ -308,9 +321,11 @@ def _profile_query(viewer_id: int, username: str) -> QuerySet:
             rel_setting=Subquery(
                 AccountProfile.objects.filter(user=OuterRef("pk")).values("friend_list_visibility")[:1]
             ),
-            rel_count=Coalesce(Subquery(listed.values("user").annotate(n=Count("pk")).values("n")), 0),
+            # COUNT(*), not COUNT(id): the id is not in the (user, friend) and (owner, created_at) indexes, so
+            # counting it read a hub's thousands of rows from the table instead of the index alone.
+            rel_count=Coalesce(Subquery(listed.values("user").annotate(n=Count("*")).values("n")), 0),
             # All their shares: `user_profile` shows the count only to whom `shares_visible_to` shows them.
-            rel_shares=Coalesce(Subquery(shares.values("owner").annotate(n=Count("pk")).values("n")), 0),
+            rel_shares=Coalesce(Subquery(shares.values("owner").annotate(n=Count("*")).values("n")), 0),
         )
         .values_list(
             *_USER_FIELDS,
@@ -452,12 +467,12 @@ def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
     return Cached(status="ready", computed_at=computed_at, results=results)
 
 
-def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, limit: int = 50) -> Cached | None:
+def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> Cached | None:
     """Mutual friends of the viewer and another user (only ever the viewer's own pair), or None when
     nothing fresh is cached (the caller then asks
     `suggestions.enqueue.mutual_friends_request_computation_rollback_unsafe`).
 
-    `results` holds up to `limit` people (`Person`), smallest ids first; `count` counts them all. Only
+    `results` holds up to `MUTUAL_PAGE` people (`Person`), smallest ids first; `count` counts them all. Only
     people listable to the viewer appear or count (`_mutual_listable`), as in `mutual_friend_count_get`,
     so `count` equals the number of people the whole list holds. One query.
     """
@@ -468,8 +483,8 @@ def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, lim
     if found is None:
         return None
     computed_at, ids = found
-    listable = _mutual_listable(viewer, other, ids)  # ascending, as cached
-    return Cached(status="ready", computed_at=computed_at, results=listable[:limit], count=len(listable))
+    listed, count = _mutual_listable(viewer, other, ids)
+    return Cached(status="ready", computed_at=computed_at, results=listed, count=count)
 
 
 def mutual_friend_count_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> int | None:
@@ -480,4 +495,4 @@ def mutual_friend_count_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser
     except REDIS_DOWN as exc:
         logger.warning("mutual friend count not read: Redis unavailable (%s)", type(exc).__name__)
         return None
-    return None if found is None else len(_mutual_listable(viewer, other, found[1]))
+    return None if found is None else _mutual_listable(viewer, other, found[1])[1]

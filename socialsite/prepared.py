@@ -28,15 +28,26 @@ class PreparedQuery:
     values (ids, names, `IDS_SENTINEL` for a list of ids); `rows(*values)` runs its compiled SQL for other
     values in their place and returns the rows (tuples, as `values_list` gives them).
 
-    Raises (on first use): ValueError when a sentinel does not appear among the compiled parameters.
+    `outer`, when given, is SQL around the queryset's, with `{inner}` where that goes and no parameters of
+    its own: for the one thing the ORM cannot say here, joining rows to a page of the queryset's after its
+    LIMIT (the rule that picks the rows stays in the queryset).
+
+    Raises (on first use): ValueError when a sentinel does not appear among the compiled parameters, or
+    `outer` has no `{inner}`.
     """
 
     def __init__(
-        self, build: Callable[..., QuerySet], *, sentinels: Sequence[Any] = (SENTINEL,), using: str = "default"
+        self,
+        build: Callable[..., QuerySet],
+        *,
+        sentinels: Sequence[Any] = (SENTINEL,),
+        using: str = "default",
+        outer: str | None = None,
     ) -> None:
         self._build = build
         self._sentinels = tuple(sentinels)
         self._using = using
+        self._outer = outer
         self._compiled: tuple[str, list[Any], list[tuple[int, int]]] | None = None
 
     def _which(self, value: Any) -> int | None:
@@ -56,6 +67,10 @@ class PreparedQuery:
             positions = [(i, w) for i, value in enumerate(params) if (w := self._which(value)) is not None]
             if {w for _, w in positions} != set(range(len(self._sentinels))):
                 raise ValueError("the prepared queryset does not use every sentinel as a parameter")
+            if self._outer is not None:
+                if "{inner}" not in self._outer:
+                    raise ValueError("`outer` must say where the queryset's SQL goes: {inner}")
+                sql = self._outer.replace("{inner}", sql)
             self._compiled = (sql, list(params), positions)
         return self._compiled
 

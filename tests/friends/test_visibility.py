@@ -182,3 +182,22 @@ def test_an_inactive_mutual_friend_is_neither_listed_nor_counted(make_user, api_
     listed = api.get(f"{V1}/users/other/mutual-friends/").json()
     assert (listed["count"], [u["username"] for u in listed["results"]]) == (1, ["kept"])
     assert api.get(f"{V1}/users/other/").json()["mutual_friend_count"] == 1
+
+
+@pytest.mark.django_db
+def test_a_long_mutual_list_pages_the_still_listable_and_counts_them_all(make_user, api_as):
+    """Past `MUTUAL_PAGE`: the page is the first 50 still listable (smallest ids), not the first 50 cached
+    minus the gone ones, and `count` counts every one still listable, on both endpoints."""
+    from friends.selectors import MUTUAL_PAGE
+
+    viewer, other = make_user("viewer"), make_user("other")
+    mutual = [make_user(f"m{i:02d}") for i in range(MUTUAL_PAGE + 10)]
+    _befriend(*((viewer, m) for m in mutual), *((other, m) for m in mutual))
+    friend_sets.friend_sets_rebuild()
+    compute.mutual_recompute(viewer.pk, other.pk)
+    gone = mutual[:3]  # the smallest ids: the page must reach past them
+    User.objects.filter(pk__in=[u.pk for u in gone]).update(is_active=False)
+    listed = api_as(viewer).get(f"{V1}/users/other/mutual-friends/").json()
+    assert listed["count"] == MUTUAL_PAGE + 7
+    assert [u["username"] for u in listed["results"]] == [u.username for u in mutual[3 : 3 + MUTUAL_PAGE]]
+    assert api_as(viewer).get(f"{V1}/users/other/").json()["mutual_friend_count"] == MUTUAL_PAGE + 7
