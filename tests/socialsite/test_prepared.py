@@ -1,6 +1,7 @@
 """`PreparedQuery` runs the SQL its queryset compiles to, for whichever user it is given, and sees the
 current data (nothing is cached but the SQL); the session's user and the unread badge use it."""
 
+import pytest
 from django.contrib.auth import get_user_model
 
 from friends.models import Friendship
@@ -32,3 +33,21 @@ def test_the_session_user_is_loaded_like_model_backend_loads_it(alice, bob):
     assert backend.get_user(10**9) is None
     assert backend.get_user("not-a-number") is None
     assert get_user_model().objects.count() == 2
+
+
+def test_outer_sql_joins_after_the_querysets_limit_and_must_say_where_it_goes(alice, bob, carol):
+    """`outer` wraps the compiled SQL: here names are joined to the first friend only (the LIMIT stays
+    the queryset's); an `outer` without `{inner}` is refused on first use, not silently ignored."""
+    table = get_user_model()._meta.db_table
+    first_friend = PreparedQuery(
+        lambda uid: Friendship.objects.filter(user_id=uid).order_by("friend_id").values_list("friend_id")[:1],
+        outer=f'SELECT u."username" FROM ({{inner}}) f JOIN "{table}" u ON u."id" = f."friend_id"',
+    )
+    befriend((alice, bob), (alice, carol))
+    assert first_friend.rows(alice.pk) == [(min((bob, carol), key=lambda u: u.pk).username,)]
+    assert first_friend.rows(bob.pk) == [("alice",)]
+    broken = PreparedQuery(
+        lambda uid: Friendship.objects.filter(user_id=uid).values_list("friend_id"), outer="SELECT 1"
+    )
+    with pytest.raises(ValueError, match="inner"):
+        broken.rows(alice.pk)
