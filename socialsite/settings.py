@@ -194,7 +194,7 @@ GRAPH_EVENT_MAX_BACKOFF = env.int("GRAPH_EVENT_MAX_BACKOFF_MS", default=30_000) 
 # database, see socialsite/sessions.py).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "socialsite.cache.RedisCache",  # Django's, one client per pool
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "django",  # apart from the graph's own keys (friends:, sugg:, …)
         "OPTIONS": {"socket_connect_timeout": REDIS_SOCKET_CONNECT_TIMEOUT, "socket_timeout": 1},

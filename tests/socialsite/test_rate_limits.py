@@ -452,7 +452,7 @@ def test_with_redis_down_limits_fail_open_and_say_so_in_the_log(client, make_use
     make_user("alice")
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "socialsite.cache.RedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

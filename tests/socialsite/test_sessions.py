@@ -9,7 +9,7 @@ from socialsite import sessions
 
 UNREACHABLE_REDIS = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "socialsite.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1: connection refused
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
