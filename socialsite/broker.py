@@ -16,6 +16,41 @@ from pika.adapters.utils.connection_workflow import AMQPConnectorException
 logger = logging.getLogger(__name__)
 
 
+# The loggers that report a connection found dead while it is being closed (pika's transport, its
+# connection, and Dramatiq's "exception while closing Channel").
+_CLOSE_LOGGERS = (
+    "pika.adapters.utils.io_services_utils",
+    "pika.adapters.base_connection",
+    "pika.adapters.blocking_connection",
+    "pika.channel",
+    "dramatiq.broker.RabbitmqBroker",
+)
+_closing = threading.local()
+
+
+class _ClosingThreadFilter(logging.Filter):
+    """Drops the records of a thread inside `_quiet_close`; every other thread's pass."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_closing, "active", False)
+
+
+_CLOSING_FILTER = _ClosingThreadFilter()
+for _name in _CLOSE_LOGGERS:
+    logging.getLogger(_name).addFilter(_CLOSING_FILTER)
+
+
+class _quiet_close:
+    """While inside, this thread's records on `_CLOSE_LOGGERS` are dropped (closing a connection that
+    RabbitMQ may already have closed)."""
+
+    def __enter__(self) -> None:
+        _closing.active = True
+
+    def __exit__(self, *exc: object) -> None:
+        _closing.active = False
+
+
 class RabbitmqBroker(rabbitmq.RabbitmqBroker):
     """Dramatiq's RabbitMQ broker whose `enqueue` fails within a bounded time, always as a `BrokerError`.
 
@@ -32,6 +67,7 @@ class RabbitmqBroker(rabbitmq.RabbitmqBroker):
 
         super().__init__(**kwargs)
         self.enqueue_deadline = getattr(settings, "RABBITMQ_ENQUEUE_DEADLINE", 2.0)
+        self.idle_close = getattr(settings, "RABBITMQ_IDLE_CLOSE", 30.0)
 
     @property
     def connection(self):
@@ -44,6 +80,32 @@ class RabbitmqBroker(rabbitmq.RabbitmqBroker):
     @connection.deleter
     def connection(self) -> None:
         rabbitmq.RabbitmqBroker.connection.fdel(self)
+
+    @property
+    def channel(self):
+        """This thread's channel (Dramatiq's), on a connection closed and opened afresh when it has been idle
+        for `idle_close` seconds (`RABBITMQ_IDLE_CLOSE`).
+
+        A `BlockingConnection` answers RabbitMQ's heartbeats only while it is used, so a publishing
+        connection left idle (a web thread between two cold reads, a worker thread between two enqueues)
+        is closed by RabbitMQ after two missed heartbeats (60 s each by default): the next publish then
+        failed on a reset socket, with pika's ERROR tracebacks in the log, before Dramatiq's retry opened
+        a new one. Closing it here first, well within the heartbeat, costs one connection handshake after
+        a quiet spell and logs nothing. (Consumers have their own connections, which stay busy.)
+        """
+        used_at = getattr(self.state, "used_at", None)
+        now = time.monotonic()
+        if used_at is not None and self.idle_close is not None and now - used_at > self.idle_close:
+            # RabbitMQ may have dropped it already (a spell longer than its patience): closing a dead
+            # connection logs the same tracebacks, expected here, so this thread's are left out meanwhile.
+            with _quiet_close():
+                del self.connection
+        self.state.used_at = now
+        return rabbitmq.RabbitmqBroker.channel.fget(self)
+
+    @channel.deleter
+    def channel(self) -> None:
+        rabbitmq.RabbitmqBroker.channel.fdel(self)
 
     def enqueue(self, message: dramatiq.Message, *, delay: int | None = None) -> dramatiq.Message:
         """Publish `message` (with confirms); raises `ConnectionFailed` (a `BrokerError`) when RabbitMQ

@@ -241,6 +241,10 @@ RABBITMQ_TIMEOUTS = {
 }
 # A direct enqueue (socialsite.broker.RabbitmqBroker) starts no new attempt after this many seconds.
 RABBITMQ_ENQUEUE_DEADLINE = env.float("RABBITMQ_ENQUEUE_DEADLINE", default=2.0)
+# A thread's publishing connection idle this long is closed and opened afresh at its next use, before
+# RabbitMQ closes it for missed heartbeats (socialsite.broker.RabbitmqBroker.channel). Seconds; keep it
+# under the heartbeat RabbitMQ proposes (60 s by default).
+RABBITMQ_IDLE_CLOSE = env.float("RABBITMQ_IDLE_CLOSE", default=30.0)
 
 
 def _with_timeouts(url: str) -> str:
