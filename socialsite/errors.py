@@ -13,7 +13,12 @@ class ServiceError(Exception):
 
 
 class NotFound(ServiceError):
+    """Nothing the caller may see answers to the name or id: the 404 of DRF's own lookups, `not_found`."""
+
     status_code = 404
+
+    def __init__(self, message: str, *, code: str = "not_found") -> None:
+        super().__init__(message, code=code)
 
 
 class Forbidden(ServiceError):

@@ -133,7 +133,7 @@ def test_every_endpoint_naming_a_user_hides_unknown_inactive_and_blocking_users_
         data = {k: v.format(u=name) for k, v in body.items()} if body else None
         response = getattr(client, method)(f"{V1}/{path.format(u=name)}", data, format="json")
         assert response.status_code == 404, (name, response.content)
-        assert response.json() == {"detail": f"No user named {name!r}.", "code": "invalid"}
+        assert response.json() == {"detail": f"No user named {name!r}.", "code": "not_found"}
     assert _db_state() == before
 
 

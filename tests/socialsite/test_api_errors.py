@@ -152,7 +152,8 @@ def test_unknown_api_routes_are_json_404_for_anonymous_clients_too(db):
 def test_malformed_or_unknown_ids_on_every_route_are_json_404(alice_api, route, value):
     for method in sorted(route.methods):
         response = getattr(alice_api, method)(route.url(value))
-        assert_json_error(response, 404)
+        # One code for every 404, DRF's lookups' and the services' ("No such share.") alike.
+        assert assert_json_error(response, 404)["code"] == "not_found", (method, route)
 
 
 @pytest.mark.parametrize(("route", "method"), UNANSWERED, ids=[f"{m} {r}" for r, m in UNANSWERED])
