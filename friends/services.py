@@ -200,8 +200,19 @@ def block_remove(*, blocker: AbstractBaseUser, blocked: AbstractBaseUser) -> Non
 
 @transaction.atomic
 def suggestion_dismiss(*, user: AbstractBaseUser, dismissed: AbstractBaseUser) -> SuggestionDismissal:
-    """Never suggest `dismissed` to `user` again; dismissing twice is not an error."""
+    """Never suggest `dismissed` to `user` again; dismissing twice is not an error.
+
+    Raises:
+        ServiceError: `dismissed` is the user (code `self`).
+        Conflict: they are friends (code `already_friends`): a friend is never suggested, so there is
+            nothing to dismiss, and a dismissal kept would outlive an unfriending unasked.
+    """
     _check_not_self(user, dismissed, "dismiss")
+    if Friendship.objects.filter(user=user, friend=dismissed).exists():
+        raise Conflict(
+            f"You are already friends with {dismissed.username}: only people you may know can be dismissed.",
+            code="already_friends",
+        )
     dismissal, created = SuggestionDismissal.objects.get_or_create(user=user, dismissed=dismissed)
     if created:
         events.suggestion_dismissed.emit(user_id=user.pk, dismissed_id=dismissed.pk)

@@ -29,6 +29,7 @@ CONFLICTS = [
     ("post", re.compile(r"^/api/v1/friend-requests/\{request_id\}/(accept|decline)/$")),  # no longer pending
     ("delete", re.compile(r"^/api/v1/friend-requests/\{request_id\}/$")),
     ("post", re.compile(r"^/api/v1/blocks/$")),  # already blocked
+    ("post", re.compile(r"^/api/v1/suggestions/\{username\}/dismiss/$")),  # a friend: nothing to dismiss
 ]
 # Operations that refuse a well-formed request about oneself with 400 (code "self"), besides those with a body.
 SELF_REFUSED = [("get", re.compile(r"^/api/v1/users/\{username\}/mutual-friends/$"))]

@@ -220,7 +220,7 @@ class SuggestionListApi(APIView):
 class SuggestionDismissApi(APIView):
     @extend_schema(tags=["suggestions"], request=None, responses={204: None})
     def post(self, request: Request, username: str) -> Response:
-        """Never suggest this user to me again. Dismissing twice is not an error; myself is a 400."""
+        """Never suggest this user to me again. Dismissing twice is not an error; myself is a 400, a friend a 409."""
         _refuse_malformed_body(request)
         services.suggestion_dismiss(user=request.user, dismissed=_visible(request, username))
         return Response(status=status.HTTP_204_NO_CONTENT)

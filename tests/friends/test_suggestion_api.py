@@ -220,6 +220,7 @@ def test_profile_shows_mutual_friend_count_only_when_cached_and_never_enqueues(a
     ("method", "path", "kwargs", "status"),
     [
         ("post", "/suggestions/alice/dismiss/", {}, 400),  # myself
+        ("post", "/suggestions/bob/dismiss/", {}, 409),  # a friend: never suggested, nothing to dismiss
         ("post", "/suggestions/nobody/dismiss/", {}, 404),
         ("post", "/suggestions/%00/dismiss/", {}, 404),
         ("post", "/suggestions/erin/dismiss/", {"data": "{not json", "content_type": "application/json"}, 400),

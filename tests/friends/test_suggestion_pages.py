@@ -136,6 +136,13 @@ def test_dismissing_myself_is_refused_with_a_message_and_changes_nothing(people)
     assert not SuggestionDismissal.objects.exists() and OutboxEvent.objects.count() == events
 
 
+def test_dismissing_a_friend_is_refused_with_a_message_and_changes_nothing(people):
+    events = OutboxEvent.objects.count()
+    response = browser(people["alice"]).post(reverse("dismiss-suggestion", args=["bob"]), follow=True)
+    assert page_messages(response) == ["You are already friends with bob: only people you may know can be dismissed."]
+    assert not SuggestionDismissal.objects.exists() and OutboxEvent.objects.count() == events
+
+
 def test_dismiss_is_post_only_and_unknown_users_are_404(people):
     client = browser(people["alice"])
     assert client.get(reverse("dismiss-suggestion", args=["erin"])).status_code == 405
