@@ -132,7 +132,8 @@ class SiteCountersPointSerializer(serializers.ModelSerializer):
 
 class StatsSerializer(serializers.Serializer):
     """The site counters. Before the first computation: `status` "computing", every figure and
-    `updated_at` null, `task_id` the computation's task (readable by whoever first asked)."""
+    `updated_at` null, and `task_id` the computation's task for whoever first asked, who owns it and may
+    read its status (null for everyone else: ask again until `status` is "ready")."""
 
     status = serializers.ChoiceField(choices=["ready", "computing"])
     users = serializers.IntegerField(allow_null=True)
@@ -174,7 +175,7 @@ class StatsApi(APIView):
                 "status": "computing",
                 **dict.fromkeys(SiteCounters.COUNTERS),
                 "updated_at": None,
-                "task_id": services.site_counters_request(),
+                "task_id": services.site_counters_request(user=request.user),
                 "history": [],
             }
         else:

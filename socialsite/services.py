@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -91,20 +92,26 @@ def site_counters_record(*, now: datetime | None = None) -> SiteCounters:
     return row
 
 
-def site_counters_request() -> str | None:
-    """Ask for the counters to be computed now, because none exist yet (a fresh site); returns the task id.
+def site_counters_request(*, user: AbstractBaseUser) -> str | None:
+    """Ask for the counters to be computed now, because none exist yet (a fresh site); returns the id of
+    the task `user` may follow (`GET /api/v1/tasks/{id}/`, `/tasks/{id}/`), or None.
 
-    Every reader of the empty stats page shares one task (``SET NX`` on a pending key with the message id);
-    None when the broker is down (the page says the counters are not computed yet either way).
+    Every reader of the empty stats page shares one task (``SET NX`` on a pending key holding the first
+    asker's id and the message id). The first asker owns it, so its status is theirs to read; anyone else
+    gets None, and their page reloads itself until the counters exist (a task id they could not read
+    would answer 404). None too when Redis or the broker is down (the page says the counters are not
+    computed yet either way).
     """
     import dramatiq
 
     from .tasks import update_site_counters
 
     redis = get_redis()
-    message = update_site_counters.message_with_options(track=True)  # readers poll its status
+    # Owned and tracked: the asker polls its status (socialsite.taskstatus).
+    message = update_site_counters.message_with_options(owner_id=user.pk, track=True)
     try:
-        first = redis.set(COUNTERS_PENDING_KEY, message.message_id, nx=True, ex=COUNTERS_PENDING_TTL)
+        first = redis.set(COUNTERS_PENDING_KEY, f"{user.pk}:{message.message_id}", nx=True, ex=COUNTERS_PENDING_TTL)
+        pending = None if first else redis.get(COUNTERS_PENDING_KEY)
     except REDIS_DOWN as exc:  # the page says "being computed" and asks again on its next load
         logger.warning("could not ask for the site counters: Redis unavailable (%s)", type(exc).__name__)
         return None
@@ -117,7 +124,8 @@ def site_counters_request() -> str | None:
             logger.warning("could not enqueue update_site_counters: broker unavailable")
             return None
         return message.message_id
-    return redis.get(COUNTERS_PENDING_KEY)
+    owner, _, task_id = (pending or "").partition(":")
+    return task_id if owner == str(user.pk) else None
 
 
 UNSENT_RECORD_AGE = timedelta(days=1)  # an "enqueued" task not started after this long was never sent

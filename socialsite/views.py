@@ -65,7 +65,11 @@ def stats_page(request: HttpRequest) -> HttpResponse:
     """
     latest = selectors.site_counters_latest()
     if latest is None:
-        return render(request, "socialsite/stats.html", {"latest": None, "task_id": services.site_counters_request()})
+        return render(
+            request,
+            "socialsite/stats.html",
+            {"latest": None, "task_id": services.site_counters_request(user=request.user)},
+        )
     history = selectors.site_counters_history(days=STATS_HISTORY_DAYS)
     counters = [
         {

@@ -90,7 +90,7 @@ def test_actor_result_is_the_counts_and_time(site):
     assert result["users"] == 4 and result["friendships"] == 2 and result["computed_at"]
 
 
-def test_api_before_any_run_says_computing_and_asks_once(api_as, alice, stub_broker):
+def test_api_before_any_run_says_computing_and_asks_once(api_as, alice, bob, stub_broker):
     first = api_as(alice).get("/api/v1/stats/")
     assert first.status_code == 200
     body = first.json()
@@ -99,7 +99,27 @@ def test_api_before_any_run_says_computing_and_asks_once(api_as, alice, stub_bro
     again = api_as(alice).get("/api/v1/stats/").json()
     assert again["task_id"] == body["task_id"]
     assert stub_broker.queues["maintenance"].qsize() == 1  # shared by every reader
-    assert TaskRecord.objects.get(id=body["task_id"]).actor_name == "update_site_counters"
+    task = TaskRecord.objects.get(id=body["task_id"])
+    assert (task.actor_name, task.owner_id) == ("update_site_counters", alice.pk)
+    # The first asker follows the task; another reader gets no id they could not read, and no second task.
+    assert api_as(alice).get(f"/api/v1/tasks/{body['task_id']}/").json()["state"] == "enqueued"
+    other = api_as(bob).get("/api/v1/stats/").json()
+    assert other["status"] == "computing" and other["task_id"] is None
+    assert stub_broker.queues["maintenance"].qsize() == 1
+
+
+def test_the_empty_stats_page_links_the_task_only_for_its_owner_and_the_link_answers(alice, bob, stub_broker):
+    from django.test import Client
+
+    pages = {}
+    for user in (alice, bob):
+        client = Client()
+        client.force_login(user)
+        pages[user.username] = (client, client.get("/stats/").content.decode())
+    task_id = TaskRecord.objects.get(actor_name="update_site_counters").id
+    client, html = pages["alice"]
+    assert f"/tasks/{task_id}/" in html and client.get(f"/tasks/{task_id}/").status_code == 200
+    assert "/tasks/" not in pages["bob"][1].split("<main", 1)[1] and "being computed now" in pages["bob"][1]
 
 
 def test_api_shows_latest_counters_their_time_and_history(site, api_as):
