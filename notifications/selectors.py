@@ -22,7 +22,7 @@ from socialsite.prepared import PreparedQuery
 from .models import Notification
 
 # Notifications of one kind whose times are within this of the newest one in their group are shown as
-# one row ("Ana and 3 others shared files").
+# one row ("Ana and 3 others shared files or links").
 GROUP_WINDOW = timedelta(hours=1)
 
 
@@ -81,7 +81,8 @@ def unread_state(*, user: AbstractBaseUser) -> UnreadState:
 # --- grouping for display ---------------------------------------------------------------------------
 
 _GROUP_VERBS = {
-    Notification.Kind.SHARE_CREATED: ("shared files", "shared {n} files"),
+    # A share is a file, a link or both: "files" alone misdescribed a group with links in it.
+    Notification.Kind.SHARE_CREATED: ("shared files or links", "shared {n} files or links"),
     Notification.Kind.FRIEND_REQUEST_RECEIVED: ("sent you friend requests", "sent you {n} friend requests"),
     Notification.Kind.FRIEND_REQUEST_ACCEPTED: ("accepted your friend requests", "accepted {n} friend requests"),
 }
@@ -92,7 +93,7 @@ class NotificationGroup:
     """One row of the inbox: a single notification, or several of one kind that arrived close together.
 
     `items` are newest first and keep their own links; `headline` is the stored text for a single
-    notification and a summary for several ("Ana and 3 others shared files").
+    notification and a summary for several ("Ana and 3 others shared files or links").
     """
 
     kind: str

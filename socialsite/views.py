@@ -27,7 +27,7 @@ TASK_LABELS = {
     "refresh_all_suggestions": "Full refresh of everyone's suggestions",
     "update_site_counters": "Site counters",
     "check_graph_consistency": "Graph cache consistency check",
-    "process_share": "Shared file processing",
+    "process_share": "Processing of a share (file checksum and thumbnail)",
     "prune_task_records": "Pruning of old task records",
     "prune_read_notifications": "Pruning of old read notifications",
     "relay_outbox": "Outbox relay",

@@ -102,6 +102,9 @@ def _process(share_id: int) -> str:
         if share is None:
             return "gone"
         if share.state != Share.State.PROCESSING:
+            # A link alone (ready when made: nothing to process), or an event delivered again: no step
+            # is left, so the owner's task page says so instead of 0 of 3 steps.
+            report_progress(PROCESSING_STEPS, PROCESSING_STEPS, f"nothing to do: the share is {share.state}")
             return share.state
         if not share.file:
             share.state = Share.State.READY

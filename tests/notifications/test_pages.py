@@ -42,13 +42,13 @@ def test_inbox_groups_close_notifications_of_one_kind_and_keeps_every_link(alice
         alice, ben, Kind.FRIEND_REQUEST_RECEIVED, ago=timedelta(hours=5), text="ben sent you a friend request"
     )
     html = browser(alice).get(INBOX).content.decode()
-    assert "ana and 3 others shared files" in html
+    assert "ana and 3 others shared files or links" in html
     for n in shares:
         assert f'<a href="/shares/{n.share_id}/">{n.text}</a>' in html
     assert f'<a href="{request.url}">ben sent you a friend request</a>' in html
     assert html.count('<li class="notification unread">') == 2
     # The group's "Mark read" posts every unread id it shows.
-    group_form = html.split("ana and 3 others shared files", 1)[1].split("</form>", 1)[0]
+    group_form = html.split("ana and 3 others shared files or links", 1)[1].split("</form>", 1)[0]
     assert sorted(map(int, re.findall(r'name="id" value="(\d+)"', group_form))) == sorted(n.pk for n in shares)
 
 

@@ -72,7 +72,7 @@ def test_several_shares_close_together_are_one_row_naming_the_newest_actor(alice
     for i, friend in enumerate(friends):  # ana's is the newest
         note(alice, friend, Kind.SHARE_CREATED, ago=timedelta(minutes=10 * i), text=f"{friend.username} shared a file")
     [group] = selectors.group_notifications(list(selectors.notifications_list(user=alice)))
-    assert group.headline == "ana and 3 others shared files"
+    assert group.headline == "ana and 3 others shared files or links"
     assert [n.actor.username for n in group.items] == ["ana", "ben", "cid", "dee"]
     assert [n.url for n in group.items] == [f"/shares/{n.share_id}/" for n in group.items]  # each keeps its link
     assert group.unread_count == 4 and len(group.unread_ids) == 4
@@ -84,7 +84,11 @@ def test_grouping_window_kind_and_single_rows(alice, bob, carol):
     note(alice, carol, Kind.SHARE_CREATED, ago=timedelta(minutes=30), text="carol shared a link")
     note(alice, bob, Kind.SHARE_CREATED, ago=timedelta(hours=3), text="bob shared a link")  # outside the window
     groups = selectors.group_notifications(list(selectors.notifications_list(user=alice)))
-    assert [g.headline for g in groups] == ["bob and 1 other shared files", "carol accepted", "bob shared a link"]
+    assert [g.headline for g in groups] == [
+        "bob and 1 other shared files or links",
+        "carol accepted",
+        "bob shared a link",
+    ]
     assert [len(g.items) for g in groups] == [2, 1, 1]
     assert not groups[1].is_grouped and groups[1].url == "/u/someone/"
 
@@ -93,5 +97,5 @@ def test_one_actor_several_times_and_read_state(alice, bob):
     note(alice, bob, Kind.SHARE_CREATED, read=True)
     note(alice, bob, Kind.SHARE_CREATED, ago=timedelta(minutes=1))
     [group] = selectors.group_notifications(list(selectors.notifications_list(user=alice)))
-    assert group.headline == "bob shared 2 files"
+    assert group.headline == "bob shared 2 files or links"
     assert group.unread_count == 1
