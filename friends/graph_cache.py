@@ -223,7 +223,13 @@ def graph_cache_rebuild(
             raise GraphStateLost("Redis lost its data during the rebuild")
         users = rebuild.suggestions_rebuild_all(progress=suggestions_step)
     if lost:
-        logger.warning("graph cache rebuilt after a loss of Redis's data: %d friendship rows, %d users", rows, users)
+        # Redis cannot tell a first start from a loss of its data: the message names both.
+        logger.warning(
+            "graph cache built from the database, as Redis held none (a first start, or Redis lost its data): "
+            "%d friendship rows, %d users",
+            rows,
+            users,
+        )
     return {"friendship_rows": rows, "users": users, "mutual_entries_cleared": cleared}
 
 

@@ -222,11 +222,15 @@ def find_person(request: HttpRequest) -> HttpResponse:
     """Go to someone's profile by username (`?username=`): the newcomer's way to a first friend, before any
     suggestion exists. Nobody visible by that name re-shows the form with the error, keeping what was
     typed; the answer is the same for an unknown, inactive or blocking user (`user_visible_to`)."""
-    username = request.GET.get("username", "").strip().lstrip("@")
+    typed = request.GET.get("username", "")
+    username = typed.strip().lstrip("@")
     error = ""
     if "username" in request.GET:
         if not username:
             error = "Type a username."
+        elif "\x00" in typed:  # no name holds one (Django's fields refuse it), and the page must not echo it
+            error = "Null characters are not allowed."
+            typed = typed.replace("\x00", "")
         else:
             try:
                 found = selectors.user_visible_to(viewer=request.user, username=username)
@@ -234,7 +238,7 @@ def find_person(request: HttpRequest) -> HttpResponse:
                 error = f"Nobody is called @{username} here. Check the spelling (usernames are like fb12)."
             else:
                 return redirect("profile", username=found.username)
-    return render(request, "friends/find.html", {"username": request.GET.get("username", ""), "error": error})
+    return render(request, "friends/find.html", {"username": typed, "error": error})
 
 
 @login_required

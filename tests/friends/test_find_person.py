@@ -37,3 +37,9 @@ def test_a_newcomers_home_offers_the_search_and_asks_for_no_computation(alice, s
     assert "Add a first friend" in html and 'id="find-username"' in html
     assert "computing…" not in html
     assert sum(q.qsize() for q in stub_broker.queues.values()) == 0  # nothing to compute without friends
+
+
+def test_a_null_character_is_refused_and_never_echoed(alice, bob):
+    html = browser(alice).get(FIND, {"username": "bo\x00b"}).content.decode()
+    assert "Null characters are not allowed." in html and "\x00" not in html
+    assert 'value="bob"' in html  # what was typed, without it
