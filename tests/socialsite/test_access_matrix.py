@@ -365,3 +365,15 @@ def test_b_is_sent_to_the_admin_log_in_from_every_admin_route(make_user):
             assert response.status_code == 302, (method, path, response.status_code)
             assert response["Location"].startswith("/admin/login/"), (method, path)
     assert db_state() == before
+
+
+@pytest.mark.django_db
+def test_the_api_reference_is_public_as_the_readme_says():
+    """The schema and its docs page answer without logging in (drf-spectacular's default, kept on
+    purpose: the footer of the log-in page links them); nothing else of the API does."""
+    from django.test import Client
+
+    client = Client()
+    assert client.get("/api/schema/").status_code == 200
+    assert client.get("/api/docs/").status_code == 200
+    assert client.get("/api/v1/me/").status_code == 401
