@@ -4,7 +4,9 @@ Every credential check goes through `django.contrib.auth.authenticate()`: the pa
 (`LoginView`), the admin log-in and the API's `auth/token/` all call it with the request. Limiting it
 here gives the three doors one shared budget per account (`login_account`) and per address
 (`login_ip`), and nobody can get more guesses by switching door. The attempt is counted before the
-password is looked at, so parallel guesses cannot overtake the counter.
+password is looked at, so parallel guesses cannot overtake the counter; a successful check gives its
+attempt back (`ratelimits.refund`), so the budgets count wrong guesses, and logging in often (the shared
+demo user, several devices) never locks an account out.
 
 A spent budget raises `RateLimited` out of `authenticate()` (it lets only `PermissionDenied` through
 as "wrong credentials"): the API answers 429 JSON with `Retry-After` (`socialsite.api`), pages a 429
@@ -89,4 +91,8 @@ class RateLimitedModelBackend(ModelBackend):
                 raise ratelimits.RateLimited(scope=scope, wait=wait)
         if isinstance(username, str) and username and "\x00" not in username:
             username = _stored_name(username)
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        user = super().authenticate(request, username=username, password=password, **kwargs)
+        if user is not None:  # a right password is no guess: the attempt counted above is given back
+            for scope, key in checks:
+                ratelimits.refund(scope=scope, key=key)
+        return user

@@ -28,7 +28,10 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import caches
 from django.http import HttpRequest
+from django_ratelimit import ALL
+from django_ratelimit import core as ratelimit_core
 from django_ratelimit.core import get_usage
 
 from .redis import REDIS_DOWN
@@ -115,6 +118,30 @@ def hit(*, request: HttpRequest | None, scope: str, key: str) -> int | None:
     if usage is None or not usage["should_limit"]:
         return None
     return max(int(usage["time_left"]), 1)
+
+
+def refund(*, scope: str, key: str) -> None:
+    """Give back one attempt that `hit` counted against `scope` for `key` in the current window.
+
+    For a credential check that succeeded: a right password is no guess, and counting it locked a busy
+    account (the shared demo user, a user on several devices) out of its own log-ins. Zulip's
+    authentication limit does the same (it clears a name's history on success); here only the one
+    attempt is returned, so guesses made before it still count. The counter is django-ratelimit's,
+    found as its `get_usage` finds it (`_get_window`, `_make_cache_key`: private, so the version is
+    pinned and `tests/socialsite/test_rate_limits.py` checks the refund reaches the same counter).
+    A missing counter (expired, or a window that just turned) is left alone; Redis errors are logged.
+    """
+    rate = rate_of(scope)
+    if rate is None or not settings.RATE_LIMITS_ENABLED:
+        return
+    _, period = ratelimit_core._split_rate(rate)
+    counter = ratelimit_core._make_cache_key(scope, ratelimit_core._get_window(key, period), rate, key, ALL)
+    try:
+        caches[getattr(settings, "RATELIMIT_USE_CACHE", "default")].decr(counter)
+    except ValueError:  # no such counter any more
+        return
+    except REDIS_DOWN as exc:
+        logger.warning("rate limit %r not refunded: Redis unavailable (%s)", scope, type(exc).__name__)
 
 
 def enforce(*, request: HttpRequest | None, scope: str, key: str) -> None:

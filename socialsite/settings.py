@@ -207,8 +207,8 @@ CACHES = {
 _RATE_DEFAULTS = {
     "anon": "60/m",  # every anonymous API request, per client address
     "user": "600/m",  # every authenticated API request, per user
-    "login_account": "10/15m",  # password checks (API token, page and admin log-in), per account name
-    "login_ip": "50/15m",  # password checks, per client address
+    "login_account": "10/15m",  # wrong passwords (API token, page and admin log-in), per account name
+    "login_ip": "50/15m",  # wrong passwords, per client address (a right one is given back)
     "sign_up": "10/h",  # new accounts (API and page), per client address
     "friend_requests": "60/h",  # friend requests sent (API and page), per user
     "mutual_friends": "200/h",  # mutual-friend look-ups (API, and profile pages of others), per user
