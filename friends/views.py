@@ -319,7 +319,14 @@ unfriend, block, unblock, dismiss_suggestion = (
             "You are no longer friends with {other}.",
             "friends",
         ),
-        (lambda me, other: services.block_create(blocker=me, blocked=other), "You blocked {other}.", "friends"),
+        (
+            lambda me, other: services.block_create(blocker=me, blocked=other),
+            # What a block ends, said every time (found by a new user's trial: a friend blocked and then
+            # unblocked silently stayed a stranger).
+            "You blocked {other}. A block ends any friendship and pending request between you; unblocking "
+            "does not bring them back.",
+            "friends",
+        ),
         (lambda me, other: services.block_remove(blocker=me, blocked=other), "You unblocked {other}.", "friends"),
         (
             lambda me, other: services.suggestion_dismiss(user=me, dismissed=other),

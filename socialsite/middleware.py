@@ -35,3 +35,19 @@ class RateLimitMiddleware:
             response = HttpResponse(html, status=429)
         response["Retry-After"] = str(exception.wait)
         return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page's empty 405 (Django's `require_POST` answers with headers only: a blank page to someone who
+    opened an action's address) becomes a readable page; `Allow` is kept. The API answers JSON itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if response.status_code != 405 or response.content or is_api(request):
+            return response
+        page = HttpResponse(render_to_string("405.html", request=request), status=405)
+        page["Allow"] = response.get("Allow", "")
+        return page

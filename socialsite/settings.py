@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "socialsite.middleware.RateLimitMiddleware",
+    "socialsite.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "socialsite.urls"

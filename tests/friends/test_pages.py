@@ -146,6 +146,17 @@ def test_each_profile_button_posts_to_its_own_action_in_every_relationship(alice
 
 
 @pytest.mark.django_db
+def test_blocking_a_friend_says_it_ends_the_friendship(alice, bob):
+    services.friendship_create(user=alice, friend=bob)
+    response = browser(alice).post(reverse("block", args=["bob"]), follow=True)
+    assert page_messages(response) == [
+        "You blocked bob. A block ends any friendship and pending request between you; unblocking does not "
+        "bring them back."
+    ]
+    assert not Friendship.objects.exists() and Block.objects.filter(blocker=alice, blocked=bob).exists()
+
+
+@pytest.mark.django_db
 def test_unknown_usernames_and_actions_are_404(alice):
     client = browser(alice)
     assert client.get(reverse("profile", args=["nobody"])).status_code == 404
@@ -254,3 +265,25 @@ def test_a_list_of_friends_is_one_form_whose_buttons_name_their_targets(alice, m
     for p in people:
         assert f'formaction="{reverse("unfriend", args=[p.username])}"' in friends_section
         assert f'href="{reverse("profile", args=[p.username])}"' in friends_section
+
+
+@pytest.mark.django_db
+def test_opening_an_action_in_the_browser_is_a_readable_405_page(alice, bob):
+    response = browser(alice).get(reverse("send-request", args=["bob"]))
+    html = response.content.decode()
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "This address is an action, not a page" in html and "<nav" in html
+    assert not FriendRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_form_without_its_csrf_token_gets_the_sites_own_403_page(alice, bob):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    response = client.post(reverse("send-request", args=["bob"]))
+    html = response.content.decode()
+    assert response.status_code == 403 and "This form could not be sent" in html and "<nav" in html
+    assert "<style" not in html  # Django's own page has an inline style, which the CSP refuses
+    assert not FriendRequest.objects.exists()
