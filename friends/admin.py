@@ -25,7 +25,11 @@ class FriendshipAdmin(ServiceModelAdmin):
     search_fields = ["user__username", "friend__username"]
     raw_id_fields = ["user", "friend"]
     list_select_related = ["user", "friend"]
-    date_hierarchy = "is_friend_since"
+    # A table of two rows per friendship (176k for the demo graph): no date hierarchy (it reads every
+    # row's date to list the years and months) and no second, unfiltered count beside a search's; the
+    # date filter's choices are fixed ranges. The list took 1.2 s on the demo's SQLite database.
+    list_filter = ["is_friend_since"]
+    show_full_result_count = False
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:
