@@ -109,3 +109,57 @@ def test_a_friend_count_reads_no_user_or_block_row_per_friend(busy_alice, bob, m
         if node.get("Relation Name") in {"auth_user", "friends_block"} and node["Actual Loops"] > 1
     ]
     assert per_friend == []
+
+
+def _generic_plan(sql: str, params: list) -> dict:
+    """The plan PostgreSQL runs for a prepared statement once it settles on a generic plan (the pages'
+    statements are prepared: DJANGO_DB_PREPARE_THRESHOLD), executed with `params`, as JSON."""
+    from django.db import connection
+    from psycopg import sql as pgsql
+
+    parts = sql.split("%s")
+    numbered = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], start=1))
+    connection.ensure_connection()
+    literals = ", ".join(pgsql.Literal(value).as_string(connection.connection) for value in params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"PREPARE plan_probe AS {numbered}")
+        try:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE plan_probe({literals})")
+            (plan,) = cursor.fetchone()[0]
+        finally:
+            cursor.execute("RESET plan_cache_mode")
+            cursor.execute("DEALLOCATE plan_probe")
+    return plan["Plan"]
+
+
+@pytest.mark.django_db
+def test_the_suggestions_friend_flag_probes_each_person_not_the_whole_friend_list(alice, make_user):
+    """`_PEOPLE_WITH_FRIEND_FLAG` says, for the dozen people a suggestions page names, whether each is the
+    viewer's friend. Its generic plan once hashed all of the viewer's friends for that (fb0's 1,602 on the
+    40k-user graph): each person must be one index probe, whatever the viewer's degree."""
+    from django.db import connection
+
+    from friends import selectors
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    give_friends(alice, 300)
+    shown = [make_user(f"shown-{i}") for i in range(3)]
+    services.friendship_create(user=alice, friend=shown[0])
+    ids = [u.pk for u in shown]
+    assert sorted((pk, flag) for pk, *_, flag in selectors._PEOPLE_WITH_FRIEND_FLAG.rows(alice.pk, ids)) == [
+        (shown[0].pk, True),
+        (shown[1].pk, False),
+        (shown[2].pk, False),
+    ]
+    sql, params, positions = selectors._PEOPLE_WITH_FRIEND_FLAG._compile()
+    params = list(params)
+    for i, which in positions:
+        params[i] = [alice.pk, ids][which]
+    friendship_rows = [
+        node["Actual Rows"] * node["Actual Loops"]
+        for node in _nodes(_generic_plan(sql, params))
+        if node.get("Relation Name") == "friends_friendship"
+    ]
+    assert friendship_rows and sum(friendship_rows) <= len(ids)
