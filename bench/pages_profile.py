@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         SOCIALSITE_LOOPBACK_HTTP="true",
         DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
         DJANGO_LOG_LEVEL="WARNING",
+        # No broker, as the module says: a page that would enqueue (a cold cache, a graph cache found
+        # missing) fails fast here instead of leaving messages in a vhost that may be someone else's.
+        RABBITMQ_URL="amqp://guest:guest@127.0.0.1:1/%2F",
         DJANGO_DB_POOL="false",
         RATE_LIMIT_USER="1000000/m",  # as bench.bench_pages: counted, never reached
         RATE_LIMIT_MUTUAL_FRIENDS="1000000/m",
