@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from .api import JsonErrorsMixin
 from .health import healthz
-from .views import stats_page, task_detail, task_list
+from .views import favicon, stats_page, task_detail, task_list
 
 
 class SchemaApi(JsonErrorsMixin, SpectacularAPIView):
@@ -22,6 +22,7 @@ swagger_docs = csp_update({"style-src": ["'unsafe-inline'"]})(DocsPage.as_view(u
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("api/schema/", SchemaApi.as_view(), name="schema"),
     # The split view serves its start-up script as a file, so the page needs no inline script (CSP).
     path("api/docs/", swagger_docs, name="api-docs"),

@@ -1,10 +1,11 @@
-"""Plumbing pages: task status (one task, and the list of mine) and the site's stats."""
+"""Plumbing pages: task status (one task, and the list of mine), the site's stats, and `/favicon.ico`."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, render
+from django.templatetags.static import static
 
 from . import charts, selectors, services
 from .selectors import task_records_of
@@ -96,3 +97,9 @@ def stats_page(request: HttpRequest) -> HttpResponse:
             "retention_days": settings.SITE_COUNTERS_HISTORY_DAYS,
         },
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """`/favicon.ico`: the site's icon (a hashed static file). Browsers ask for this address on every page
+    that names no icon (the admin's, a JSON answer), which otherwise logged a 404 each time."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))

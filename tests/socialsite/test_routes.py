@@ -27,3 +27,10 @@ def test_a_route_follows_a_script_prefix_set_after_it_was_first_used():
         assert Route("profile", str)("fb0") == reverse("profile", args=["fb0"]) == "/social/u/fb0/"
     finally:
         set_script_prefix("/")
+
+
+def test_favicon_ico_leads_to_the_sites_icon(client):
+    """Pages that name no icon (the admin's) make browsers ask for /favicon.ico: not a 404."""
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith(".svg")
+    assert "favicon" in response["Location"]
