@@ -7,6 +7,7 @@ from django import forms
 from socialsite.errors import ServiceError
 
 from .models import FriendListVisibility
+from .services import username_available_check
 
 
 class SignUpForm(forms.Form):
@@ -34,6 +35,15 @@ class SignUpForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+    def clean_username(self) -> str:
+        """A taken or refused name is said with the form's other errors, not after they are mended."""
+        username = self.cleaned_data["username"]
+        try:
+            username_available_check(username=username)
+        except ServiceError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
+        return username
 
     def clean(self) -> dict:
         data = super().clean()

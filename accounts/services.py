@@ -19,6 +19,23 @@ User = get_user_model()
 TAKEN = "That username is taken."
 
 
+def username_available_check(*, username: str) -> str:
+    """The stored form of `username` (NFKC-normalised) if a new account may take it.
+
+    A form calls it to say every error of a sign-up at once; `user_sign_up` checks again (the name may
+    be taken in between), and the database's unique index has the last word.
+
+    Raises:
+        ServiceError: code "username": no name, a refused or reserved name, or a name taken in any letter
+            case or look-alike form.
+    """
+    username = username_normalize(username or "")
+    username_check(username)
+    if named(User.objects.all(), username).exists():
+        raise ServiceError(TAKEN, code="username")
+    return username
+
+
 def user_sign_up(*, username: str, password: str, email: str = "") -> AbstractBaseUser:
     """Create an account; password rules are Django's validators (AUTH_PASSWORD_VALIDATORS).
 
@@ -30,10 +47,7 @@ def user_sign_up(*, username: str, password: str, email: str = "") -> AbstractBa
         ServiceError: code "username": no name, a refused or reserved name, or a name taken in any letter
             case or look-alike form; code "password": a password the validators refuse.
     """
-    username = username_normalize(username or "")
-    username_check(username)
-    if named(User.objects.all(), username).exists():
-        raise ServiceError(TAKEN, code="username")
+    username = username_available_check(username=username)
     user = User(username=username, email=(email or "").strip())
     try:
         validate_password(password, user)

@@ -92,6 +92,19 @@ def test_a_name_logs_in_in_any_letter_case_and_only_with_its_password(api):
 
 
 @pytest.mark.django_db
+def test_the_sign_up_page_says_a_taken_name_with_the_forms_other_errors(alice):
+    """Found by a new user's trial: "That username is taken." came only once the e-mail and passwords
+    were mended. Every error is said at once, and nothing is created."""
+    response = Client().post(
+        reverse("signup"), {"username": "ALICE", "email": "not-an-email", "password1": PASSWORD, "password2": "x"}
+    )
+    errors = response.context["form"].errors
+    assert errors["username"] == ["That username is taken."]
+    assert "email" in errors and errors["password2"] == ["The two passwords do not match."]
+    assert User.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_the_page_sign_up_stores_the_normalised_name_too():
     client = Client()
     response = client.post(
