@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import dramatiq
@@ -40,14 +42,14 @@ for _name in _CLOSE_LOGGERS:
     logging.getLogger(_name).addFilter(_CLOSING_FILTER)
 
 
-class _quiet_close:
+@contextlib.contextmanager
+def _quiet_close() -> Iterator[None]:
     """While inside, this thread's records on `_CLOSE_LOGGERS` are dropped (closing a connection that
     RabbitMQ may already have closed)."""
-
-    def __enter__(self) -> None:
-        _closing.active = True
-
-    def __exit__(self, *exc: object) -> None:
+    _closing.active = True
+    try:
+        yield
+    finally:
         _closing.active = False
 
 
@@ -90,8 +92,9 @@ class RabbitmqBroker(rabbitmq.RabbitmqBroker):
         connection left idle (a web thread between two cold reads, a worker thread between two enqueues)
         is closed by RabbitMQ after two missed heartbeats (60 s each by default): the next publish then
         failed on a reset socket, with pika's ERROR tracebacks in the log, before Dramatiq's retry opened
-        a new one. Closing it here first, well within the heartbeat, costs one connection handshake after
-        a quiet spell and logs nothing. (Consumers have their own connections, which stay busy.)
+        a new one. Here the first use after a quiet spell longer than `idle_close` (kept under the
+        heartbeat) closes the old connection, whether or not RabbitMQ dropped it meanwhile, and opens a
+        new one: one handshake, nothing logged. (Consumers have their own connections, which stay busy.)
         """
         used_at = getattr(self.state, "used_at", None)
         now = time.monotonic()
