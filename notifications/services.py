@@ -217,8 +217,11 @@ def notifications_mark_read_any(*, notification_ids: Iterable[int]) -> int:
 
 
 def notifications_mark_all_read(*, user: AbstractBaseUser) -> int:
-    """Mark every unread notification of the user read; returns how many."""
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+    """Mark read every unread notification the user is shown (`selectors.notifications_visible_to`: not
+    those of a blocked or inactive sender, which stay hidden and unread); returns how many, the number
+    the badge showed. Counting the hidden ones too answered "Marked 8" under a badge of 7."""
+    shown = selectors.notifications_visible_to(user=user).filter(read_at__isnull=True).order_by()
+    return Notification.objects.filter(pk__in=shown.values("pk")).update(read_at=timezone.now())
 
 
 def notifications_prune_read(*, older_than: timedelta | None = None, batch_size: int = PRUNE_BATCH) -> int:

@@ -88,6 +88,21 @@ def test_mark_one_read_then_all(api_as, alice, bob):
     assert all(n.read_at for n in Notification.objects.filter(pk__in=[b.pk, c.pk]))
 
 
+def test_mark_all_read_counts_and_marks_what_the_badge_counts(api_as, alice, bob, carol):
+    """Found by a new user's trial: "Marked 8 notifications read." under a badge of 7. A blocked
+    sender's notifications are hidden: neither counted nor marked."""
+    from friends import services as friends_services
+
+    note(alice, bob)
+    hidden = note(alice, carol)
+    friends_services.block_create(blocker=alice, blocked=carol)
+    api = api_as(alice)
+    assert api.get(f"{V1}/notifications/unread-count/").json() == {"unread_count": 1}
+    assert api.post(f"{V1}/notifications/read-all/").json() == {"marked": 1}  # bob's; carol's stays hidden
+    hidden.refresh_from_db()
+    assert hidden.read_at is None and api.get(f"{V1}/notifications/unread-count/").json() == {"unread_count": 0}
+
+
 def test_nobody_reads_marks_or_counts_another_users_notifications(api_as, alice, bob, carol):
     theirs = note(bob, carol)
     api = api_as(alice)
