@@ -8,17 +8,18 @@ nothing, because each service is one transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import FriendListVisibility
 from accounts.people import display_name
@@ -54,9 +55,9 @@ def _paginate(request: HttpRequest, queryset: QuerySet | pages_queries.Listed, p
     return paginate(request, queryset, per_page=PAGE_SIZE, param=param)
 
 
-def _next_url(request: HttpRequest, fallback: str) -> str:
-    """Where to go after an action: the form's `next` when it is a local URL, else `fallback`."""
-    target = request.POST.get("next", "")
+def _next_url(request: HttpRequest, fallback: str, *, source: QueryDict | None = None) -> str:
+    """Where to go after an action: the form's `next` (or `source`'s) when it is a local URL, else `fallback`."""
+    target = (request.POST if source is None else source).get("next", "")
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return fallback
@@ -275,7 +276,37 @@ def friends_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-# --- actions (POST only) -----------------------------------------------------------------------------
+# --- actions ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """What the confirmation page of an action on a user says: `question` and `consequence` (with
+    ``{name}``), and the button's `label`; `danger` marks a destructive one."""
+
+    question: str
+    consequence: str
+    label: str
+    danger: bool = False
+
+
+def _confirm_page(request: HttpRequest, other: AbstractBaseUser, confirm: Confirm, fallback: str) -> HttpResponse:
+    """The action's own page, for a GET of its address: a log-in that returns to it (its `next`), a link
+    from a page that asks before acting (Block, Unfriend), or an address typed. One button that POSTs
+    here, and a way back; nothing changes until it is pressed."""
+    back = _next_url(request, fallback, source=request.GET)
+    name = display_name(other)
+    return render(
+        request,
+        "friends/confirm_action.html",
+        {
+            "question": confirm.question.format(name=name),
+            "consequence": confirm.consequence.format(name=name),
+            "label": confirm.label,
+            "danger": confirm.danger,
+            "next": back,
+        },
+    )
 
 
 def _action_on_user(
@@ -283,15 +314,19 @@ def _action_on_user(
     *,
     success: str,
     fallback: str,
+    confirm: Confirm,
     rate_limit_scope: str | None = None,
 ) -> Callable[[HttpRequest, str], HttpResponse]:
-    """A POST-only page action on the user named in the URL: `service(me, other)`, then `success`
-    (with ``{other}``) or the service's refusal, then back to the form's `next` or `fallback` (a URL name).
-    A user the viewer may not see is a 404 (`_visible_or_404`), before any service runs. With
-    `rate_limit_scope`, each POST counts against that per-user budget (shared with the API's)."""
+    """A page action on the user named in the URL. POST: `service(me, other)`, then `success` (with
+    ``{other}``) or the service's refusal, then back to the form's `next` or `fallback` (a URL name).
+    GET: its confirmation page (`confirm`), which changes nothing. A user the viewer may not see is a
+    404 (`_visible_or_404`) either way, before any service runs. With `rate_limit_scope`, each POST counts
+    against that per-user budget (shared with the API's)."""
 
     def view(request: HttpRequest, username: str) -> HttpResponse:
         other = _visible_or_404(request, username)
+        if request.method == "GET":
+            return _confirm_page(request, other, confirm, reverse(fallback))
         return _act(
             request,
             lambda: service(request.user, other),
@@ -301,23 +336,32 @@ def _action_on_user(
 
     if rate_limit_scope is not None:
         view = limit_page(rate_limit_scope)(view)
-    return login_required(require_POST(view))
+    return login_required(require_http_methods(["GET", "POST"])(view))
 
 
 send_request = _action_on_user(
     lambda me, other: services.friend_request_send(from_user=me, to_user=other),
     success="Friend request sent to {other}.",
     fallback="friends",
+    confirm=Confirm("Send {name} a friend request?", "{name} will be asked to accept it.", "Send friend request"),
     rate_limit_scope="friend_requests",  # per user, one budget with the API's friend requests
 )
-# The other actions on a user: (service, success message, where to go without a `next`), one view each.
+# The other actions on a user: (service, success message, where to go without a `next`, its confirmation
+# page), one view each.
 unfriend, block, unblock, dismiss_suggestion = (
-    _action_on_user(service, success=success, fallback=fallback)
-    for service, success, fallback in (
+    _action_on_user(service, success=success, fallback=fallback, confirm=confirm)
+    for service, success, fallback, confirm in (
         (
             lambda me, other: services.friendship_remove(user=me, friend=other),
             "You are no longer friends with {other}.",
             "friends",
+            Confirm(
+                "Unfriend {name}?",
+                "You will no longer be friends: neither of you will see the other's shares. To be friends again,"
+                " one of you sends a new request.",
+                "Unfriend",
+                danger=True,
+            ),
         ),
         (
             lambda me, other: services.block_create(blocker=me, blocked=other),
@@ -326,12 +370,27 @@ unfriend, block, unblock, dismiss_suggestion = (
             "You blocked {other}. A block ends any friendship and pending request between you; unblocking "
             "does not bring them back.",
             "friends",
+            Confirm(
+                "Block {name}?",
+                "A block ends any friendship and pending request between you, and unblocking does not bring"
+                " them back. {name} will not be able to see your profile or send you requests.",
+                "Block",
+                danger=True,
+            ),
         ),
-        (lambda me, other: services.block_remove(blocker=me, blocked=other), "You unblocked {other}.", "friends"),
+        (
+            lambda me, other: services.block_remove(blocker=me, blocked=other),
+            "You unblocked {other}.",
+            "friends",
+            Confirm(
+                "Unblock {name}?", "{name} will be able to see your profile and send you requests again.", "Unblock"
+            ),
+        ),
         (
             lambda me, other: services.suggestion_dismiss(user=me, dismissed=other),
             "{other} will not be suggested to you again.",
             "suggestions",
+            Confirm("Stop suggesting {name}?", "{name} will not be suggested to you again.", "Not interested"),
         ),
     )
 )

@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 
 from socialsite.errors import NotFound, ServiceError
 from socialsite.pagination import paginate
@@ -91,8 +92,26 @@ def share_thumbnail(request: HttpRequest, share_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def share_delete(request: HttpRequest, share_id: int) -> HttpResponse:
+    """POST deletes (the owner's only); GET is the page that asks first, which the share's "Delete this
+    share" link opens: a deletion cannot be undone. Someone else's share answers as the POST would."""
+    if request.method == "GET":
+        share = _visible_or_404(request, share_id)
+        if share.owner_id != request.user.pk:
+            messages.error(request, "Only the person who shared this can delete it.")
+            return redirect("share-detail", share_id=share.pk)
+        return render(
+            request,
+            "friends/confirm_action.html",
+            {
+                "question": "Delete this share?",
+                "consequence": "The share and its file are deleted for you and your friends; this cannot be undone.",
+                "label": "Delete",
+                "danger": True,
+                "next": reverse("share-detail", args=[share.pk]),
+            },
+        )
     try:
         services.share_delete(share_id=share_id, user=request.user)
     except NotFound as exc:

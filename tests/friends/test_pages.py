@@ -118,9 +118,15 @@ def test_profile_buttons_follow_the_relationship(alice, bob):
 
 
 def profile_buttons(client: Client, username: str) -> list[tuple[str, str]]:
-    """(label, formaction) of each button of the profile's action form."""
+    """(target, label) of each action on the profile, in page order: a button of the action form (its
+    formaction), or a link to an action's own page that asks first (its address, without `?next=`)."""
     html = client.get(reverse("profile", args=[username])).content.decode()
-    return re.findall(r'<button type="submit"[^>]*formaction="([^"]+)"[^>]*>([^<]+)</button>', html)
+    found = re.findall(
+        r'<button type="submit"[^>]*formaction="([^"]+)"[^>]*>([^<]+)</button>'
+        r'|<a class="button[^"]*" href="([^"?]+)\?next=[^"]*">([^<]+)</a>',
+        html,
+    )
+    return [(posts or asks, label or label2) for posts, label, asks, label2 in found]
 
 
 @pytest.mark.django_db
@@ -195,9 +201,33 @@ def test_refused_action_shows_the_service_message_and_changes_nothing(alice, bob
 
 
 @pytest.mark.django_db
-def test_actions_are_post_only(alice, bob):
-    assert browser(alice).get(reverse("send-request", args=["bob"])).status_code == 405
-    assert not FriendRequest.objects.exists()
+def test_an_actions_address_opened_by_get_asks_first_and_changes_nothing(alice, bob):
+    """Block and Unfriend link to it from the profile; a log-in returns to it (found by a new user's
+    trial: the log-in's `next` led to a blank 405 and the action was lost). Its one button POSTs there."""
+    services.friendship_create(user=alice, friend=bob)
+    for name, question in (("block", "Block bob?"), ("unfriend", "Unfriend bob?"), ("unblock", "Unblock bob?")):
+        response = browser(alice).get(reverse(name, args=["bob"]), {"next": "/u/bob/"})
+        html = response.content.decode()
+        assert response.status_code == 200 and f"<h1>{question}</h1>" in html
+        assert '<form class="actions" method="post">' in html and 'name="next" value="/u/bob/"' in html
+    offsite = browser(alice).get(reverse("block", args=["bob"]), {"next": "https://evil.example/"}).content.decode()
+    assert 'value="https://evil.example/"' not in offsite
+    assert not Block.objects.exists() and Friendship.objects.count() == 2
+    assert browser(alice).get(reverse("block", args=["nobody"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_log_in_returns_to_the_action_it_interrupted_and_its_button_does_it(alice, bob):
+    from django.test import Client
+
+    client = Client()
+    response = client.post(reverse("block", args=["bob"]))
+    assert response.status_code == 302 and not Block.objects.exists()
+    login = client.post(response["Location"], {"username": "alice", "password": "correct-horse-42"})
+    assert login.status_code == 302 and login["Location"] == reverse("block", args=["bob"])
+    assert "<h1>Block bob?</h1>" in client.get(login["Location"]).content.decode()
+    client.post(reverse("block", args=["bob"]))
+    assert Block.objects.filter(blocker=alice, blocked=bob).exists()
 
 
 @pytest.mark.django_db
@@ -268,12 +298,13 @@ def test_a_list_of_friends_is_one_form_whose_buttons_name_their_targets(alice, m
 
 
 @pytest.mark.django_db
-def test_opening_an_action_in_the_browser_is_a_readable_405_page(alice, bob):
-    response = browser(alice).get(reverse("send-request", args=["bob"]))
+def test_opening_a_post_only_action_in_the_browser_is_a_readable_405_page(alice, bob):
+    request = services.friend_request_send(from_user=bob, to_user=alice)
+    response = browser(alice).get(reverse("request-action", args=[request.pk, "accept"]))
     html = response.content.decode()
     assert response.status_code == 405 and response["Allow"] == "POST"
     assert "This address is an action, not a page" in html and "<nav" in html
-    assert not FriendRequest.objects.exists()
+    assert FriendRequest.objects.get(pk=request.pk).state == "pending"
 
 
 @pytest.mark.django_db

@@ -143,9 +143,9 @@ def test_dismissing_a_friend_is_refused_with_a_message_and_changes_nothing(peopl
     assert not SuggestionDismissal.objects.exists() and OutboxEvent.objects.count() == events
 
 
-def test_dismiss_is_post_only_and_unknown_users_are_404(people):
+def test_dismiss_by_get_only_asks_and_unknown_users_are_404(people):
     client = browser(people["alice"])
-    assert client.get(reverse("dismiss-suggestion", args=["erin"])).status_code == 405
+    assert "<h1>Stop suggesting erin?</h1>" in client.get(reverse("dismiss-suggestion", args=["erin"])).content.decode()
     assert client.post(reverse("dismiss-suggestion", args=["nobody"])).status_code == 404
     assert not SuggestionDismissal.objects.exists()
 

@@ -163,13 +163,17 @@ def test_the_owner_deletes_with_the_button(alice, bob, client_as, befriend, shar
     befriend((alice, bob))
     share = share_file(alice)
     page = client_as(alice).get(reverse("share-detail", args=[share.pk])).content.decode()
-    assert f'action="/shares/{share.pk}/delete/"' in page
+    assert f'href="/shares/{share.pk}/delete/">Delete this share</a>' in page  # asks first
+    asked = client_as(alice).get(reverse("share-delete", args=[share.pk])).content.decode()
+    assert "<h1>Delete this share?</h1>" in asked and Share.objects.exists()
+    not_theirs = client_as(bob).get(reverse("share-delete", args=[share.pk]), follow=True).content.decode()
+    assert "Only the person who shared this can delete it." in not_theirs
     refused = client_as(bob).post(reverse("share-delete", args=[share.pk]), follow=True)
     assert "Only the person who shared this can delete it." in refused.content.decode()
     done = client_as(alice).post(reverse("share-delete", args=[share.pk]), follow=True)
     assert "The share and its file were deleted." in done.content.decode()
     assert not Share.objects.exists()
-    assert client_as(alice).get(reverse("share-delete", args=[share.pk])).status_code == 405
+    assert client_as(alice).get(reverse("share-delete", args=[share.pk])).status_code == 404
 
 
 def test_a_profile_shows_the_owners_shares_to_friends_and_the_owner_only(alice, bob, carol, befriend, client_as):
