@@ -110,6 +110,13 @@ class RabbitmqBroker(rabbitmq.RabbitmqBroker):
     def channel(self) -> None:
         rabbitmq.RabbitmqBroker.channel.fdel(self)
 
+    def close(self) -> None:
+        """Dramatiq's: close every thread's channel and connection (a worker shutting down). Idle publishing
+        connections may be long dead (see `channel`), and closing them logged pika's ERROR tracebacks on
+        every clean shutdown: this thread's are left out meanwhile, as Dramatiq leaves out some of them."""
+        with _quiet_close():
+            super().close()
+
     def enqueue(self, message: dramatiq.Message, *, delay: int | None = None) -> dramatiq.Message:
         """Publish `message` (with confirms); raises `ConnectionFailed` (a `BrokerError`) when RabbitMQ
         refuses, does not answer or keeps the connection blocked, within a bounded time (see the class)."""
