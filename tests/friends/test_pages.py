@@ -209,7 +209,10 @@ def test_an_actions_address_opened_by_get_asks_first_and_changes_nothing(alice, 
         response = browser(alice).get(reverse(name, args=["bob"]), {"next": "/u/bob/"})
         html = response.content.decode()
         assert response.status_code == 200 and f"<h1>{question}</h1>" in html
-        assert '<form class="actions" method="post">' in html and 'name="next" value="/u/bob/"' in html
+        action = reverse(name, args=["bob"])
+        assert (
+            f'<form class="actions" method="post" action="{action}">' in html and 'name="next" value="/u/bob/"' in html
+        )
     offsite = browser(alice).get(reverse("block", args=["bob"]), {"next": "https://evil.example/"}).content.decode()
     assert 'value="https://evil.example/"' not in offsite
     assert not Block.objects.exists() and Friendship.objects.count() == 2
