@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from socialsite.errors import Conflict, NotFound, ServiceError
+from socialsite.errors import Conflict, Forbidden, NotFound, ServiceError
 
 from . import events, selectors
 from .models import Block, FriendRequest, Friendship, SuggestionDismissal
@@ -69,11 +69,27 @@ def friend_request_send(*, from_user: AbstractBaseUser, to_user: AbstractBaseUse
     return request
 
 
+_NOT_YOURS = {
+    # (role the action needs) -> what the request's other party is told
+    "to_user": "You sent this request: only the person you sent it to can accept or decline it.",
+    "from_user": "This request was sent to you: decline it instead.",
+}
+
+
 def _locked_request(*, request_id: int, user: AbstractBaseUser, role: str) -> FriendRequest:
     """Load a request the user takes part in as `role`, with its pair locked. Others' ids are 404s, and so
-    is a request with a deactivated user (it is nobody's now: never accepted, as for a deleted user)."""
+    is a request with a deactivated user (it is nobody's now: never accepted, as for a deleted user).
+
+    Raises:
+        NotFound: not a request of `user`'s (or a deactivated user's).
+        Forbidden: code `not_yours`: `user` is the request's other party (the sender accepting or
+            declining, the receiver cancelling), who knows it exists: told why, not "no such request".
+    """
     request = FriendRequest.objects.filter(pk=request_id, **{role: user}).first()
     if request is None:
+        other_role = "from_user" if role == "to_user" else "to_user"
+        if isinstance(request_id, int) and FriendRequest.objects.filter(pk=request_id, **{other_role: user}).exists():
+            raise Forbidden(_NOT_YOURS[role], code="not_yours")
         raise NotFound("No such friend request.")
     _lock_pair(request.from_user_id, request.to_user_id)
     live = FriendRequest.objects.filter(pk=request.pk, from_user__is_active=True, to_user__is_active=True)

@@ -215,25 +215,39 @@ def test_listing_shows_only_my_own_requests(api_as, carol, pending):
         assert api_as(carol).get(f"{V1}/friend-requests/", {"direction": direction}).json()["count"] == 0
 
 
-@pytest.mark.parametrize(
-    ("who", "method", "action"),
-    [
-        ("carol", "post", "accept/"),
-        ("carol", "post", "decline/"),
-        ("carol", "delete", ""),
-        ("alice", "post", "accept/"),  # the sender cannot accept their own request
-        ("alice", "post", "decline/"),
-        ("bob", "delete", ""),  # the receiver cannot cancel it
-    ],
-)
-def test_acting_on_a_request_that_is_not_mine_to_act_on_is_404_and_changes_nothing(
-    api_as, who, method, action, carol, pending
-):
-    client = api_as(User.objects.get(username=who))
+@pytest.mark.parametrize(("method", "action"), [("post", "accept/"), ("post", "decline/"), ("delete", "")])
+def test_acting_on_someone_elses_request_is_404_and_changes_nothing(api_as, method, action, carol, pending):
+    client = api_as(carol)
     before = db_state()
     response = getattr(client, method)(f"{V1}/friend-requests/{pending.id}/{action}")
     assert response.status_code == 404
-    assert response.json()["detail"] == "No such friend request."
+    assert response.json() == {"detail": "No such friend request.", "code": "not_found"}
+    assert db_state() == before
+
+
+@pytest.mark.parametrize(
+    ("who", "method", "action", "detail"),
+    [
+        ("alice", "post", "accept/", "You sent this request: only the person you sent it to can accept or decline it."),
+        (
+            "alice",
+            "post",
+            "decline/",
+            "You sent this request: only the person you sent it to can accept or decline it.",
+        ),
+        ("bob", "delete", "", "This request was sent to you: decline it instead."),
+    ],
+)
+def test_the_other_party_of_a_request_is_told_why_it_cannot_act_and_nothing_changes(
+    api_as, who, method, action, detail, pending
+):
+    """The sender knows the request exists (it is in their outgoing list): "no such friend request" misled
+    them (found by a new user's trial). A 403 that says whose action it is, and nothing changes."""
+    client = api_as(User.objects.get(username=who))
+    before = db_state()
+    response = getattr(client, method)(f"{V1}/friend-requests/{pending.id}/{action}")
+    assert response.status_code == 403
+    assert response.json() == {"detail": detail, "code": "not_yours"}
     assert db_state() == before
 
 

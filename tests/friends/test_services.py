@@ -6,7 +6,7 @@ from dramatiq import Message
 from accounts.services import user_sign_up
 from friends import services
 from friends.models import Block, FriendRequest, Friendship
-from socialsite.errors import Conflict, NotFound, ServiceError
+from socialsite.errors import Conflict, Forbidden, NotFound, ServiceError
 from socialsite.events import subscribers_of
 from socialsite.models import OutboxEvent
 from tests.support.factories import act
@@ -95,13 +95,13 @@ def test_refused_requests_change_nothing(db, alice, bob, setup, error):
 
 def test_only_the_receiver_can_accept_or_decline_and_only_the_sender_can_cancel(db, alice, bob, carol):
     request = services.friend_request_send(from_user=alice, to_user=bob)
-    for call, user in [
-        (services.friend_request_accept, carol),
-        (services.friend_request_accept, alice),
-        (services.friend_request_decline, carol),
-        (services.friend_request_cancel, bob),
+    for call, user, refusal in [
+        (services.friend_request_accept, carol, NotFound),  # an outsider: as if it did not exist
+        (services.friend_request_decline, carol, NotFound),
+        (services.friend_request_accept, alice, Forbidden),  # the other party knows it exists: told why
+        (services.friend_request_cancel, bob, Forbidden),
     ]:
-        with pytest.raises(NotFound):
+        with pytest.raises(refusal):
             call(request_id=request.pk, user=user)
     request.refresh_from_db()
     assert request.state == FriendRequest.State.PENDING
