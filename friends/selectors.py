@@ -36,7 +36,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import DEFAULT_FRIEND_LIST_VISIBILITY, FriendListVisibility
 from accounts.models import Profile as AccountProfile
-from accounts.selectors import friend_list_visibility_of
+from accounts.selectors import friend_list_visibility_of, inactive_user_ids
 from accounts.usernames import named
 from socialsite.errors import Forbidden, NotFound
 from socialsite.prepared import IDS_SENTINEL, NAME_SENTINEL, OTHER_SENTINEL, SENTINEL, PreparedQuery
@@ -139,7 +139,7 @@ _MUTUAL_STILL = PreparedQuery(
     lambda viewer_id, other_id, ids: (
         Friendship.objects.filter(_any_of("friend_id", ids), user_id=viewer_id)
         .filter(Exists(Friendship.objects.filter(user_id=other_id, friend_id=OuterRef("friend_id"))))
-        .exclude(friend_id__in=_inactive_user_ids())  # as `friendships_listed_to`: sets read once
+        .exclude(friend_id__in=inactive_user_ids())  # as `friendships_listed_to`: sets read once
         .exclude(friend_id__in=_blocked_either_way_ids(viewer_id))
         .annotate(total=Window(Count("*")))
         .order_by("friend_id")
@@ -226,16 +226,9 @@ def friendships_listed_to(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) 
     # friend: a count then reads only the friendship index, however many friends the owner has.
     return (
         friendships_of(user=owner)
-        .exclude(friend_id__in=_inactive_user_ids())
+        .exclude(friend_id__in=inactive_user_ids())
         .exclude(friend_id__in=_blocked_either_way_ids(viewer.pk))
     )
-
-
-def _inactive_user_ids() -> QuerySet:
-    """The ids of the inactive users (one column, for `NOT IN`): few, and read from their own partial index
-    (accounts migration 0004). Filtering a friend list on `friend__is_active=True` instead probed the user
-    table once per friend: a count of 3,000 friends cost 3,000 index probes (bench.bench_pages)."""
-    return User.objects.filter(is_active=False).values("pk")
 
 
 def _blocked_either_way_ids(viewer_id: int) -> QuerySet:
@@ -279,7 +272,7 @@ def friend_list_of(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> Quer
 
 def friend_count(*, user: AbstractBaseUser) -> int:
     """How many active friends the user has (a deactivated friend counts nowhere)."""
-    return Friendship.objects.filter(user=user).exclude(friend_id__in=_inactive_user_ids()).count()
+    return Friendship.objects.filter(user=user).exclude(friend_id__in=inactive_user_ids()).count()
 
 
 def friend_requests_of(*, user: AbstractBaseUser, direction: str = "incoming", state: str | None = "pending"):

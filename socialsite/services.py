@@ -57,6 +57,7 @@ def site_counters_record(*, now: datetime | None = None) -> SiteCounters:
     `now` (default: the current time) is the moment the counts describe; the "last 24 h" figures are taken
     over the 24 hours before it. Returns the new row. Safe to run twice: it only adds a row.
     """
+    from accounts.selectors import inactive_user_ids
     from friends.models import Friendship, Share
     from notifications.models import Notification
 
@@ -65,7 +66,7 @@ def site_counters_record(*, now: datetime | None = None) -> SiteCounters:
     started = time.perf_counter()
     # One row per pair of the two stored, and only pairs of active users (as every list shows them): a
     # deactivated account's friendships stay in the table, to come back if it is reactivated.
-    inactive = get_user_model().objects.filter(is_active=False).values("pk")
+    inactive = inactive_user_ids()
     pairs = (
         Friendship.objects.filter(user_id__lt=F("friend_id"))
         .exclude(user_id__in=inactive)
