@@ -36,6 +36,9 @@ from .suggestions import enqueue
 PAGE_SIZE = 50  # rows per list page: ~350 friends of the demo user are 7 pages
 HOME_SUGGESTIONS = 5  # the home panel shows the best few; the suggestions page shows all (TOP_K)
 PROFILE_SHARES_PAGE_SIZE = 10  # a profile shows the owner's latest shares; the home feed shows 20 a page
+# Friends a profile shows (the newest); the whole list is a page of its own, as the mutual friends'
+# (`selectors.MUTUAL_PREVIEW` on the profile). 100 rows made the profile the site's costliest page.
+PROFILE_PREVIEW = 12
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -113,40 +116,70 @@ def home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def profile(request: HttpRequest, username: str) -> HttpResponse:
-    """A user's friends (paginated, if the owner shows them to the viewer) and what the viewer can do;
-    a 404 for users who block the viewer."""
+def _profile_or_response(request: HttpRequest, username: str) -> selectors.Profile | HttpResponse:
+    """The profile named in the URL as the viewer may see it (`selectors.user_profile`: one query), or a
+    permanent redirect to the same page under the name's own spelling (`/u/ALICE/`: names ignore letter
+    case, one page has one address).
+
+    Raises:
+        Http404: the user is not visible to the viewer (unknown, inactive and "blocks you" look the same).
+    """
     try:
         shown = selectors.user_profile(viewer=request.user, username=username)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    if shown.user.username != username:  # `/u/ALICE/`: one profile, one address (names ignore letter case)
-        canonical = reverse("profile", args=[shown.user.username])
+    if shown.user.username != username:
+        canonical = reverse(request.resolver_match.url_name, args=[shown.user.username])
         query = request.META.get("QUERY_STRING", "")
         return redirect(f"{canonical}?{query}" if query else canonical, permanent=True)
+    return shown
+
+
+def _mutual_lookup(request: HttpRequest, other: AbstractBaseUser, *, limit: int) -> dict:
+    """The context of a list of the viewer's mutual friends with `other` (always the viewer's own pair:
+    nobody sees the mutual friends of two other people): `mutual` (a `selectors.Cached`, its first `limit`
+    people), `computing` and `computing_task_id`, or `mutual_wait` (seconds) when a cold look-up would
+    exceed the per-user budget. Only a cold look-up enqueues work, so only a cold one spends the budget
+    shared with the API's mutual-friends look-ups; spent, the page still shows, only this list waits."""
+    mutual = selectors.mutual_friends_get(viewer=request.user, other=other, limit=limit)
+    if mutual is None:
+        wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
+        if wait is not None:
+            return {"mutual_wait": wait}
+        mutual = enqueue.mutual_friends_request_computation_rollback_unsafe(viewer=request.user, other=other)
+    return {"mutual": mutual, "computing": mutual.status == "computing", "computing_task_id": mutual.task_id}
+
+
+@login_required
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    """A user as the viewer may see them: what the two are to each other and what the viewer can do, a
+    preview of the mutual friends (drawn, and the first few listed) and of the friends (the newest few,
+    if the owner shows them to the viewer), the latest shares for friends; the whole lists have their own
+    pages (`profile_friends`, `profile_mutual_friends`). A 404 for users who block the viewer."""
+    shown = _profile_or_response(request, username)
+    if isinstance(shown, HttpResponse):
+        return shown
     links = rows.Links()
-    # The owner's choice of who sees their friend list; never anyone who blocks the viewer, nor inactive users.
-    friends = None
-    if shown.friends_visible:
-        # The count is the profile's own (`user_profile` counted this list): the page only fetches rows.
-        listed = pages_queries.Listed.compiled(
-            pages_queries.FRIENDS,
-            (request.user.pk, shown.user.pk),
-            shown.friend_count,
-            pages_queries.ListedFriendship.of,
-        )
-        friends = _paginate(request, listed)
-        friends.rows = rows.friend_rows(friends.object_list, links, with_unfriend=False)
     owner, rel = shown.user, shown.relationship
     context = {
         "owner": owner,
         "owner_name": display_name(owner),
         "rel": rel,
         "friend_count": shown.friend_count,
-        "friends": friends,
+        "friends_visible": shown.friends_visible,
         "share_count": shown.share_count,
+        "preview": PROFILE_PREVIEW,
     }
+    # The owner's choice of who sees their friend list; never anyone who blocks the viewer, nor inactive users.
+    if shown.friends_visible and shown.friend_count:
+        # The count is the profile's own (`user_profile` counted this list): the page only fetches rows.
+        listed = pages_queries.Listed.compiled(
+            pages_queries.FRIENDS,
+            (request.user.pk, owner.pk),
+            shown.friend_count,
+            pages_queries.ListedFriendship.of,
+        )
+        context["friend_rows"] = rows.friend_rows(listed[:PROFILE_PREVIEW], links, with_unfriend=False)
     if shown.share_count is not None:
         # The count came with the profile; the page of shares is read only when there are any.
         owned = pages_queries.Listed.queryset(
@@ -155,51 +188,75 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         context["shares"] = paginate(request, owned, per_page=PROFILE_SHARES_PAGE_SIZE, param="shares")
     if rel.friend_since:
         context["friend_since"], context["friend_since_iso"] = links.date(rel.friend_since)
-    if not rel.is_self:
-        # The buttons' targets (the one form names each by `formaction`), from the page's reversed routes.
-        context["action_urls"] = {
-            "unblock": links.unblock(owner.username),
-            "unfriend": links.unfriend(owner.username),
-            "block": links.block(owner.username),
-            "send_request": links.send_request(owner.username),
-            "accept": rel.incoming_request_id and links.request_action(rel.incoming_request_id, "accept"),
-            "decline": rel.incoming_request_id and links.request_action(rel.incoming_request_id, "decline"),
-            "cancel": rel.outgoing_request_id and links.request_action(rel.outgoing_request_id, "cancel"),
-        }
     if rel.is_self:
         visibility = friend_list_visibility_of(user=request.user)
         context["my_visibility"] = FriendListVisibility(visibility).label.lower()
-    else:
-        # Always the viewer's own pair: nobody sees the mutual friends of two other people. Only a cold
-        # look-up enqueues work, so only a cold one spends the per-user budget shared with the API's
-        # mutual-friends look-ups; spent, the profile still shows, only its mutual friends wait.
-        mutual = selectors.mutual_friends_get(viewer=request.user, other=shown.user)
-        if mutual is None:
-            wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
-            if wait is not None:
-                context["mutual_wait"] = wait
-            else:
-                mutual = enqueue.mutual_friends_request_computation_rollback_unsafe(
-                    viewer=request.user, other=shown.user
-                )
-        if mutual is not None:
-            context.update(
-                mutual=mutual,
-                mutual_rows=rows.people_rows(mutual.results, links),
-                mutual_more=(mutual.count or 0) - len(mutual.results),
-                computing=mutual.status == "computing",
-                computing_task_id=mutual.task_id,
-            )
-            if mutual.status == "ready":
-                context["mutual_drawn"] = min(len(mutual.results), drawing.SAMPLE)
-                context["mutual_drawing"] = drawing.mutual_friends_svg(
-                    viewer=request.user,
-                    owner=shown.user,
-                    mutual=mutual.results,
-                    mutual_count=mutual.count or 0,
-                    are_friends=shown.relationship.is_friend,
-                )
+        return render(request, "friends/profile.html", context)
+    # The buttons' targets (the one form names each by `formaction`), from the page's reversed routes.
+    context["action_urls"] = {
+        "unblock": links.unblock(owner.username),
+        "unfriend": links.unfriend(owner.username),
+        "block": links.block(owner.username),
+        "send_request": links.send_request(owner.username),
+        "accept": rel.incoming_request_id and links.request_action(rel.incoming_request_id, "accept"),
+        "decline": rel.incoming_request_id and links.request_action(rel.incoming_request_id, "decline"),
+        "cancel": rel.outgoing_request_id and links.request_action(rel.outgoing_request_id, "cancel"),
+    }
+    context.update(_mutual_lookup(request, owner, limit=selectors.MUTUAL_PREVIEW))
+    mutual = context.get("mutual")
+    if mutual is not None and mutual.status == "ready":
+        context["mutual_rows"] = rows.people_rows(mutual.results, links)
+        context["mutual_drawn"] = min(len(mutual.results), drawing.SAMPLE)
+        context["mutual_drawing"] = drawing.mutual_friends_svg(
+            viewer=request.user,
+            owner=owner,
+            mutual=mutual.results,
+            mutual_count=mutual.count or 0,
+            are_friends=rel.is_friend,
+        )
     return render(request, "friends/profile.html", context)
+
+
+@login_required
+def profile_friends(request: HttpRequest, username: str) -> HttpResponse:
+    """A user's whole friend list, `PAGE_SIZE` a page, newest friends first, if the owner shows it to the
+    viewer (else the page says so); a 404 for users who block the viewer."""
+    shown = _profile_or_response(request, username)
+    if isinstance(shown, HttpResponse):
+        return shown
+    owner = shown.user
+    context = {"owner": owner, "owner_name": display_name(owner), "is_self": shown.relationship.is_self}
+    if shown.friends_visible:
+        listed = pages_queries.Listed.compiled(
+            pages_queries.FRIENDS,
+            (request.user.pk, owner.pk),
+            shown.friend_count,
+            pages_queries.ListedFriendship.of,
+        )
+        friends = _paginate(request, listed)
+        friends.rows = rows.friend_rows(friends.object_list, rows.Links(), with_unfriend=False)
+        context.update(friends=friends, friend_count=shown.friend_count)
+    return render(request, "friends/profile_friends.html", context)
+
+
+@login_required
+def profile_mutual_friends(request: HttpRequest, username: str) -> HttpResponse:
+    """The viewer's mutual friends with a user: the first `selectors.MUTUAL_PAGE` (smallest ids) and how
+    many in all, as the API's `users/{username}/mutual-friends/` lists them; "computing" while the worker
+    computes them. A 404 for users who block the viewer, and for the viewer's own name."""
+    shown = _profile_or_response(request, username)
+    if isinstance(shown, HttpResponse):
+        return shown
+    if shown.relationship.is_self:
+        raise Http404("You have no mutual friends with yourself.")
+    owner = shown.user
+    context = {"owner": owner, "owner_name": display_name(owner)}
+    context.update(_mutual_lookup(request, owner, limit=selectors.MUTUAL_PAGE))
+    mutual = context.get("mutual")
+    if mutual is not None and mutual.status == "ready":
+        context["mutual_rows"] = rows.people_rows(mutual.results, rows.Links())
+        context["mutual_more"] = (mutual.count or 0) - len(mutual.results)
+    return render(request, "friends/profile_mutual_friends.html", context)
 
 
 @login_required

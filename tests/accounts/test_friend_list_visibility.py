@@ -54,23 +54,27 @@ def test_the_owners_setting_decides_who_sees_the_friend_list_on_the_api_and_the_
 
     listed = api.get(f"{V1}/users/owner/friends/")
     profile = api.get(f"{V1}/users/owner/").json()
-    page = browser(people[viewer]).get(reverse("profile", args=["owner"]))
-    assert page.status_code == 200
+    client = browser(people[viewer])
+    page = client.get(reverse("profile", args=["owner"]))
+    whole = client.get(reverse("profile-friends", args=["owner"]))  # the list's own page
+    assert page.status_code == whole.status_code == 200
     if shown:
         assert listed.status_code == 200
         assert sorted(f["user"]["username"] for f in listed.json()["results"]) == ["friend", "other"]
         assert profile["friend_count"] == listed.json()["count"] == 2
-        assert [f.friend.username for f in page.context["friends"]] and page.context["friend_count"] == 2
-        assert 'href="/u/other/"' in page.content.decode()
+        assert sorted(row["username"] for row in page.context["friend_rows"]) == ["friend", "other"]
+        assert page.context["friend_count"] == whole.context["friend_count"] == 2
+        assert sorted(f.friend.username for f in whole.context["friends"]) == ["friend", "other"]
+        assert 'href="/u/other/"' in page.content.decode() and 'href="/u/other/"' in whole.content.decode()
     else:
         assert listed.status_code == 403
         hidden = {"detail": "owner does not show their friend list to you.", "code": "friend_list_hidden"}
         assert listed.json() == hidden
         assert profile["friend_count"] is None
-        assert page.context["friends"] is None
-        body = page.content.decode()
-        assert "owner does not show their friend list to you." in body
-        assert "/u/other/" not in body
+        assert page.context["friends_visible"] is False and whole.context.get("friends") is None
+        for body in (page.content.decode(), whole.content.decode()):
+            assert "owner does not show their friend list to you." in body
+            assert "/u/other/" not in body
 
 
 @pytest.mark.django_db
@@ -116,7 +120,7 @@ def test_the_owner_changes_it_on_the_settings_page(people):
     response = client.post(reverse("settings"), {"friend_list_visibility": "only_me"}, follow=True)
     assert [str(m) for m in response.context["messages"]] == ["Your settings are saved."]
     assert Profile.objects.get(user=owner).friend_list_visibility == "only_me"
-    assert browser(people["friend"]).get(reverse("profile", args=["owner"])).context["friends"] is None
+    assert browser(people["friend"]).get(reverse("profile", args=["owner"])).context["friends_visible"] is False
 
     refused = client.post(reverse("settings"), {"friend_list_visibility": "world"})
     assert refused.status_code == 200 and refused.context["form"].errors
@@ -154,9 +158,13 @@ def test_a_friend_who_blocks_the_viewer_or_is_inactive_is_not_listed_nor_counted
 
     page = browser(viewer).get(reverse("profile", args=["contact"]))
     body = page.content.decode()
-    assert [f.friend.username for f in page.context["friends"]] == ["kept"]
+    assert [row["username"] for row in page.context["friend_rows"]] == ["kept"]
     assert page.context["friend_count"] == 1
     assert "blocker" not in body and "gone" not in body
+    whole = browser(viewer).get(reverse("profile-friends", args=["contact"]))
+    assert [f.friend.username for f in whole.context["friends"]] == ["kept"]
+    assert whole.context["friend_count"] == 1
+    assert "blocker" not in whole.content.decode() and "gone" not in whole.content.decode()
     api = api_as(viewer)
     listed = api.get(f"{V1}/users/contact/friends/").json()
     assert (listed["count"], [f["user"]["username"] for f in listed["results"]]) == (1, ["kept"])

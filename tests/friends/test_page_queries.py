@@ -12,9 +12,10 @@ from tests.support.pages import browser
 
 # The session's user (1; the session itself comes from the cache) and the header's unread badge (1) on
 # every page. Another user's profile: user_profile (visible user, relationship, friend-list setting and
-# friend count in one query: 1), a page of friends (1: the count is the profile's own) and, on a cold
+# friend count in one query: 1), the newest friends (1: the count is the profile's own) and, on a cold
 # mutual-friends cache, the enqueued computation's task record (1): 5. The own profile: the user,
-# user_profile, the page, the viewer's friend-list setting and the badge: 5.
+# user_profile, the newest friends, the viewer's friend-list setting and the badge: 5. A user's whole
+# friend list (`profile-friends`): the user, user_profile, a page of friends, the badge: 4.
 # A friend's (or the own) profile with shares: one more, the page of shares (their count comes with
 # user_profile; no shares, no query).
 # Friends page: the four lists' counts in one query, a page of each non-empty list (4): 7.
@@ -22,6 +23,7 @@ from tests.support.pages import browser
 PROFILE_MAX_QUERIES = 5
 OWN_PROFILE_MAX_QUERIES = 5
 FRIENDS_PAGE_MAX_QUERIES = 7
+FRIEND_LIST_MAX_QUERIES = 4
 
 
 @pytest.fixture
@@ -50,20 +52,38 @@ def test_a_friends_profile_with_shares_costs_one_query_more_whatever_their_numbe
 @pytest.mark.django_db
 @pytest.mark.parametrize("friends", [5, 500])
 def test_profile_page_queries_do_not_grow_with_the_number_of_friends(busy_alice, bob, get_within_queries, friends):
+    from friends.views import PROFILE_PREVIEW
+
     give_friends(busy_alice, friends)
     profile_settings_update(user=busy_alice, friend_list_visibility="everyone")
     response = get_within_queries(browser(bob), reverse("profile", args=["alice"]), PROFILE_MAX_QUERIES)
-    assert len(response.context["friends"].object_list) == min(friends, 50)
-    assert response.content.decode().count("since <time") == min(friends, 50)
+    assert len(response.context["friend_rows"]) == min(friends, PROFILE_PREVIEW)
+    assert response.content.decode().count("since <time") == min(friends, PROFILE_PREVIEW)
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("friends", [5, 500])
 def test_own_profile_page_queries_do_not_grow_with_the_number_of_friends(busy_alice, get_within_queries, friends):
+    from friends.views import PROFILE_PREVIEW
+
     give_friends(busy_alice, friends)
-    url = reverse("profile", args=["alice"])
-    response = get_within_queries(browser(busy_alice), url, OWN_PROFILE_MAX_QUERIES, page=2)
+    response = get_within_queries(browser(busy_alice), reverse("profile", args=["alice"]), OWN_PROFILE_MAX_QUERIES)
+    assert len(response.context["friend_rows"]) == min(friends, PROFILE_PREVIEW)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("friends", [5, 500])
+@pytest.mark.parametrize("viewer", ["alice", "bob"])
+def test_a_users_friend_list_page_queries_do_not_grow_with_the_number_of_friends(
+    busy_alice, bob, get_within_queries, friends, viewer
+):
+    give_friends(busy_alice, friends)
+    profile_settings_update(user=busy_alice, friend_list_visibility="everyone")
+    client = browser(busy_alice if viewer == "alice" else bob)
+    url = reverse("profile-friends", args=["alice"])
+    response = get_within_queries(client, url, FRIEND_LIST_MAX_QUERIES, page=2)
     assert response.context["friends"].number == (2 if friends > 50 else 1)
+    assert response.content.decode().count("since <time") == min(friends, 50)
 
 
 @pytest.mark.django_db

@@ -273,15 +273,23 @@ def test_login_with_a_wrong_password_is_refused(alice):
 
 
 @pytest.mark.django_db
-def test_profile_friend_list_is_paginated_fifty_per_page(alice, make_user):
+def test_a_profile_shows_the_newest_friends_and_links_the_whole_list_paginated_fifty_per_page(alice, make_user):
+    from friends.views import PROFILE_PREVIEW
+
     others = [make_user() for _ in range(55)]
     for other in others:
         services.friendship_create(user=alice, friend=other)
     client = browser(alice)
-    first = client.get(reverse("profile", args=["alice"]))
+    profile = client.get(reverse("profile", args=["alice"]))
+    by_date = Friendship.objects.filter(user=alice).order_by("-is_friend_since", "friend_id")  # the list's order
+    newest = [f.friend.username for f in by_date.select_related("friend")[:PROFILE_PREVIEW]]
+    assert [row["username"] for row in profile.context["friend_rows"]] == newest
+    whole_url = reverse("profile-friends", args=["alice"])
+    assert f'<a href="{whole_url}">See all 55 friends</a>' in profile.content.decode()
+    first = client.get(whole_url)
     assert len(first.context["friends"].object_list) == 50
     assert "Page 1 of 2" in first.content.decode()
-    second = client.get(reverse("profile", args=["alice"]), {"page": 2})
+    second = client.get(whole_url, {"page": 2})
     assert len(second.context["friends"].object_list) == 5
     shown = {f.friend_id for f in first.context["friends"]} | {f.friend_id for f in second.context["friends"]}
     assert shown == {o.pk for o in others}
@@ -321,3 +329,16 @@ def test_a_form_without_its_csrf_token_gets_the_sites_own_403_page(alice, bob):
     assert response.status_code == 403 and "This form could not be sent" in html and "<nav" in html
     assert "<style" not in html  # Django's own page has an inline style, which the CSP refuses
     assert not FriendRequest.objects.exists()
+
+
+def test_the_mutual_friends_page_is_only_for_someone_else(alice):
+    """Mutual friends are always the viewer's own pair with another user: there are none with oneself."""
+    assert browser(alice).get(reverse("profile-mutual-friends", args=["alice"])).status_code == 404
+
+
+def test_the_whole_lists_pages_answer_at_the_names_own_spelling(alice, bob):
+    services.friendship_create(user=alice, friend=bob)
+    client = browser(alice)
+    for name in ("profile-friends", "profile-mutual-friends"):
+        response = client.get(reverse(name, args=["BOB"]), {"page": "2"})
+        assert (response.status_code, response["Location"]) == (301, reverse(name, args=["bob"]) + "?page=2")

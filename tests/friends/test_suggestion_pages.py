@@ -233,8 +233,9 @@ SUGGESTIONS_PAGE_MAX_QUERIES = 4
 # Home: the user, the counts of friends, incoming requests and shares in one query, the exclusions (1),
 # the shown users and the badge; a page of the shares feed only when there are shares (none here).
 HOME_MAX_QUERIES = 5
-# A profile with cached mutual friends: the user, `user_profile` (1), a page of the owner's friends (its
-# count is the profile's), the mutual friends still listable with their names (1), the badge.
+# A profile with cached mutual friends: the user, `user_profile` (1), the newest of the owner's friends (its
+# count is the profile's), the first mutual friends still listable with their names and their count (1),
+# the badge.
 PROFILE_MAX_QUERIES = 5
 
 
@@ -254,9 +255,21 @@ def test_suggestion_pages_queries_do_not_grow_with_friends_or_suggestions(
 
 @pytest.mark.parametrize("n", SIZES)
 def test_profile_with_mutual_friends_queries_do_not_grow_with_friends(alice, bob, n, get_within_queries):
+    """The profile lists the first few mutual friends and links the whole list, whose page lists 50 and
+    counts the rest; neither page's queries grow with their number."""
+    from friends.selectors import MUTUAL_PAGE, MUTUAL_PREVIEW
+
     crowd(alice, bob, n)
-    html = get_within_queries(browser(alice), reverse("profile", args=["bob"]), PROFILE_MAX_QUERIES).content.decode()
+    client = browser(alice)
+    html = get_within_queries(client, reverse("profile", args=["bob"]), PROFILE_MAX_QUERIES).content.decode()
     assert f'Mutual friends <span class="muted">({n})</span>' in html
     mutual = re.search(r'<ul class="people mutual">(.*?)</ul>', html, re.S).group(1)
-    assert mutual.count("<li>") == min(n, 50)
-    assert ("and 450 more." in html) is (n == 500)
+    assert mutual.count("<li>") == min(n, MUTUAL_PREVIEW)
+    whole_url = reverse("profile-mutual-friends", args=["bob"])
+    assert (f'<a href="{whole_url}">See all {n} mutual friends</a>' in html) is (n > MUTUAL_PREVIEW)
+    # The whole list: the user, `user_profile`, the mutual friends still listable, the badge.
+    html = get_within_queries(client, whole_url, PROFILE_MAX_QUERIES - 1).content.decode()
+    assert f"({n})</span></h1>" in html
+    mutual = re.search(r'<ul class="people mutual">(.*?)</ul>', html, re.S).group(1)
+    assert mutual.count("<li>") == min(n, MUTUAL_PAGE)
+    assert (f"and {n - MUTUAL_PAGE} more." in html) is (n > MUTUAL_PAGE)

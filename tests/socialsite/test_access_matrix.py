@@ -56,6 +56,8 @@ INVISIBLE = {"a_blocks_b", "a_inactive"}  # A must look exactly like NOBODY to B
 # Routes whose parameter is a username. (The friend-request page takes a request id and an action.)
 USER_ROUTES = {
     "/u/<str:username>/",
+    "/u/<str:username>/friends/",
+    "/u/<str:username>/mutual-friends/",
     "/u/<str:username>/request/",
     "/u/<str:username>/unfriend/",
     "/u/<str:username>/block/",
