@@ -18,7 +18,10 @@ configuration can serve, and the yardstick.
    in as the demo user fb0, warm caches, in `--rounds` interleaved rounds: the bare view, `/suggestions/`,
    `/friends/`, the profile of the user with the most mutual friends with fb0, the home page and
    `GET /api/v1/suggestions/`; requests/s, p50 and p99, and each page's requests/s as a ratio to the bare
-   view's in the same round (median over rounds). Target >= 0.5 for every page. After the load, the web
+   view's in the same round (median over rounds). Target >= 0.5 for every page. Beside them, the CPU each
+   request cost the web server (gunicorn's processes) and PostgreSQL (all its processes), read from
+   /proc before and after each timed load (`bench.support.cpu`): where a page's time goes under load,
+   which in-process profiling (`bench.pages_profile`) does not show. After the load, the web
    tier's PostgreSQL connections (tagged by application_name) must not exceed WEB_CONCURRENCY x
    DJANGO_DB_POOL_MAX_SIZE.
    Each request on a new connection (`Connection: close`), as gunicorn is served behind a proxy that
@@ -47,6 +50,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.bench_suggestions.graphs import graph_specs, prepare_database
+from bench.support.cpu import CPUMeter
 from bench.support.http import csrf_token, http_get, http_login, load_generator, wait_until_answers
 from bench.support.services import (
     add_service_options,
@@ -250,9 +254,15 @@ def main(argv: list[str] | None = None) -> int:
         for path, _ in targets.values():  # one short untimed pass: threads, pooled connections, caches
             load(port, path, cookie, seconds=1, **per_load)
         rounds: dict[str, list] = {name: [] for name in targets}
+        meter = CPUMeter(server.proc.pid)
+        cpu: dict[str, list[tuple[float, float]]] = {name: [] for name in targets}  # ms a request: web, PG
         for i in range(args.rounds):
             for name, (path, _) in targets.items():
-                rounds[name].append(load(port, path, cookie, seconds=args.seconds, **per_load))
+                before = meter.sample()
+                result = load(port, path, cookie, seconds=args.seconds, **per_load)
+                web, postgres = meter.spent(before, meter.sample())
+                rounds[name].append(result)
+                cpu[name].append((web * 1000 / max(result.requests, 1), postgres * 1000 / max(result.requests, 1)))
             print(f"  round {i + 1}/{args.rounds} done", file=sys.stderr, flush=True)
         trips = accept_round_trips(port, setup_env, cookie, PASSWORD, accepts) if accepts else None
         connections_after = web_connections(spec.database)
@@ -274,7 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.rounds} interleaved round(s) of {args.seconds:g} s per page, logged in as {VIEWER}, warm caches"
     )
     print()
-    header = f"{'page':<36}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'÷ bare':>9}{'verdict':>9}"
+    header = (
+        f"{'page':<36}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'÷ bare':>9}{'verdict':>9}"
+        f"{'web CPU':>9}{'PG CPU':>8}"
+    )
     print(header)
     print("-" * len(header))
     ok = True
@@ -283,11 +296,17 @@ def main(argv: list[str] | None = None) -> int:
         is_base = runs is base
         verdict = "" if is_base else ("PASS" if ratio >= TARGET else "FAIL")
         ok &= is_base or ratio >= TARGET
+        web_ms, pg_ms = (median(c[i] for c in cpu[name]) for i in (0, 1))
+        usage = f"{web_ms:>9.2f}{pg_ms:>8.2f}" if meter.available else f"{'n/a':>9}{'n/a':>8}"
         print(
             f"{name:<36}{median(r.rps for r in runs):>9.0f}{median(r.p50_ms for r in runs):>9.1f}"
-            f"{median(r.p99_ms for r in runs):>9.1f}{sum(r.errors for r in runs):>8}{ratio:>9.2f}{verdict:>9}"
+            f"{median(r.p99_ms for r in runs):>9.1f}{sum(r.errors for r in runs):>8}{ratio:>9.2f}{verdict:>9}{usage}"
         )
     print(f"(÷ bare: the page's req/s over the bare view's in the same round, median of rounds; target >= {TARGET})")
+    print(
+        "(web CPU, PG CPU: milliseconds of CPU per request charged to gunicorn's processes and to PostgreSQL's "
+        "during the timed load, median of rounds)"
+    )
     conn_ok = connections_after <= bound
     print(
         f"web PostgreSQL connections after the load: {connections_after} (bound {bound} = "
