@@ -206,6 +206,8 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     mutual = context.get("mutual")
     if mutual is not None and mutual.status == "ready":
         context["mutual_rows"] = rows.people_rows(mutual.results, links)
+        if (mutual.count or 0) > len(mutual.results):
+            context["mutual_all_url"] = reverse("profile-mutual-friends", args=[owner.username])
         context["mutual_drawn"] = min(len(mutual.results), drawing.SAMPLE)
         context["mutual_drawing"] = drawing.mutual_friends_svg(
             viewer=request.user,
