@@ -127,38 +127,32 @@ def _other_of(pairs: QuerySet, uid: int, first: str, second: str, *, blocked: bo
 
 _NOT_TO_SUGGEST = PreparedQuery(_not_to_suggest_query)
 
-MUTUAL_PAGE = 50  # mutual friends `mutual-friends/` (page and API) lists at most (the smallest ids); `count` counts all
+MUTUAL_PAGE = 50  # mutual friends a page of `mutual-friends/` lists (the API's one page: the first 50)
 MUTUAL_PREVIEW = 12  # mutual friends a profile lists (the first of the same list); the rest are on their own page
 
-
-def _mutual_still_query(limit: int) -> PreparedQuery:
-    """(friend id, username, first name, last name, how many in all) of the first `limit` of the ids (an
-    array parameter), smallest first, that are still active friends of both users and not blocked either
-    way with the viewer: the table's word on a cached list of mutual friends (`_mutual_listable`). The
-    queryset checks every id against the indexes alone and counts them (a window over all, before the
-    LIMIT); only the page it keeps is joined to the user table for names: a hub's 199 mutual friends
-    read `limit` user rows, not 199."""
-    return PreparedQuery(
-        lambda viewer_id, other_id, ids: (
-            Friendship.objects.filter(_any_of("friend_id", ids), user_id=viewer_id)
-            .filter(Exists(Friendship.objects.filter(user_id=other_id, friend_id=OuterRef("friend_id"))))
-            .exclude(friend_id__in=inactive_user_ids())  # as `friendships_listed_to`: sets read once
-            .exclude(friend_id__in=_blocked_either_way_ids(viewer_id))
-            .annotate(total=Window(Count("*")))
-            .order_by("friend_id")
-            .values_list("friend_id", "total")[:limit]
-        ),
-        sentinels=(SENTINEL, OTHER_SENTINEL, IDS_SENTINEL),
-        outer=(
-            'SELECT page."friend_id", u."username", u."first_name", u."last_name", page."total" '
-            f'FROM ({{inner}}) page JOIN "{User._meta.db_table}" u ON u."id" = page."friend_id" '
-            'ORDER BY page."friend_id"'
-        ),
-    )
-
-
-# One compiled statement per size a page or endpoint lists (its LIMIT is part of the SQL).
-_MUTUAL_STILL = {limit: _mutual_still_query(limit) for limit in (MUTUAL_PAGE, MUTUAL_PREVIEW)}
+# (friend id, username, first name, last name, how many in all) of a page (LIMIT and OFFSET: parameters
+# after the ids) of the ids (an array parameter), smallest first, that are still active friends of both
+# users and not blocked either way with the viewer: the table's word on a cached list of mutual friends
+# (`_mutual_listable`). The queryset checks every id against the indexes alone and counts them (a window
+# over all, before the LIMIT); only the page it keeps is joined to the user table for names: a hub's 199
+# mutual friends read a page of user rows, not 199.
+_MUTUAL_STILL = PreparedQuery(
+    lambda viewer_id, other_id, ids: (
+        Friendship.objects.filter(_any_of("friend_id", ids), user_id=viewer_id)
+        .filter(Exists(Friendship.objects.filter(user_id=other_id, friend_id=OuterRef("friend_id"))))
+        .exclude(friend_id__in=inactive_user_ids())  # as `friendships_listed_to`: sets read once
+        .exclude(friend_id__in=_blocked_either_way_ids(viewer_id))
+        .annotate(total=Window(Count("*")))
+        .values_list("friend_id", "total")
+    ),
+    sentinels=(SENTINEL, OTHER_SENTINEL, IDS_SENTINEL),
+    outer=(
+        'SELECT page."friend_id", u."username", u."first_name", u."last_name", page."total" '
+        'FROM (SELECT * FROM ({inner}) checked ORDER BY "friend_id" LIMIT %s OFFSET %s) page '
+        f'JOIN "{User._meta.db_table}" u ON u."id" = page."friend_id" '
+        'ORDER BY page."friend_id"'
+    ),
+)
 # (id, username, first name, last name, is the user's friend now) of the active users among the ids.
 # The flag is a scalar subquery (one index probe per person), not `Exists`: PostgreSQL may run an EXISTS
 # in the select list as a hashed subplan, and in the prepared (generic) plan it did, reading all of the
@@ -203,23 +197,24 @@ class Person:
 
 
 def _mutual_listable(
-    viewer: AbstractBaseUser, other: AbstractBaseUser, ids: list[int], *, limit: int = MUTUAL_PAGE
+    viewer: AbstractBaseUser, other: AbstractBaseUser, ids: list[int], *, limit: int = MUTUAL_PAGE, offset: int = 0
 ) -> tuple[list[Person], int]:
-    """The first `limit` (`MUTUAL_PAGE` or `MUTUAL_PREVIEW`) of the cached mutual friends (ascending ids,
-    as cached) that the viewer's list shows and counts, and how many there are in all: still an active
+    """`limit` of the cached mutual friends (ascending ids, as cached), from the `offset`-th on, that the
+    viewer's list shows, and how many it shows in all (a count past the page: for the page's own
+    position), and how many there are in all: still an active
     friend of both (the table decides, so a mutual friend unfriended, deactivated or deleted since the
     computation is never shown nor counted), and not blocked either way with the viewer. The one filter
     of both `mutual_friends_get` and `mutual_friend_count_get`, so a profile's count equals its list's,
     and a list's `count` equals what the whole list holds (every one counted is a user it can show).
 
-    One prepared query (`_mutual_still_query`): indexed look-ups for the cached ids, given as one array.
-
-    Raises:
-        KeyError: `limit` is neither `MUTUAL_PAGE` nor `MUTUAL_PREVIEW`.
+    One prepared query (`_MUTUAL_STILL`): indexed look-ups for the cached ids, given as one array. A page
+    past the end has no rows to carry the count: then a second query reads the first row for it.
     """
     if not ids:
         return [], 0
-    rows = _MUTUAL_STILL[limit].rows(viewer.pk, other.pk, sorted(ids))
+    rows = _MUTUAL_STILL.rows(viewer.pk, other.pk, sorted(ids), tail=(limit, offset))
+    if not rows and offset:
+        return [], _mutual_listable(viewer, other, ids, limit=1)[1]
     return [Person(*row[:4]) for row in rows], (rows[0][4] if rows else 0)
 
 
@@ -485,18 +480,17 @@ def suggestions_get(*, user: AbstractBaseUser) -> Cached | None:
     return Cached(status="ready", computed_at=computed_at, results=results)
 
 
-def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, limit: int = MUTUAL_PAGE) -> Cached | None:
+def mutual_friends_get(
+    *, viewer: AbstractBaseUser, other: AbstractBaseUser, limit: int = MUTUAL_PAGE, offset: int = 0
+) -> Cached | None:
     """Mutual friends of the viewer and another user (only ever the viewer's own pair), or None when
     nothing fresh is cached (the caller then asks
     `suggestions.enqueue.mutual_friends_request_computation_rollback_unsafe`).
 
-    `results` holds up to `limit` people (`Person`; `MUTUAL_PAGE`, or a profile's `MUTUAL_PREVIEW`),
-    smallest ids first; `count` counts them all. Only people listable to the viewer appear or count
-    (`_mutual_listable`), as in `mutual_friend_count_get`, so `count` equals the number of people the
-    whole list holds. One query.
-
-    Raises:
-        KeyError: `limit` is neither `MUTUAL_PAGE` nor `MUTUAL_PREVIEW`.
+    `results` holds up to `limit` people (`Person`; a page of `MUTUAL_PAGE`, or a profile's
+    `MUTUAL_PREVIEW`) from the `offset`-th on, smallest ids first; `count` counts them all. Only people
+    listable to the viewer appear or count (`_mutual_listable`), as in `mutual_friend_count_get`, so
+    `count` equals the number of people the whole list holds. One query (two for a page past the end).
     """
     try:
         found = store.mutual_cached(viewer.pk, other.pk)
@@ -505,7 +499,7 @@ def mutual_friends_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser, lim
     if found is None:
         return None
     computed_at, ids = found
-    listed, count = _mutual_listable(viewer, other, ids, limit=limit)
+    listed, count = _mutual_listable(viewer, other, ids, limit=limit, offset=offset)
     return Cached(status="ready", computed_at=computed_at, results=listed, count=count)
 
 

@@ -25,7 +25,7 @@ from accounts.models import FriendListVisibility
 from accounts.people import display_name
 from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import NotFound, ServiceError
-from socialsite.pagination import paginate
+from socialsite.pagination import asked_page, page_of_counted, paginate
 from socialsite.ratelimits import hit, limit_page, user_or_ip_key
 
 from . import drawing, pages_queries, rows, selectors, services
@@ -135,13 +135,13 @@ def _profile_or_response(request: HttpRequest, username: str) -> selectors.Profi
     return shown
 
 
-def _mutual_lookup(request: HttpRequest, other: AbstractBaseUser, *, limit: int) -> dict:
+def _mutual_lookup(request: HttpRequest, other: AbstractBaseUser, *, limit: int, offset: int = 0) -> dict:
     """The context of a list of the viewer's mutual friends with `other` (always the viewer's own pair:
-    nobody sees the mutual friends of two other people): `mutual` (a `selectors.Cached`, its first `limit`
-    people), `computing` and `computing_task_id`, or `mutual_wait` (seconds) when a cold look-up would
+    nobody sees the mutual friends of two other people): `mutual` (a `selectors.Cached`: `limit` people
+    from the `offset`-th on), `computing` and `computing_task_id`, or `mutual_wait` (seconds) when a cold look-up would
     exceed the per-user budget. Only a cold look-up enqueues work, so only a cold one spends the budget
     shared with the API's mutual-friends look-ups; spent, the page still shows, only this list waits."""
-    mutual = selectors.mutual_friends_get(viewer=request.user, other=other, limit=limit)
+    mutual = selectors.mutual_friends_get(viewer=request.user, other=other, limit=limit, offset=offset)
     if mutual is None:
         wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
         if wait is not None:
@@ -243,21 +243,29 @@ def profile_friends(request: HttpRequest, username: str) -> HttpResponse:
 
 @login_required
 def profile_mutual_friends(request: HttpRequest, username: str) -> HttpResponse:
-    """The viewer's mutual friends with a user: the first `selectors.MUTUAL_PAGE` (smallest ids) and how
-    many in all, as the API's `users/{username}/mutual-friends/` lists them; "computing" while the worker
-    computes them. A 404 for users who block the viewer, and for the viewer's own name."""
+    """The viewer's mutual friends with a user, `selectors.MUTUAL_PAGE` a page, smallest ids first (the
+    first page is the API's `users/{username}/mutual-friends/`); "computing" while the worker computes
+    them. A 404 for users who block the viewer, and for the viewer's own name."""
     shown = _profile_or_response(request, username)
     if isinstance(shown, HttpResponse):
         return shown
     if shown.relationship.is_self:
         raise Http404("You have no mutual friends with yourself.")
-    owner = shown.user
+    owner, per_page = shown.user, selectors.MUTUAL_PAGE
+    asked = asked_page(request)
     context = {"owner": owner, "owner_name": display_name(owner)}
-    context.update(_mutual_lookup(request, owner, limit=selectors.MUTUAL_PAGE))
+    context.update(_mutual_lookup(request, owner, limit=per_page, offset=(asked - 1) * per_page))
     mutual = context.get("mutual")
     if mutual is not None and mutual.status == "ready":
-        context["mutual_rows"] = rows.people_rows(mutual.results, rows.Links())
-        context["mutual_more"] = (mutual.count or 0) - len(mutual.results)
+        last = max(-(-(mutual.count or 0) // per_page), 1)
+        if asked > last:  # past the end: the last page, as every paginated page answers
+            again = selectors.mutual_friends_get(
+                viewer=request.user, other=owner, limit=per_page, offset=(last - 1) * per_page
+            )
+            mutual = context["mutual"] = again or mutual
+        people = rows.people_rows(mutual.results, rows.Links())
+        context["mutual_rows"] = people
+        context["mutual_page"] = page_of_counted(request, people, mutual.count or 0, per_page=per_page)
     return render(request, "friends/profile_mutual_friends.html", context)
 
 

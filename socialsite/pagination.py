@@ -28,7 +28,29 @@ def paginate(request: HttpRequest, queryset: QuerySet, *, per_page: int, param: 
     `page.prev_query` / `page.next_query` are query strings (None at either end) that change `param` and
     keep every other parameter, so a page with several lists can page each one independently.
     """
-    page = Paginator(queryset, per_page).get_page(request.GET.get(param))
+    return _with_links(request, Paginator(queryset, per_page).get_page(request.GET.get(param)), param)
+
+
+def asked_page(request: HttpRequest, param: str = "page") -> int:
+    """The page number `param` asks for, as `Paginator.get_page` reads it before it knows the count: 1 for
+    a missing or unreadable value or one below 1 (a page past the end is the caller's to cap)."""
+    try:
+        number = int(request.GET.get(param, 1))
+    except (TypeError, ValueError):
+        return 1
+    return max(number, 1)
+
+
+def page_of_counted(request: HttpRequest, rows: list, count: int, *, per_page: int, param: str = "page") -> Page:
+    """The page of `asked_page`, capped at the last one, for rows read together with the list's `count`
+    (one query for both), with the links of `paginate`. `rows` are that page's: the caller reads at the
+    asked page's offset and, when it finds it past the end (`count` says so), at the last page's."""
+    page = Paginator(range(count), per_page).get_page(asked_page(request, param))
+    page.object_list = rows
+    return _with_links(request, page, param)
+
+
+def _with_links(request: HttpRequest, page: Page, param: str) -> Page:
     page.param = param
     for attr, has, number in (
         ("prev_query", page.has_previous, page.number - 1),

@@ -28,9 +28,10 @@ class PreparedQuery:
     values (ids, names, `IDS_SENTINEL` for a list of ids); `rows(*values)` runs its compiled SQL for other
     values in their place and returns the rows (tuples, as `values_list` gives them).
 
-    `outer`, when given, is SQL around the queryset's, with `{inner}` where that goes and no parameters of
-    its own: for the one thing the ORM cannot say here, joining rows to a page of the queryset's after its
-    LIMIT (the rule that picks the rows stays in the queryset).
+    `outer`, when given, is SQL around the queryset's, with `{inner}` where that goes: for the one thing
+    the ORM cannot say here, joining rows to a page of the queryset's after its LIMIT (the rule that picks
+    the rows stays in the queryset). Its own parameters, if any, are placeholders after `{inner}`, given
+    to `rows` as `tail` (a page's LIMIT and OFFSET, so one statement serves every page).
 
     Raises (on first use): ValueError when a sentinel does not appear among the compiled parameters, or
     `outer` has no `{inner}`.
@@ -74,10 +75,11 @@ class PreparedQuery:
             self._compiled = (sql, list(params), positions)
         return self._compiled
 
-    def rows(self, *values: Any) -> list[tuple]:
-        """The rows for these values (one per sentinel, in order): one query."""
+    def rows(self, *values: Any, tail: Sequence[Any] = ()) -> list[tuple]:
+        """The rows for these values (one per sentinel, in order) and `outer`'s own parameters (`tail`):
+        one query."""
         sql, params, positions = self._compile()
-        params = list(params)
+        params = [*params, *tail]
         for i, which in positions:
             value = values[which]
             # A list bound as JSON text where the compiled query took it so (SQLite), else as an array.

@@ -342,3 +342,21 @@ def test_the_whole_lists_pages_answer_at_the_names_own_spelling(alice, bob):
     for name in ("profile-friends", "profile-mutual-friends"):
         response = client.get(reverse(name, args=["BOB"]), {"page": "2"})
         assert (response.status_code, response["Location"]) == (301, reverse(name, args=["bob"]) + "?page=2")
+
+
+def test_the_mutual_friends_page_pages_through_every_mutual_friend_once(alice, bob):
+    from friends.selectors import MUTUAL_PAGE
+    from tests.support.factories import crowd
+
+    crowd(alice, bob, MUTUAL_PAGE + 10)
+    client = browser(alice)
+    url = reverse("profile-mutual-friends", args=["bob"])
+    first, second = (client.get(url, {"page": n}) for n in (1, 2))
+    assert "Page 1 of 2" in first.content.decode() and "Page 2 of 2" in second.content.decode()
+    shown = [p.username for p in first.context["mutual"].results + second.context["mutual"].results]
+    expected = sorted(set(Friendship.objects.filter(user=alice).values_list("friend_id", flat=True)))
+    assert [get_user_model().objects.get(username=name).pk for name in shown] == expected[: len(shown)]
+    assert len(shown) == len(set(shown)) == MUTUAL_PAGE + 10  # every one, once, smallest ids first
+    # As every paginated page: past the end is the last page, an unreadable number the first.
+    for asked, number in (("99", 2), ("abc", 1), ("0", 1), ("-3", 1)):
+        assert client.get(url, {"page": asked}).context["mutual_page"].number == number

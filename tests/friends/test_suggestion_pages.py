@@ -272,4 +272,11 @@ def test_profile_with_mutual_friends_queries_do_not_grow_with_friends(alice, bob
     assert f"({n})</span></h1>" in html
     mutual = re.search(r'<ul class="people mutual">(.*?)</ul>', html, re.S).group(1)
     assert mutual.count("<li>") == min(n, MUTUAL_PAGE)
-    assert (f"and {n - MUTUAL_PAGE} more." in html) is (n > MUTUAL_PAGE)
+    assert (f"Page 1 of {-(-n // MUTUAL_PAGE)}" in html) is (n > MUTUAL_PAGE)
+    # The last page costs the same, and a page past it is the last page (one query more: its count).
+    last = -(-n // MUTUAL_PAGE)
+    html = get_within_queries(client, whole_url, PROFILE_MAX_QUERIES - 1, page=last).content.decode()
+    listed = re.search(r'<ul class="people mutual">(.*?)</ul>', html, re.S).group(1)
+    assert listed.count("<li>") == n - (last - 1) * MUTUAL_PAGE
+    past = get_within_queries(client, whole_url, PROFILE_MAX_QUERIES + 1, page=last + 1).content.decode()
+    assert re.search(r'<ul class="people mutual">(.*?)</ul>', past, re.S).group(1) == listed

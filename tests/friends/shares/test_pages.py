@@ -187,7 +187,7 @@ def test_a_profile_shows_the_owners_shares_to_friends_and_the_owner_only(alice, 
     own = client_as(alice).get(reverse("profile", args=["alice"])).content.decode()
     assert "alice&#x27;s link" in own
     stranger = client_as(carol).get(reverse("profile", args=["alice"])).content.decode()
-    assert "alice&#x27;s link" not in stranger and "Only alice's friends see what alice shares." in stranger
+    assert "alice&#x27;s link" not in stranger and "Only alice's friends see what they share." in stranger
 
 
 def test_a_profiles_shares_page_on_their_own(alice, bob, befriend, client_as):
