@@ -24,6 +24,13 @@ accesslog = os.environ.get("WEB_ACCESS_LOG") or None  # "-" for stdout; off by d
 errorlog = "-"
 loglevel = os.environ.get("WEB_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn's control socket (`gunicornc`) is by default one path per system user ($HOME/.gunicorn/gunicorn.ctl):
+# two servers run by one user (the demo, a benchmark, the tests' servers) took it from each other, and the
+# first to stop removed it. Off unless WEB_CONTROL_SOCKET names a path of this server's own.
+control_socket = os.environ.get("WEB_CONTROL_SOCKET") or None
+control_socket_disable = control_socket is None
+if control_socket is None:
+    del control_socket  # gunicorn reads every module-level name that is a setting; None is not a path
 
 
 def post_worker_init(worker):
