@@ -199,13 +199,12 @@ class Person:
 def _mutual_listable(
     viewer: AbstractBaseUser, other: AbstractBaseUser, ids: list[int], *, limit: int = MUTUAL_PAGE, offset: int = 0
 ) -> tuple[list[Person], int]:
-    """`limit` of the cached mutual friends (ascending ids, as cached), from the `offset`-th on, that the
-    viewer's list shows, and how many it shows in all (a count past the page: for the page's own
-    position), and how many there are in all: still an active
-    friend of both (the table decides, so a mutual friend unfriended, deactivated or deleted since the
-    computation is never shown nor counted), and not blocked either way with the viewer. The one filter
-    of both `mutual_friends_get` and `mutual_friend_count_get`, so a profile's count equals its list's,
-    and a list's `count` equals what the whole list holds (every one counted is a user it can show).
+    """`limit` of the cached mutual friends (ascending ids, as cached) that the viewer's list shows, from
+    the `offset`-th on, and how many it shows in all. Shown means still an active friend of both (the
+    table decides, so a mutual friend unfriended, deactivated or deleted since the computation is never
+    shown nor counted) and not blocked either way with the viewer. The one filter of both
+    `mutual_friends_get` and `mutual_friend_count_get`, so a profile's count equals its list's, and a
+    list's `count` equals what the whole list holds (every one counted is a user it can show).
 
     One prepared query (`_MUTUAL_STILL`): indexed look-ups for the cached ids, given as one array. A page
     past the end has no rows to carry the count: then a second query reads the first row for it.

@@ -138,9 +138,10 @@ def _profile_or_response(request: HttpRequest, username: str) -> selectors.Profi
 def _mutual_lookup(request: HttpRequest, other: AbstractBaseUser, *, limit: int, offset: int = 0) -> dict:
     """The context of a list of the viewer's mutual friends with `other` (always the viewer's own pair:
     nobody sees the mutual friends of two other people): `mutual` (a `selectors.Cached`: `limit` people
-    from the `offset`-th on), `computing` and `computing_task_id`, or `mutual_wait` (seconds) when a cold look-up would
-    exceed the per-user budget. Only a cold look-up enqueues work, so only a cold one spends the budget
-    shared with the API's mutual-friends look-ups; spent, the page still shows, only this list waits."""
+    from the `offset`-th on), `computing` and `computing_task_id`, or `mutual_wait` (seconds) when a
+    cold look-up would exceed the per-user budget. Only a cold look-up enqueues work, so only a cold one
+    spends the budget shared with the API's mutual-friends look-ups; spent, the page still shows, only
+    this list waits."""
     mutual = selectors.mutual_friends_get(viewer=request.user, other=other, limit=limit, offset=offset)
     if mutual is None:
         wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
@@ -168,7 +169,6 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         "friend_count": shown.friend_count,
         "friends_visible": shown.friends_visible,
         "share_count": shown.share_count,
-        "preview": PROFILE_PREVIEW,
     }
     # The owner's choice of who sees their friend list; never anyone who blocks the viewer, nor inactive users.
     if shown.friends_visible and shown.friend_count:
@@ -262,7 +262,8 @@ def profile_mutual_friends(request: HttpRequest, username: str) -> HttpResponse:
             again = selectors.mutual_friends_get(
                 viewer=request.user, other=owner, limit=per_page, offset=(last - 1) * per_page
             )
-            mutual = context["mutual"] = again or mutual
+            if again is not None and again.status == "ready":  # else (gone meanwhile) the empty page asked
+                mutual = context["mutual"] = again
         people = rows.people_rows(mutual.results, rows.Links())
         context["mutual_rows"] = people
         context["mutual_page"] = page_of_counted(request, people, mutual.count or 0, per_page=per_page)
