@@ -97,6 +97,10 @@ class SharedWorker:
         self.process: ManagedProcess | None = None
         self.activity: Path | None = None
 
+    def wait_idle(self) -> None:
+        """Until the worker is idle twice in a row (`_idle`), bounded by SETTLE_TIMEOUT (AssertionError)."""
+        wait_for(lambda: self._idle() and self._idle(), timeout=self.SETTLE_TIMEOUT, what="the worker idle")
+
     def acquire(self) -> SharedWorkerView:
         """The running worker (started if need be), with nothing left in any queue."""
         if self.process is not None and self.process.proc.poll() is not None:
@@ -106,14 +110,14 @@ class SharedWorker:
             self.activity = Path(tempfile.mkdtemp(prefix="worker_activity_"))
             env = _worker_env(**{ACTIVITY_DIR_ENV: str(self.activity)})
             self.process = start_rundramatiq(env=env, queues=queues.ALL, threads=2)
-        return SharedWorkerView(self.process)
+        return SharedWorkerView(self.process, self)
 
     def release(self) -> None:
         """After a test: wait (bounded) until the worker is idle, or kill it; then empty every queue."""
         if self.process is None:
             return
         try:
-            wait_for(lambda: self._idle() and self._idle(), timeout=self.SETTLE_TIMEOUT, what="the worker idle")
+            self.wait_idle()
         except AssertionError:
             self.stop()
         purge_queues(queues.ALL)
@@ -145,9 +149,15 @@ class SharedWorker:
 class SharedWorkerView:
     """What a test sees of the shared worker: what it logged since the test began."""
 
-    def __init__(self, process: ManagedProcess) -> None:
+    def __init__(self, process: ManagedProcess, shared: SharedWorker) -> None:
         self._process = process
+        self._shared = shared
         self._offset = len(process.output)
+
+    def wait_idle(self) -> None:
+        """Until nothing is queued, held by the worker or left unpublished in the outbox (twice in a row):
+        every event of the test so far handled, and nothing they cause still on its way."""
+        self._shared.wait_idle()
 
     @property
     def output(self) -> str:
