@@ -8,12 +8,8 @@ child process on a new SQLite database: a page, its count, and a page past the e
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.sqlite_site import run_on_new_sqlite
 
 SCRIPT = """
 import json
@@ -34,18 +30,5 @@ print(json.dumps([[[p.username for p in people], count] for people, count in pag
 
 
 def test_the_mutual_friends_check_pages_and_counts_on_a_new_sqlite_database(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",  # the StubBroker: nothing leaves the process
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-    }
-    env.pop("SOCIALSITE_TEST_BROKER", None)
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    migrated = run("migrate", "--noinput")
-    assert migrated.returncode == 0, migrated.stderr
-    done = run("shell", "-c", SCRIPT)
-    assert done.returncode == 0, done.stderr
-    pages = json.loads(done.stdout.strip().splitlines()[-1])
+    pages = json.loads(run_on_new_sqlite(tmp_path, SCRIPT).strip().splitlines()[-1])
     assert pages == [[["m0", "m1"], 5], [["m2", "m3"], 5], [["m4"], 5], [[], 5]]

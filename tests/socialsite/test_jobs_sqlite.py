@@ -8,12 +8,7 @@ little data: friends, a pending and an answered request, a block, a read notific
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.sqlite_site import run_on_new_sqlite
 
 SCRIPT = """
 import dramatiq
@@ -42,21 +37,9 @@ for job in sorted(settings.SOCIALSITE_SCHEDULES):
 
 
 def test_every_scheduled_job_runs_on_a_new_sqlite_database(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "socialsite.test_settings",  # the StubBroker: nothing leaves the process
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-    }
-    env.pop("SOCIALSITE_TEST_BROKER", None)
-    run = lambda *args: subprocess.run(  # noqa: E731
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    migrated = run("migrate", "--noinput")
-    assert migrated.returncode == 0, migrated.stderr
-    done = run("shell", "-c", SCRIPT)
-    assert done.returncode == 0, done.stderr
+    printed = run_on_new_sqlite(tmp_path, SCRIPT)
     from django.conf import settings
 
-    assert [line for line in done.stdout.splitlines() if line.startswith("ran ")] == [
+    assert [line for line in printed.splitlines() if line.startswith("ran ")] == [
         f"ran {job}" for job in sorted(settings.SOCIALSITE_SCHEDULES)
     ]
