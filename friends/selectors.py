@@ -504,11 +504,11 @@ def mutual_friends_get(
 
 def mutual_friend_count_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> int | None:
     """How many mutual friends `mutual_friends_get` would list (the same filter), or None when nothing
-    fresh is cached; never enqueues. One query on a hit (it names only the preview's few: the count is
-    the same whatever the page's size)."""
+    fresh is cached; never enqueues. One query on a hit (a page of one: the count is the same whatever the
+    page's size)."""
     try:
         found = store.mutual_cached(viewer.pk, other.pk)
     except REDIS_DOWN as exc:
         logger.warning("mutual friend count not read: Redis unavailable (%s)", type(exc).__name__)
         return None
-    return None if found is None else _mutual_listable(viewer, other, found[1], limit=MUTUAL_PREVIEW)[1]
+    return None if found is None else _mutual_listable(viewer, other, found[1], limit=1)[1]

@@ -257,16 +257,15 @@ def profile_mutual_friends(request: HttpRequest, username: str) -> HttpResponse:
     context.update(_mutual_lookup(request, owner, limit=per_page, offset=(asked - 1) * per_page))
     mutual = context.get("mutual")
     if mutual is not None and mutual.status == "ready":
-        last = max(-(-(mutual.count or 0) // per_page), 1)
-        if asked > last:  # past the end: the last page, as every paginated page answers
+        page = page_of_counted(request, mutual.count or 0, per_page=per_page)
+        if page.number != asked:  # past the end: the last page, as every paginated page answers
             again = selectors.mutual_friends_get(
-                viewer=request.user, other=owner, limit=per_page, offset=(last - 1) * per_page
+                viewer=request.user, other=owner, limit=per_page, offset=(page.number - 1) * per_page
             )
             if again is not None and again.status == "ready":  # else (gone meanwhile) the empty page asked
                 mutual = context["mutual"] = again
-        people = rows.people_rows(mutual.results, rows.Links())
-        context["mutual_rows"] = people
-        context["mutual_page"] = page_of_counted(request, people, mutual.count or 0, per_page=per_page)
+        page.object_list = context["mutual_rows"] = rows.people_rows(mutual.results, rows.Links())
+        context["mutual_page"] = page
     return render(request, "friends/profile_mutual_friends.html", context)
 
 

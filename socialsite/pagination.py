@@ -41,13 +41,12 @@ def asked_page(request: HttpRequest, param: str = "page") -> int:
     return max(number, 1)
 
 
-def page_of_counted(request: HttpRequest, rows: list, count: int, *, per_page: int, param: str = "page") -> Page:
-    """The page of `asked_page`, capped at the last one, for rows read together with the list's `count`
-    (one query for both), with the links of `paginate`. `rows` are that page's: the caller reads at the
-    asked page's offset and, when it finds it past the end (`count` says so), at the last page's."""
-    page = Paginator(range(count), per_page).get_page(asked_page(request, param))
-    page.object_list = rows
-    return _with_links(request, page, param)
+def page_of_counted(request: HttpRequest, count: int, *, per_page: int, param: str = "page") -> Page:
+    """The page of `asked_page`, capped at the last one, of a list of `count` rows whose rows come with
+    their count (one query for both, read at the asked page's offset), with the links of `paginate`. Its
+    `object_list` is the caller's to fill: the rows read, or, when `number` differs from the asked page
+    (past the end), the rows of that page."""
+    return _with_links(request, Paginator(range(count), per_page).get_page(asked_page(request, param)), param)
 
 
 def _with_links(request: HttpRequest, page: Page, param: str) -> Page:

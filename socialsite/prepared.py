@@ -34,7 +34,7 @@ class PreparedQuery:
     to `rows` as `tail` (a page's LIMIT and OFFSET, so one statement serves every page).
 
     Raises (on first use): ValueError when a sentinel does not appear among the compiled parameters, or
-    `outer` has no `{inner}`.
+    `outer` has no `{inner}`; (on each use) ValueError when `tail` does not fill `outer`'s own placeholders.
     """
 
     def __init__(
@@ -50,6 +50,7 @@ class PreparedQuery:
         self._using = using
         self._outer = outer
         self._compiled: tuple[str, list[Any], list[tuple[int, int]]] | None = None
+        self._tail = outer.split("{inner}", 1)[-1].count("%s") if outer is not None else 0
 
     def _which(self, value: Any) -> int | None:
         for which, sentinel in enumerate(self._sentinels):
@@ -78,6 +79,8 @@ class PreparedQuery:
     def rows(self, *values: Any, tail: Sequence[Any] = ()) -> list[tuple]:
         """The rows for these values (one per sentinel, in order) and `outer`'s own parameters (`tail`):
         one query."""
+        if len(tail) != self._tail:
+            raise ValueError(f"`outer` takes {self._tail} parameter(s) of its own, `tail` gave {len(tail)}")
         sql, params, positions = self._compile()
         params = [*params, *tail]
         for i, which in positions:

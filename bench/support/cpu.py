@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROC = Path("/proc")
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # clock ticks a second (proc(5) counts in them)
 
 
 def _stat(pid: str) -> tuple[str, int, float] | None:
@@ -25,8 +26,7 @@ def _stat(pid: str) -> tuple[str, int, float] | None:
     # The command name is in parentheses and may hold spaces: split after its closing one.
     name = raw[raw.index("(") + 1 : raw.rindex(")")]
     fields = raw[raw.rindex(")") + 2 :].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / ticks
+    return name, int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
 
 
 @dataclass(frozen=True)

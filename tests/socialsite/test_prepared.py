@@ -51,3 +51,17 @@ def test_outer_sql_joins_after_the_querysets_limit_and_must_say_where_it_goes(al
     )
     with pytest.raises(ValueError, match="inner"):
         broken.rows(alice.pk)
+
+
+def test_outers_own_parameters_come_as_a_tail_and_must_all_be_given(alice, bob, carol):
+    """A page's LIMIT and OFFSET as `outer`'s parameters: one statement for every page; a call that does
+    not give them all is refused before it reaches the database."""
+    befriend((alice, bob), (alice, carol))
+    paged = PreparedQuery(
+        lambda uid: Friendship.objects.filter(user_id=uid).values_list("friend_id"),
+        outer='SELECT * FROM ({inner}) f ORDER BY "friend_id" LIMIT %s OFFSET %s',
+    )
+    assert paged.rows(alice.pk, tail=(1, 1)) == [(max(bob.pk, carol.pk),)]
+    assert paged.rows(alice.pk, tail=(5, 0)) == [(min(bob.pk, carol.pk),), (max(bob.pk, carol.pk),)]
+    with pytest.raises(ValueError, match="2 parameter"):
+        paged.rows(alice.pk)
