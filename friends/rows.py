@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import lru_cache
+from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone, translation
@@ -75,17 +76,20 @@ class Links:
         return self.named(username, people.name_of(username, first_name, last_name))
 
 
-def friend_rows(friendships: Iterable, links: Links, *, with_unfriend: bool) -> list[dict]:
-    """Friendships (`pages_queries.ListedFriendship`s) as rows: the friend, since when, and the unfriend
-    target."""
+def friend_rows(friendships: Iterable, links: Links, *, unfriend_next: str | None = None) -> list[dict]:
+    """Friendships (`pages_queries.ListedFriendship`s) as rows: the friend and since when; with
+    `unfriend_next` (the page's path), also `unfriend_url`: the Unfriend confirmation page, which returns
+    to that path. An unfriend always asks first, from a list as from a profile: one click on a list of 50
+    names must not end a friendship."""
+    back = None if unfriend_next is None else urlencode({"next": unfriend_next})
     rows = []
     for f in friendships:
         friend = f.friend
         username = friend.username
         row = links.listed(username, friend.first_name, friend.last_name)
         row["since"], row["since_iso"] = links.date(f.is_friend_since)
-        if with_unfriend:
-            row["unfriend_url"] = links.unfriend(username)
+        if back is not None:
+            row["unfriend_url"] = f"{links.unfriend(username)}?{back}"
         rows.append(row)
     return rows
 

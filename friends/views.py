@@ -179,7 +179,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
             shown.friend_count,
             pages_queries.ListedFriendship.of,
         )
-        context["friend_rows"] = rows.friend_rows(listed[:PROFILE_PREVIEW], links, with_unfriend=False)
+        context["friend_rows"] = rows.friend_rows(listed[:PROFILE_PREVIEW], links)
     if shown.share_count is not None:
         # The count came with the profile; the page of shares is read only when there are any.
         owned = pages_queries.Listed.queryset(
@@ -236,7 +236,7 @@ def profile_friends(request: HttpRequest, username: str) -> HttpResponse:
             pages_queries.ListedFriendship.of,
         )
         friends = _paginate(request, listed)
-        friends.rows = rows.friend_rows(friends.object_list, rows.Links(), with_unfriend=False)
+        friends.rows = rows.friend_rows(friends.object_list, rows.Links())
         context.update(friends=friends, friend_count=shown.friend_count)
     return render(request, "friends/profile_friends.html", context)
 
@@ -332,7 +332,7 @@ def friends_page(request: HttpRequest) -> HttpResponse:
     )
     links = rows.Links()
     # A page's `object_list`, not the page: iterating a `Page` indexes it item by item (two checks each).
-    friends.rows = rows.friend_rows(friends.object_list, links, with_unfriend=True)
+    friends.rows = rows.friend_rows(friends.object_list, links, unfriend_next=request.get_full_path())
     incoming.rows = rows.incoming_rows(incoming.object_list, links)
     outgoing.rows = rows.outgoing_rows(outgoing.object_list, links)
     blocks.rows = rows.block_rows(blocks.object_list, links)

@@ -208,6 +208,15 @@ def notifications_mark_read(*, user: AbstractBaseUser, notification_ids: Iterabl
     )
 
 
+def notifications_mark_read_about_share(*, user: AbstractBaseUser, share_id: int) -> int:
+    """Mark read the user's unread notifications about one share: opening what a notification points to
+    reads it, as on GitHub or Zulip (the share's page calls this when the user opens it; the inbox still
+    marks the others). Returns how many were unread (0 for a share nobody notified this user of)."""
+    return Notification.objects.filter(recipient=user, share_id=share_id, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
 def notifications_mark_read_any(*, notification_ids: Iterable[int]) -> int:
     """Mark the given notifications read whoever they belong to: for admins only, never for a user's
     request (use `notifications_mark_read`). Returns how many were unread."""

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from notifications import services as notifications_services
 from socialsite.errors import NotFound, ServiceError
 from socialsite.pagination import paginate
 
@@ -72,8 +73,10 @@ def share_new(request: HttpRequest) -> HttpResponse:
 @require_GET
 def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
     """A share: "processing…" with its task (for the owner) until ready, then the preview; refreshes
-    itself while processing (no JavaScript needed)."""
+    itself while processing (no JavaScript needed). Opening it reads the viewer's notifications about it
+    (before the page is drawn, so its unread badge already counts them out)."""
     share = _visible_or_404(request, share_id)
+    notifications_services.notifications_mark_read_about_share(user=request.user, share_id=share.pk)
     return render(
         request, "friends/shares/detail.html", {"share": share, "is_owner": share.owner_id == request.user.pk}
     )

@@ -295,17 +295,32 @@ def test_a_profile_shows_the_newest_friends_and_links_the_whole_list_paginated_f
     assert shown == {o.pk for o in others}
 
 
-def test_a_list_of_friends_is_one_form_whose_buttons_name_their_targets(alice, make_user):
+def test_unfriend_on_the_friends_page_asks_first_and_returns_to_the_same_page(alice, make_user):
+    """As on a profile, Unfriend on `/friends/` opens the page that asks first (no one-click unfriend in
+    a list of 50 names: the list has no form at all), and that page's button returns to the list's page."""
     from tests.support.factories import befriend
 
     people = [make_user(f"pal{i}") for i in range(5)]
     befriend(*[(alice, p) for p in people])
-    html = browser(alice).get(reverse("friends")).content.decode()
+    client = browser(alice)
+    html = client.get(reverse("friends"), {"page": 1}).content.decode()
     friends_section = html.split('id="friends-h"')[1].split("</section>")[0]
-    assert friends_section.count("<form") == 1 and friends_section.count("csrfmiddlewaretoken") == 1
+    assert "<form" not in friends_section and "formaction" not in friends_section
+    back = "next=%2Ffriends%2F%3Fpage%3D1"
     for p in people:
-        assert f'formaction="{reverse("unfriend", args=[p.username])}"' in friends_section
+        confirm_url = f"{reverse('unfriend', args=[p.username])}?{back}"
+        assert f'<a class="button" href="{confirm_url.replace("&", "&amp;")}" aria-label="Unfriend: {p.username}">' in (
+            friends_section
+        )
         assert f'href="{reverse("profile", args=[p.username])}"' in friends_section
+
+    confirm = client.get(f"{reverse('unfriend', args=['pal3'])}?{back}")
+    assert "Unfriend pal3?" in confirm.content.decode()
+    assert Friendship.objects.filter(user=alice, friend__username="pal3").exists()  # asking changed nothing
+    done = client.post(reverse("unfriend", args=["pal3"]), {"next": confirm.context["next"]})
+    assert done.status_code == 302 and done["Location"] == "/friends/?page=1"
+    assert not Friendship.objects.filter(user=alice, friend__username="pal3").exists()
+    assert Friendship.objects.filter(user=alice).count() == 4
 
 
 @pytest.mark.django_db

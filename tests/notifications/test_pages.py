@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,7 @@ from django.urls import reverse
 
 from notifications.models import Notification
 
-from .conftest import note
+from .conftest import note, share_and_announce
 
 pytestmark = pytest.mark.django_db
 Kind = Notification.Kind
@@ -164,3 +165,31 @@ def test_home_page_pays_one_query_for_the_badge(alice, bob):
         client.get(reverse("home"))
     badge_queries = [q for q in queries.captured_queries if "notifications_notification" in q["sql"]]
     assert len(badge_queries) == 1
+
+
+def test_opening_a_shared_item_reads_its_notification_and_no_other(alice, bob, carol):
+    """A notification links to a share's page; opening that page reads the notification (and the badge
+    drawn on it already counts it out). Other notifications stay unread, and nobody else's change."""
+    from notifications import services
+    from tests.support.factories import befriend
+
+    befriend((alice, bob), (bob, carol))
+    first, _ = share_and_announce(bob)
+    second, _ = share_and_announce(bob, url="https://example.com/other", caption="another")
+    for share in (first, second):
+        services.notifications_create_for_share(share_id=share.pk, event_id=uuid.uuid4())
+    assert Notification.objects.filter(read_at__isnull=True).count() == 4  # alice and carol, two shares each
+
+    page = browser(alice).get(reverse("share-detail", args=[first.pk]))
+    assert page.status_code == 200
+    found = badge(page.content.decode())
+    assert found and found.group(2) == "1"  # the other share's notification
+    unread = Notification.objects.filter(read_at__isnull=True)
+    assert sorted((n.recipient.username, n.share_id) for n in unread) == [
+        ("alice", second.pk),
+        ("carol", first.pk),
+        ("carol", second.pk),
+    ]
+    # The owner opening their own share reads nothing (they were never notified of it).
+    assert browser(bob).get(reverse("share-detail", args=[second.pk])).status_code == 200
+    assert unread.count() == 3
