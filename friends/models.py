@@ -47,6 +47,23 @@ class Friendship(models.Model):
         return f"{self.user_id} -> {self.friend_id}"
 
 
+class FriendCount(models.Model):
+    """How many active friends a user has: their friendship rows whose friend is active. Kept by database
+    triggers (migration 0008), so it is right after every write, whoever writes: the services, the bulk
+    loader, the admin, a user's deletion or (de)activation. Never written by Python.
+
+    A friend list's count (`friends.selectors.listed_friend_count`) reads it instead of counting a
+    hub's thousands of rows on every page that shows the count; the rows exist for users who have or
+    had a friend (none: 0).
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    friends = models.PositiveIntegerField(default=0)  # a CHECK (>= 0): a wrong trigger fails loudly
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.friends} friends"
+
+
 class FriendRequest(models.Model):
     class State(models.TextChoices):
         PENDING = "pending"

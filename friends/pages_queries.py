@@ -33,24 +33,38 @@ SENTINELS = (2_147_480_293, 2_147_480_281)
 class CompiledQuery:
     """`CompiledQuery(build, columns)`: `build(*user_ids)` returns the queryset for those users (one to
     two); the query is compiled once, for sentinel ids, selecting only `columns` (`values_list` names).
-    `sql(*user_ids)` gives the SQL and parameters for real ids, `count_sql` the same wrapped in a count."""
+    `sql(*user_ids)` gives the SQL and parameters for real ids, `count_sql` the same wrapped in a count,
+    or, given `count`, the query `count(*user_ids)` returns: one row holding the number of rows (a count
+    kept elsewhere, that need not read them)."""
 
-    def __init__(self, build: Callable[..., QuerySet], columns: Sequence[str], *, users: int = 1) -> None:
+    def __init__(
+        self,
+        build: Callable[..., QuerySet],
+        columns: Sequence[str],
+        *,
+        users: int = 1,
+        count: Callable[..., QuerySet] | None = None,
+    ) -> None:
         self._build = build
         self._columns = tuple(columns)
         self._users = users
+        self._count = count
         self._compiled: dict[bool, tuple[str, list[Any], list[tuple[int, int]]]] = {}
 
     def _compile(self, *, count: bool) -> tuple[str, list[Any], list[tuple[int, int]]]:
         if count not in self._compiled:
-            queryset = self._build(*SENTINELS[: self._users])
-            # A count needs neither the order (PostgreSQL would sort every row) nor the columns.
-            queryset = queryset.order_by().values_list("pk") if count else queryset.values_list(*self._columns)
+            ids = SENTINELS[: self._users]
+            if count and self._count is not None:
+                queryset = self._count(*ids)
+            elif count:  # neither the order (PostgreSQL would sort every row) nor the columns
+                queryset = self._build(*ids).order_by().values_list("pk")
+            else:
+                queryset = self._build(*ids).values_list(*self._columns)
             sql, params = queryset.query.get_compiler("default").as_sql()
             positions = [(i, SENTINELS.index(v)) for i, v in enumerate(params) if v in SENTINELS]
             if {which for _, which in positions} != set(range(self._users)):
                 raise ValueError("the compiled queryset does not use every user id as a parameter")
-            if count:
+            if count and self._count is None:
                 sql = f"SELECT count(*) FROM ({sql}) AS listed"
             self._compiled[count] = (sql, list(params), positions)
         return self._compiled[count]
@@ -163,6 +177,10 @@ FRIENDS = CompiledQuery(
     lambda viewer, owner: selectors.friendships_listed_to(viewer=_user(viewer), owner=_user(owner)),
     ["friend_id", *(f"friend__{n}" for n in _NAMES), "is_friend_since"],
     users=2,
+    # Counted from the owner's stored count (`selectors.listed_friend_count`), not row by row.
+    count=lambda viewer, owner: (
+        User.objects.filter(pk=owner).annotate(n=selectors.listed_friend_count(viewer, owner)).values_list("n")
+    ),
 )
 # (request id, username, first name, last name, sent at): requests to / from the user, still pending.
 INCOMING = CompiledQuery(

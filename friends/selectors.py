@@ -22,8 +22,10 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    Expression,
     F,
     Func,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -42,7 +44,7 @@ from socialsite.errors import Forbidden, NotFound
 from socialsite.prepared import IDS_SENTINEL, NAME_SENTINEL, OTHER_SENTINEL, SENTINEL, PreparedQuery
 from socialsite.redis import REDIS_DOWN
 
-from .models import Block, FriendRequest, Friendship, Share, SuggestionDismissal
+from .models import Block, FriendCount, FriendRequest, Friendship, Share, SuggestionDismissal
 from .suggestions import store
 
 User = get_user_model()
@@ -237,13 +239,16 @@ def friendships_listed_to(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) 
     )
 
 
+def _blocks_either_way(viewer_id: int) -> QuerySet:
+    """The blocks between `viewer_id` and anyone, either way, each with `other_id`: the other user."""
+    return Block.objects.filter(Q(blocker_id=viewer_id) | Q(blocked_id=viewer_id)).annotate(
+        other_id=Case(When(blocker_id=viewer_id, then=F("blocked_id")), default=F("blocker_id"))
+    )
+
+
 def _blocked_either_way_ids(viewer_id: int) -> QuerySet:
     """The ids of the users `viewer_id` blocks or is blocked by (one column, for `NOT IN`)."""
-    return (
-        Block.objects.filter(Q(blocker_id=viewer_id) | Q(blocked_id=viewer_id))
-        .annotate(other_id=Case(When(blocker_id=viewer_id, then=F("blocked_id")), default=F("blocker_id")))
-        .values("other_id")
-    )
+    return _blocks_either_way(viewer_id).values("other_id")
 
 
 def _friend_list_shown(setting: str, *, is_self: bool, is_friend: bool) -> bool:
@@ -276,9 +281,36 @@ def friend_list_of(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> Quer
     return friendships_listed_to(viewer=viewer, owner=owner)
 
 
-def friend_count(*, user: AbstractBaseUser) -> int:
-    """How many active friends the user has (a deactivated friend counts nowhere)."""
-    return Friendship.objects.filter(user=user).exclude(friend_id__in=inactive_user_ids()).count()
+def listed_friend_count(viewer_id: int, owner: int | OuterRef) -> Expression:
+    """How many rows `friendships_listed_to(viewer, owner)` holds, as an expression: `owner`'s active
+    friends (`FriendCount`, kept by triggers) less those blocked either way with the viewer (an active
+    friend of the owner among the viewer's few blocks, each probed in the friendship index).
+
+    Whatever the owner's degree, it reads one counter row and a probe per block of the viewer's: a
+    hub's 3,083 friendships are no longer counted on every profile and `/friends/` page. `owner` is an
+    id, or `OuterRef("pk")` in a query of users.
+    """
+    inner_owner = OuterRef(owner) if isinstance(owner, OuterRef) else owner
+    stored = FriendCount.objects.filter(user_id=owner).values("friends")[:1]
+    # Driven by the viewer's block rows (the only table of its FROM, so no plan can start elsewhere), each
+    # checked by a scalar subquery (LIMIT 1: never made a join): one probe per block. As a semi-join, the
+    # generic plan hashed all of the owner's friendships, or probed every active user.
+    owners_active_friend = Friendship.objects.filter(
+        user_id=inner_owner, friend_id=OuterRef("other_id"), friend__is_active=True
+    ).order_by()
+    hidden = (
+        _blocks_either_way(viewer_id)
+        .annotate(
+            is_owners_friend=Subquery(owners_active_friend.values(flag=Value(1, output_field=IntegerField()))[:1]),
+            one_group=Value(1, output_field=IntegerField()),
+        )
+        .filter(is_owners_friend__isnull=False)
+        .order_by()
+        .values("one_group")
+        .annotate(n=Count("other_id", distinct=True))  # blocked both ways: two rows, one person
+        .values("n")
+    )
+    return Coalesce(Subquery(stored), 0, output_field=IntegerField()) - Coalesce(Subquery(hidden), 0)
 
 
 def friend_requests_of(*, user: AbstractBaseUser, direction: str = "incoming", state: str | None = "pending"):
@@ -319,7 +351,6 @@ def _profile_query(viewer_id: int, username: str) -> QuerySet:
     (`friendships_listed_to`) and how many shares they have: one statement of indexed look-ups (a request
     pending either way is unique per pair, a constraint of `FriendRequest`)."""
     pending = FriendRequest.objects.filter(state=FriendRequest.State.PENDING).order_by()
-    listed = friendships_listed_to(viewer=User(pk=viewer_id), owner=OuterRef("pk")).order_by()
     shares = Share.objects.filter(owner=OuterRef("pk")).order_by()
     return (
         named(_visible_users(viewer_id), username)
@@ -333,9 +364,9 @@ def _profile_query(viewer_id: int, username: str) -> QuerySet:
             rel_setting=Subquery(
                 AccountProfile.objects.filter(user=OuterRef("pk")).values("friend_list_visibility")[:1]
             ),
-            # COUNT(*), not COUNT(id): the id is not in the (user, friend) and (owner, created_at) indexes, so
-            # counting it read a hub's thousands of rows from the table instead of the index alone.
-            rel_count=Coalesce(Subquery(listed.values("user").annotate(n=Count("*")).values("n")), 0),
+            rel_count=listed_friend_count(viewer_id, OuterRef("pk")),
+            # COUNT(*), not COUNT(id): the id is not in the (owner, created_at) index, so counting it read a
+            # user's shares from the table instead of the index alone.
             # All their shares: `user_profile` shows the count only to whom `shares_visible_to` shows them.
             rel_shares=Coalesce(Subquery(shares.values("owner").annotate(n=Count("*")).values("n")), 0),
         )

@@ -54,3 +54,32 @@ def test_crossing_requests_at_the_same_moment_make_exactly_one_friendship(make_u
         assert not [r for r in results if isinstance(r, Exception)], results
         assert Friendship.objects.filter(user__in=[a, b]).count() == 2
         assert not FriendRequest.objects.filter(from_user__in=[a, b], state="pending").exists()
+
+
+def test_deactivations_of_users_with_friends_in_common_at_once_neither_deadlock_nor_miscount(make_user):
+    """A (de)activation changes the stored count of each of the user's friends (migration
+    friends/0008). Two at once, of users with 40 friends in common (their rows written in opposite
+    orders), and a friendship made among those friends at the same time, all change the same counts: no
+    error, and the counts then equal the table's. (The triggers also lock those counts in user id order;
+    here PostgreSQL's plan happens to read them in table order either way, so this does not show a
+    deadlock the ordering prevents.)"""
+    from accounts import services as accounts_services
+    from tests.friends.test_friend_count import _agree
+    from tests.support.factories import befriend
+
+    x, y = make_user(), make_user()
+    common = [make_user() for _ in range(40)]
+    befriend(*[(x, c) for c in common])
+    befriend(*[(y, c) for c in reversed(common)])
+    for round_ in range(4):
+        a, b = common[2 * round_], common[2 * round_ + 1]
+        for change in (accounts_services.user_deactivate, accounts_services.user_reactivate):
+            results = run_at_once(
+                functools.partial(change, user=x),
+                functools.partial(change, user=y),
+                functools.partial(services.friendship_create, user=a, friend=b),
+            )
+            assert not [r for r in results if isinstance(r, Exception)], results
+            x.refresh_from_db()
+            y.refresh_from_db()
+        _agree(f"round {round_}")
