@@ -38,7 +38,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import DEFAULT_FRIEND_LIST_VISIBILITY, FriendListVisibility
 from accounts.models import Profile as AccountProfile
-from accounts.selectors import friend_list_visibility_of, inactive_user_ids
+from accounts.selectors import inactive_user_ids
 from accounts.usernames import named
 from socialsite.errors import Forbidden, NotFound
 from socialsite.prepared import IDS_SENTINEL, NAME_SENTINEL, OTHER_SENTINEL, SENTINEL, PreparedQuery
@@ -228,7 +228,7 @@ def friendships_of(*, user: AbstractBaseUser) -> QuerySet[Friendship]:
 def friendships_listed_to(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> QuerySet[Friendship]:
     """`owner`'s friends as `viewer` is shown them (the viewer's own list too): never an inactive user nor
     anyone blocked either way with the viewer, so a blocker is not listed, with a link, in a mutual
-    contact's friend list. Whether the viewer may see the list at all is `friend_list_visible_to`.
+    contact's friend list. Whether the viewer may see the list at all is `user_profile`'s `friends_visible`.
     One query for a page, one for its count, whatever the owner's degree."""
     # Both filters are `NOT IN` a small set read once per query (PostgreSQL hashes it), not a probe per
     # friend: a count then reads only the friendship index, however many friends the owner has.
@@ -253,32 +253,50 @@ def _blocked_either_way_ids(viewer_id: int) -> QuerySet:
 
 def _friend_list_shown(setting: str, *, is_self: bool, is_friend: bool) -> bool:
     """The owner's choice (`accounts.models.FriendListVisibility`: everyone, their friends, only
-    themselves) applied to a viewer: the one rule of `friend_list_visible_to` and `user_profile`."""
+    themselves) applied to a viewer: the one rule of `user_profile` (and so of every friend list shown)."""
     if is_self or setting == FriendListVisibility.EVERYONE:
         return True
     return setting == FriendListVisibility.FRIENDS and is_friend
 
 
-def friend_list_visible_to(*, viewer: AbstractBaseUser, owner: AbstractBaseUser, is_friend: bool | None = None) -> bool:
-    """Whether `viewer` may see `owner`'s friend list and its count (`_friend_list_shown`). One query, two
-    for "friends" unless the caller already knows whether they are friends (`is_friend`)."""
-    if viewer.pk == owner.pk:
-        return True
-    setting = friend_list_visibility_of(user=owner)
-    if setting == FriendListVisibility.FRIENDS and is_friend is None:
-        is_friend = Friendship.objects.filter(user_id=owner.pk, friend_id=viewer.pk).exists()
-    return _friend_list_shown(setting, is_self=False, is_friend=bool(is_friend))
+@dataclass(frozen=True)
+class FriendList:
+    """A friend list as a viewer may see it: its rows (`friendships_listed_to`: newest first, the friend
+    loaded) and their number (the stored count, `listed_friend_count`), for a paginator that need not
+    count the rows."""
+
+    friendships: QuerySet[Friendship]
+    count: int
 
 
-def friend_list_of(*, viewer: AbstractBaseUser, owner: AbstractBaseUser) -> QuerySet[Friendship]:
-    """`owner`'s friend list as `viewer` may see it (API `users/{username}/friends/`).
+def friend_list_of(*, viewer: AbstractBaseUser, username: str) -> FriendList:
+    """The friend list of the user named `username` as `viewer` may see it (API
+    `users/{username}/friends/`): one query (`user_profile`: who it is, whether the viewer may see the
+    list, its count), then the rows of a page.
 
     Raises:
+        NotFound: the user is not visible to the viewer (`user_visible_to`).
         Forbidden: code "friend_list_hidden": the owner shows it to their friends only, or to nobody.
     """
-    if not friend_list_visible_to(viewer=viewer, owner=owner):
-        raise Forbidden(f"{owner.username} does not show their friend list to you.", code="friend_list_hidden")
-    return friendships_listed_to(viewer=viewer, owner=owner)
+    shown = user_profile(viewer=viewer, username=username)
+    if shown.friend_count is None:
+        raise Forbidden(f"{shown.user.username} does not show their friend list to you.", code="friend_list_hidden")
+    return FriendList(friendships_listed_to(viewer=viewer, owner=shown.user), shown.friend_count)
+
+
+# (the count,) of a friend list (`listed_friend_count`): compiled once, as `PreparedQuery` explains.
+_FRIEND_LIST_COUNT = PreparedQuery(
+    lambda viewer_id, owner_id: (
+        User.objects.filter(pk=owner_id).annotate(n=listed_friend_count(viewer_id, owner_id)).values_list("n")
+    ),
+    sentinels=(SENTINEL, OTHER_SENTINEL),
+)
+
+
+def my_friend_list(*, user: AbstractBaseUser) -> FriendList:
+    """The user's own friend list (API `friends/`), with its stored count: one query before the rows."""
+    rows = _FRIEND_LIST_COUNT.rows(user.pk, user.pk)
+    return FriendList(friendships_listed_to(viewer=user, owner=user), rows[0][0] if rows else 0)
 
 
 def listed_friend_count(viewer_id: int, owner: int | OuterRef) -> Expression:

@@ -18,6 +18,7 @@ from socialsite.api import validated, validated_query
 from socialsite.errors import NotFound, ServiceError
 
 from .. import selectors, services
+from ..pages_queries import Listed
 from ..suggestions import enqueue
 from . import serializers as s
 
@@ -70,7 +71,8 @@ class FriendListApi(generics.ListAPIView):
     serializer_class = s.FriendSerializer
 
     def get_queryset(self):
-        return selectors.friendships_listed_to(viewer=self.request.user, owner=self.request.user)
+        listed = selectors.my_friend_list(user=self.request.user)
+        return Listed.queryset(lambda: listed.friendships, listed.count)
 
 
 @extend_schema(tags=["users"])
@@ -82,8 +84,8 @@ class UserFriendListApi(generics.ListAPIView):
     serializer_class = s.FriendSerializer
 
     def get_queryset(self):
-        owner = _visible(self.request, self.kwargs["username"])
-        return selectors.friend_list_of(viewer=self.request.user, owner=owner)
+        listed = selectors.friend_list_of(viewer=self.request.user, username=self.kwargs["username"])
+        return Listed.queryset(lambda: listed.friendships, listed.count)
 
 
 class FriendDeleteApi(APIView):

@@ -25,6 +25,19 @@ def test_friends_list_queries_do_not_grow_with_friends(api_as, alice, n, get_wit
 
 
 @pytest.mark.parametrize("n", SIZES)
+def test_someones_friend_list_queries_do_not_grow_with_friends(api_as, alice, bob, n, get_within_queries):
+    give_friends(alice, n)
+    profile_settings_update(user=alice, friend_list_visibility="everyone")
+    # token + user, the profile (visible? shown to bob? the stored count), page rows with each friend joined in
+    response = get_within_queries(api_as(bob), f"{V1}/users/alice/friends/", 3)
+    assert response.json()["count"] == n
+    assert len(response.json()["results"]) == min(n, 50)
+    if n > 50:
+        last = api_as(bob).get(f"{V1}/users/alice/friends/", {"page": "last"}).json()
+        assert len(last["results"]) == (n % 50 or 50) and last["next"] is None
+
+
+@pytest.mark.parametrize("n", SIZES)
 @pytest.mark.parametrize("viewer_is_friend", [True, False])
 def test_profile_queries_do_not_grow_with_friends(api_as, alice, bob, n, viewer_is_friend, get_within_queries):
     give_friends(alice, n)
