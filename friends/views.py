@@ -18,7 +18,6 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import FriendListVisibility
@@ -27,6 +26,7 @@ from accounts.selectors import friend_list_visibility_of
 from socialsite.errors import NotFound, ServiceError
 from socialsite.pagination import asked_page, page_of_counted, paginate
 from socialsite.ratelimits import hit, limit_page, user_or_ip_key
+from socialsite.redirects import local_next
 
 from . import drawing, pages_queries, rows, selectors, services
 from .shares import selectors as shares_selectors
@@ -60,10 +60,7 @@ def _paginate(request: HttpRequest, queryset: QuerySet | pages_queries.Listed, p
 
 def _next_url(request: HttpRequest, fallback: str, *, source: QueryDict | None = None) -> str:
     """Where to go after an action: the form's `next` (or `source`'s) when it is a local URL, else `fallback`."""
-    target = (request.POST if source is None else source).get("next", "")
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return fallback
+    return local_next(request, (request.POST if source is None else source).get("next"), fallback)
 
 
 def _act(request: HttpRequest, action: Callable[[], object], *, success: str, fallback: str) -> HttpResponse:
@@ -392,18 +389,18 @@ def _action_on_user(
 
     def view(request: HttpRequest, username: str) -> HttpResponse:
         other = _visible_or_404(request, username)
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return _confirm_page(request, other, confirm, reverse(fallback))
         return _act(
             request,
             lambda: service(request.user, other),
-            success=success.format(other=other.username),
+            success=success.format(other=display_name(other)),  # as the pages name people
             fallback=reverse(fallback),
         )
 
     if rate_limit_scope is not None:
         view = limit_page(rate_limit_scope)(view)
-    return login_required(require_http_methods(["GET", "POST"])(view))
+    return login_required(require_http_methods(["GET", "HEAD", "POST"])(view))
 
 
 send_request = _action_on_user(
@@ -485,5 +482,5 @@ def request_action(request: HttpRequest, request_id: int, action: str) -> HttpRe
         messages.error(request, exc.message)
     else:
         other = done.to_user if done.from_user_id == request.user.pk else done.from_user
-        messages.success(request, success.format(other=other.username))
+        messages.success(request, success.format(other=display_name(other)))
     return redirect(_next_url(request, reverse("friends")))

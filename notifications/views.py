@@ -11,10 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from socialsite.pagination import paginate
+from socialsite.redirects import local_next
 
 from . import selectors, services
 
@@ -23,14 +23,10 @@ PAGE_SIZE = 50
 
 def _back(request: HttpRequest) -> HttpResponse:
     """Back to the page the form was on (a local `next`), else the inbox."""
-    target = request.POST.get("next", "")
-    allowed = {request.get_host()}
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts=allowed, require_https=request.is_secure()):
-        target = reverse("notifications")
-    return redirect(target)
+    return redirect(local_next(request, request.POST.get("next"), reverse("notifications")))
 
 
-@require_GET
+@require_safe
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
     """My notifications, newest first, 50 to a page; several of one kind close together on one row.

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from . import queues
 from .models import OutboxEvent, TaskRecord
@@ -161,7 +161,7 @@ def _may_see_details(request: HttpRequest) -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """Public: status only. Staff or the configured token: every service, the outbox and the queues."""
     if _may_see_details(request):

@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from notifications import services as notifications_services
 from socialsite.errors import NotFound, ServiceError
@@ -70,36 +70,37 @@ def share_new(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def share_detail(request: HttpRequest, share_id: int) -> HttpResponse:
     """A share: "processing…" with its task (for the owner) until ready, then the preview; refreshes
     itself while processing (no JavaScript needed). Opening it reads the viewer's notifications about it
     (before the page is drawn, so its unread badge already counts them out)."""
     share = _visible_or_404(request, share_id)
-    notifications_services.notifications_mark_read_about_share(user=request.user, share_id=share.pk)
+    if request.method == "GET":  # opened, not a HEAD asking about it
+        notifications_services.notifications_mark_read_about_share(user=request.user, share_id=share.pk)
     return render(
         request, "friends/shares/detail.html", {"share": share, "is_owner": share.owner_id == request.user.pk}
     )
 
 
 @login_required
-@require_GET
+@require_safe
 def share_download(request: HttpRequest, share_id: int) -> HttpResponse:
     return responses.download_response(_visible_or_404(request, share_id))
 
 
 @login_required
-@require_GET
+@require_safe
 def share_thumbnail(request: HttpRequest, share_id: int) -> HttpResponse:
     return responses.thumbnail_response(_visible_or_404(request, share_id))
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def share_delete(request: HttpRequest, share_id: int) -> HttpResponse:
     """POST deletes (the owner's only); GET is the page that asks first, which the share's "Delete this
     share" link opens: a deletion cannot be undone. Someone else's share answers as the POST would."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         share = _visible_or_404(request, share_id)
         if share.owner_id != request.user.pk:
             messages.error(request, "Only the person who shared this can delete it.")

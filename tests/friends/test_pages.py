@@ -375,3 +375,43 @@ def test_the_mutual_friends_page_pages_through_every_mutual_friend_once(alice, b
     # As every paginated page: past the end is the last page, an unreadable number the first.
     for asked, number in (("99", 2), ("abc", 1), ("0", 1), ("-3", 1)):
         assert client.get(url, {"page": asked}).context["mutual_page"].number == number
+
+
+@pytest.mark.django_db
+def test_head_of_an_action_page_answers_like_its_get_and_does_nothing(alice, bob):
+    """HEAD is answered wherever GET is (a monitor, a link checker), and on an action's address it is
+    the confirmation page's HEAD: the action is not done."""
+    services.friendship_create(user=alice, friend=bob)
+    client = browser(alice)
+    for name in ("unfriend", "block"):
+        response = client.head(reverse(name, args=["bob"]))
+        assert response.status_code == 200
+    assert Friendship.objects.filter(user=alice, friend=bob).exists()
+    assert not Block.objects.exists()
+    assert client.head(reverse("notifications")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_actions_next_with_surrounding_spaces_still_returns_to_that_page(alice, bob):
+    """A `next` of " /friends/" was kept as it was and redirected to `%20/friends/`, a relative path that
+    answered 404 (found by a new user's trial)."""
+    services.friendship_create(user=alice, friend=bob)
+    client = browser(alice)
+    confirm = client.get(reverse("unfriend", args=["bob"]), {"next": " /friends/?page=2 "})
+    assert confirm.context["next"] == "/friends/?page=2"
+    done = client.post(reverse("unfriend", args=["bob"]), {"next": "\t/friends/ "})
+    assert done.status_code == 302 and done["Location"] == "/friends/"
+    evil = client.post(reverse("send-request", args=["bob"]), {"next": " //evil.example/"})
+    assert evil["Location"] == reverse("friends")
+
+
+@pytest.mark.django_db
+def test_page_messages_name_people_as_the_pages_do(alice, make_user):
+    """Pages show a person's name ("Bea Stone", with the @handle beside it); the messages after an action
+    said the handle alone."""
+    bea = make_user("bea")
+    bea.first_name, bea.last_name = "Bea", "Stone"
+    bea.save()
+    services.friendship_create(user=alice, friend=bea)
+    response = browser(alice).post(reverse("unfriend", args=["bea"]), {"next": reverse("friends")}, follow=True)
+    assert page_messages(response) == ["You are no longer friends with Bea Stone."]

@@ -180,6 +180,9 @@ def test_opening_a_shared_item_reads_its_notification_and_no_other(alice, bob, c
         services.notifications_create_for_share(share_id=share.pk, event_id=uuid.uuid4())
     assert Notification.objects.filter(read_at__isnull=True).count() == 4  # alice and carol, two shares each
 
+    assert browser(alice).head(reverse("share-detail", args=[first.pk])).status_code == 200
+    assert Notification.objects.filter(read_at__isnull=True).count() == 4  # a HEAD reads nothing
+
     page = browser(alice).get(reverse("share-detail", args=[first.pk]))
     assert page.status_code == 200
     found = badge(page.content.decode())
