@@ -69,7 +69,7 @@ def test_sign_up_find_a_suggestion_send_a_request_badge_goes_up_live_accept_and_
     panel.get_by_role("button", name="Find").click()
     expect(dana.get_by_role("heading", name="Carol Jones")).to_be_visible()
     dana.get_by_role("button", name="Add friend").click()
-    expect(dana.get_by_role("status").filter(has_text="Friend request sent to carol.")).to_be_visible()
+    expect(dana.get_by_role("status").filter(has_text="Friend request sent to Carol Jones.")).to_be_visible()
     services.friend_request_accept(request_id=FriendRequest.objects.get(to_user=carol).pk, user=carol)
 
     # Carol's friends are now Dana's suggestions: Bob is in the panel once the worker has computed it.
@@ -78,7 +78,7 @@ def test_sign_up_find_a_suggestion_send_a_request_badge_goes_up_live_accept_and_
     reload_until_visible(dana, add_bob)
     expect(panel).to_contain_text("1 mutual friend")
     add_bob.click()
-    expect(dana.get_by_role("status").filter(has_text="Friend request sent to bob.")).to_be_visible()
+    expect(dana.get_by_role("status").filter(has_text="Friend request sent to Bob Builder.")).to_be_visible()
 
     # Bob's badge goes up without a reload (static/js/badge.js polls the unread count).
     navigations = []
@@ -240,5 +240,5 @@ def test_keyboard_only_log_in_and_send_a_friend_request(open_context, make_user)
     _tab_to(page, "the Add friend button", "el.tagName === 'BUTTON' && el.textContent.trim() === 'Add friend'")
     assert _focus_ring_visible(page), "the focused button shows no focus ring"
     page.keyboard.press("Enter")
-    expect(page.get_by_role("status").filter(has_text="Friend request sent to bob.")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="Friend request sent to Bob Builder.")).to_be_visible()
     assert FriendRequest.objects.filter(from_user=alice, to_user=bob, state="pending").exists()
