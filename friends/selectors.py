@@ -324,7 +324,7 @@ def listed_friend_count(viewer_id: int, owner: int | OuterRef) -> Expression:
         )
         .filter(is_owners_friend__isnull=False)
         .order_by()
-        .values("one_group")
+        .values("one_group")  # a constant, which Django leaves out of GROUP BY: always one row
         .annotate(n=Count("other_id", distinct=True))  # blocked both ways: two rows, one person
         .values("n")
     )
