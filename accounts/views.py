@@ -11,17 +11,30 @@ from django.shortcuts import redirect, render
 
 from socialsite.errors import ServiceError
 from socialsite.ratelimits import limit_page
+from socialsite.redirects import local_next
 
 from . import selectors, services
 from .forms import SettingsForm, SignUpForm
 
 
-class LoginView(auth_views.LoginView):
+class _LocalNextMixin:
+    """Django's `next` handling (`RedirectURLMixin`), with the site's one rule for a `next`
+    (`socialsite.redirects.local_next`): surrounding whitespace dropped before the safety check, so
+    " /friends/" leads to /friends/, not to `%20/friends/` (a 404)."""
+
+    def get_redirect_url(self) -> str:
+        field = self.redirect_field_name
+        value = self.request.POST.get(field, self.request.GET.get(field))
+        return local_next(self.request, value, "")
+
+
+class LoginView(_LocalNextMixin, auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
 
-LogoutView = auth_views.LogoutView  # POST only (Django 5)
+class LogoutView(_LocalNextMixin, auth_views.LogoutView):  # POST only (Django 5)
+    pass
 
 
 @limit_page("sign_up")  # per client address, one budget with the API's sign-up

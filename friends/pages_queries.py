@@ -177,10 +177,7 @@ FRIENDS = CompiledQuery(
     lambda viewer, owner: selectors.friendships_listed_to(viewer=_user(viewer), owner=_user(owner)),
     ["friend_id", *(f"friend__{n}" for n in _NAMES), "is_friend_since"],
     users=2,
-    # Counted from the owner's stored count (`selectors.listed_friend_count`), not row by row.
-    count=lambda viewer, owner: (
-        User.objects.filter(pk=owner).annotate(n=selectors.listed_friend_count(viewer, owner)).values_list("n")
-    ),
+    count=selectors.friend_list_count_query,  # from the owner's stored count, not row by row
 )
 # (request id, username, first name, last name, sent at): requests to / from the user, still pending.
 INCOMING = CompiledQuery(

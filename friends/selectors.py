@@ -284,13 +284,13 @@ def friend_list_of(*, viewer: AbstractBaseUser, username: str) -> FriendList:
     return FriendList(friendships_listed_to(viewer=viewer, owner=shown.user), shown.friend_count)
 
 
-# (the count,) of a friend list (`listed_friend_count`): compiled once, as `PreparedQuery` explains.
-_FRIEND_LIST_COUNT = PreparedQuery(
-    lambda viewer_id, owner_id: (
-        User.objects.filter(pk=owner_id).annotate(n=listed_friend_count(viewer_id, owner_id)).values_list("n")
-    ),
-    sentinels=(SENTINEL, OTHER_SENTINEL),
-)
+def friend_list_count_query(viewer_id: int, owner_id: int) -> QuerySet:
+    """One row, (the count,) of `owner_id`'s friend list as `viewer_id` is shown it (`listed_friend_count`):
+    the API's `friends/` and the pages' counts (`pages_queries.FRIENDS`) compile it once each."""
+    return User.objects.filter(pk=owner_id).annotate(n=listed_friend_count(viewer_id, owner_id)).values_list("n")
+
+
+_FRIEND_LIST_COUNT = PreparedQuery(friend_list_count_query, sentinels=(SENTINEL, OTHER_SENTINEL))
 
 
 def my_friend_list(*, user: AbstractBaseUser) -> FriendList:

@@ -132,6 +132,18 @@ def _profile_or_response(request: HttpRequest, username: str) -> selectors.Profi
     return shown
 
 
+def _friends_listed(request: HttpRequest, shown: selectors.Profile) -> pages_queries.Listed:
+    """The owner's friend list as the viewer is shown it, for a slice or a paginator: its count is the
+    profile's own (`user_profile` read it), so only the rows asked for are fetched. The caller has
+    checked `shown.friends_visible`."""
+    return pages_queries.Listed.compiled(
+        pages_queries.FRIENDS,
+        (request.user.pk, shown.user.pk),
+        shown.friend_count,
+        pages_queries.ListedFriendship.of,
+    )
+
+
 def _mutual_lookup(request: HttpRequest, other: AbstractBaseUser, *, limit: int, offset: int = 0) -> dict:
     """The context of a list of the viewer's mutual friends with `other` (always the viewer's own pair:
     nobody sees the mutual friends of two other people): `mutual` (a `selectors.Cached`: `limit` people
@@ -169,14 +181,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
     }
     # The owner's choice of who sees their friend list; never anyone who blocks the viewer, nor inactive users.
     if shown.friends_visible and shown.friend_count:
-        # The count is the profile's own (`user_profile` counted this list): the page only fetches rows.
-        listed = pages_queries.Listed.compiled(
-            pages_queries.FRIENDS,
-            (request.user.pk, owner.pk),
-            shown.friend_count,
-            pages_queries.ListedFriendship.of,
-        )
-        context["friend_rows"] = rows.friend_rows(listed[:PROFILE_PREVIEW], links)
+        context["friend_rows"] = rows.friend_rows(_friends_listed(request, shown)[:PROFILE_PREVIEW], links)
     if shown.share_count is not None:
         # The count came with the profile; the page of shares is read only when there are any.
         owned = pages_queries.Listed.queryset(
@@ -226,13 +231,7 @@ def profile_friends(request: HttpRequest, username: str) -> HttpResponse:
     owner = shown.user
     context = {"owner": owner, "owner_name": display_name(owner), "is_self": shown.relationship.is_self}
     if shown.friends_visible:
-        listed = pages_queries.Listed.compiled(
-            pages_queries.FRIENDS,
-            (request.user.pk, owner.pk),
-            shown.friend_count,
-            pages_queries.ListedFriendship.of,
-        )
-        friends = _paginate(request, listed)
+        friends = _paginate(request, _friends_listed(request, shown))
         friends.rows = rows.friend_rows(friends.object_list, rows.Links())
         context.update(friends=friends, friend_count=shown.friend_count)
     return render(request, "friends/profile_friends.html", context)

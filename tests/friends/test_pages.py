@@ -415,3 +415,26 @@ def test_page_messages_name_people_as_the_pages_do(alice, make_user):
     services.friendship_create(user=alice, friend=bea)
     response = browser(alice).post(reverse("unfriend", args=["bea"]), {"next": reverse("friends")}, follow=True)
     assert page_messages(response) == ["You are no longer friends with Bea Stone."]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("given", "after_log_in", "after_log_out"),
+    [
+        (" /friends/ ", "/friends/", "/friends/"),
+        ("\t/u/alice/", "/u/alice/", "/u/alice/"),
+        (" //evil.example/", "/", "/login/"),  # refused: each view's own default
+        ("https://evil.example/", "/", "/login/"),
+    ],
+)
+def test_log_in_and_log_out_follow_a_next_with_surrounding_spaces_and_refuse_another_site(
+    make_user, given, after_log_in, after_log_out
+):
+    """The log-in's and log-out's `next` obey the same rule as every form's (`socialsite.redirects.local_next`):
+    the log-in redirected " /friends/" to `%20/friends/`, a 404."""
+    make_user("alice", password="correct-horse-42")
+    client = Client()
+    logged_in = client.post(reverse("login"), {"username": "alice", "password": "correct-horse-42", "next": given})
+    assert logged_in.status_code == 302 and logged_in["Location"] == after_log_in
+    logged_out = client.post(reverse("logout"), {"next": given})
+    assert logged_out.status_code == 302 and logged_out["Location"] == after_log_out
