@@ -1,6 +1,7 @@
-"""`{% load pages_nav %}`: `{% nav_urls as nav %}`, the site-wide links every page's header and footer
-print (`nav.home`, `nav.friends`, ...), reversed once per URL configuration instead of per page, and the
-layout's static files (`nav.css_site`, ...), looked up once per process instead of per page.
+"""`{% load pages_nav %}`: `{% site_header %}`, the layout's header, and `{% nav_urls as nav %}`, the
+site-wide links every page's header and footer print (`nav.home`, `nav.friends`, ...), reversed once
+per URL configuration instead of per page, and the layout's static files (`nav.css_site`, ...), looked
+up once per process instead of per page.
 
 The header alone held fifteen `{% url %}` tags, about a third of the cost of rendering a page that
 lists nobody (each `reverse()` walks the resolver and quotes its arguments). The names are fixed and take
@@ -18,8 +19,13 @@ from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.template.backends.utils import csrf_input
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.safestring import SafeString
+
+from accounts import people
+from socialsite import fragments
 
 register = template.Library()
 
@@ -68,3 +74,27 @@ def _forget(*, setting: str, **kwargs: object) -> None:
 def nav_urls() -> dict[str, str]:
     """The URLs of `NAV` and `ASSETS` by attribute, for the current script prefix and URL configuration."""
     return _reversed(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
+
+
+@register.simple_tag(takes_context=True)
+def site_header(context: template.Context) -> SafeString:
+    """`{% site_header %}`: the layout's header (`templates/fragments/layout/header.html`), rendered by
+    Jinja2: on every page it cost about as much as a short page's own content in the Django engine (a
+    dozen comparisons of the path, a lazy user resolved through the context stack per attribute).
+
+    Reads `request`, `user` and `unread_notifications` from the page's context, as the context processors
+    set them; a page rendered without a request (Django's CSRF failure view) gets the signed-out header.
+    """
+    request = context.get("request")
+    user = context.get("user")
+    signed_in = request is not None and user is not None and user.is_authenticated
+    fragment = {"nav": nav_urls(), "path": request.path if request is not None else "", "user": None}
+    if signed_in:
+        fragment.update(
+            user=user,
+            me_url=people.profile_url(user.get_username()),
+            me_name=people.display_name(user),
+            unread=context.get("unread_notifications"),  # lazy: its one query runs here
+            csrf_input=csrf_input(request),
+        )
+    return fragments.render_fragment("layout/header.html", fragment)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from html import unescape as html_unescape
 
 import pytest
 from django.contrib.staticfiles import finders
@@ -107,7 +108,9 @@ def test_the_badge_is_on_every_page_with_its_count_and_polls_a_static_script(ali
         match = badge(html)
         assert match and match.group(2) == "2" and "hidden" not in match.group(1), url
         assert 'data-count-url="/api/v1/notifications/unread-count/"' in match.group(1)
-        assert re.search(r'data-etag="&quot;n-[0-9a-f]+&quot;"', match.group(1))
+        # The attribute's value is the ETag, quotes included (escaped as `&quot;` or `&#34;`, the same to HTML).
+        etag = re.search(r'data-etag="([^"]+)"', match.group(1))
+        assert etag and re.fullmatch(r'"n-[0-9a-f]+"', html_unescape(etag.group(1)))
         assert '<script src="/static/js/badge.js" defer></script>' in html
     inbox = client.get(INBOX).content.decode()
     assert all("src=" in attrs for attrs in re.findall(r"<script([^>]*)>", inbox)), "no inline script"
@@ -126,7 +129,7 @@ def test_the_page_etag_matches_the_poll_so_an_idle_tab_gets_304s(alice, bob):
     note(alice, bob)
     client = browser(alice)
     html = client.get(reverse("home")).content.decode()
-    etag = re.search(r'data-etag="([^"]+)"', html).group(1).replace("&quot;", '"')
+    etag = html_unescape(re.search(r'data-etag="([^"]+)"', html).group(1))
     poll = client.get("/api/v1/notifications/unread-count/", HTTP_IF_NONE_MATCH=etag)
     assert poll.status_code == 304
     note(alice, bob)
