@@ -1,6 +1,6 @@
 """Pagination: the API's (`Pagination`, in a module of its own: DRF imports it while `rest_framework.generics`
 loads) and the pages' (`paginate`: one page of a queryset, with ready-made links that keep the other
-parameters; used by every paginated page and drawn by templates/friends/_pagination.html)."""
+parameters; used by every paginated page and drawn by templates/fragments/friends/pagination.html)."""
 
 from __future__ import annotations
 
