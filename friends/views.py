@@ -18,7 +18,6 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template import defaultfilters
-from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -254,7 +253,7 @@ def _render_profile(request: HttpRequest, context: dict) -> HttpResponse:
     content.update(
         context,
         user=request.user,
-        csrf_input=csrf_input(request),
+        csrf_input=fragments.csrf_input(request),
         full_path=full_path,
         full_path_quoted=defaultfilters.urlencode(full_path),
     )

@@ -28,7 +28,9 @@ from typing import Any
 
 import jinja2
 from django.contrib.humanize.templatetags.humanize import naturaltime
+from django.http import HttpRequest
 from django.template import defaultfilters, engines
+from django.template.backends import utils as backend_utils
 from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.timezone import template_localtime
@@ -45,6 +47,17 @@ def render_fragment(template_name: str, context: dict[str, Any]) -> SafeString:
         django.template.TemplateDoesNotExist: no such fragment.
     """
     return SafeString(engines["fragments"].get_template(template_name).render(context))
+
+
+def csrf_input(request: HttpRequest) -> SafeString:
+    """The hidden CSRF field for the forms a page's fragments print, the same for every form of the
+    request, as Django's `{% csrf_token %}` prints one token per page: each `get_token` call masks the
+    secret anew (64 random draws), and the profile prints two forms (log-out, the actions)."""
+    field = getattr(request, "_fragments_csrf_input", None)
+    if field is None:
+        field = backend_utils.csrf_input(request)
+        request._fragments_csrf_input = field
+    return field
 
 
 def render_rows(template_name: str, rows: Sequence[Any], **context: Any) -> SafeString:

@@ -19,7 +19,6 @@ from django import template
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from django.template.backends.utils import csrf_input
 from django.templatetags.static import static
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
@@ -95,6 +94,6 @@ def site_header(context: template.Context) -> SafeString:
             me_url=people.profile_url(user.get_username()),
             me_name=people.display_name(user),
             unread=context.get("unread_notifications"),  # lazy: its one query runs here
-            csrf_input=csrf_input(request),
+            csrf_input=fragments.csrf_input(request),
         )
     return fragments.render_fragment("layout/header.html", fragment)

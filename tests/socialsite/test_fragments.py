@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import jinja2
 import pytest
 from django.template import engines
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -56,3 +57,14 @@ def test_the_header_marks_the_page_shown_and_a_signed_out_header_offers_log_in(a
     header = login.split("<header", 1)[1].split("</header>")[0]
     assert re.findall(r'<a href="([^"]+)" aria-current="page">', header) == [reverse("login")]
     assert "Log out" not in header and "unread-badge" not in header
+
+
+@pytest.mark.django_db
+def test_a_profiles_two_forms_carry_one_csrf_token_and_it_is_accepted(alice, bob):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(alice)
+    html = client.get(reverse("profile", args=[bob.username])).content.decode()
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert len(tokens) == 2 and tokens[0] == tokens[1]  # the log-out form's and the actions' form's
+    sent = client.post(reverse("send-request", args=[bob.username]), {"csrfmiddlewaretoken": tokens[1]})
+    assert sent.status_code == 302
