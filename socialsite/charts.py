@@ -47,9 +47,10 @@ def line_chart_svg(points: Sequence[tuple[datetime, int]], *, title: str, chart_
 
         coords = " ".join(f"{x(t)},{y(v)}" for t, v in points)
         last_t, last_v = points[-1]
+        # The figures as the page prints them beside the chart (4,040, not 4040), and "1 value".
         desc = (
-            f"{len(points)} values from {_label(points[0][0])} to {_label(last_t)}; "
-            f"lowest {min(values)}, highest {max(values)}, latest {last_v}."
+            f"{len(points):,} value{'' if len(points) == 1 else 's'} from {_label(points[0][0])} to {_label(last_t)}; "
+            f"lowest {min(values):,}, highest {max(values):,}, latest {last_v:,}."
         )
         grid = format_html_join(
             "",

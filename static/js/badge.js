@@ -19,6 +19,8 @@
 
   function render(count) {
     badge.textContent = String(count);
+    // The label is the badge's accessible name, in place of its text: it must say the number too.
+    badge.setAttribute("aria-label", count + " unread");
     badge.hidden = count === 0;
   }
 

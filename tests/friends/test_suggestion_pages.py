@@ -75,6 +75,9 @@ def test_suggestions_page_shows_computing_then_all_results_once_the_cache_is_fil
     assert re.findall(r">(\w+)</a>", erin) == ["bob", "carol", "dan"]
     assert "2 mutual friends: " in html and "1 mutual friend: " in html
     assert f'action="{reverse("send-request", args=["erin"])}"' in html
+    # Just computed: said in seconds ("now", "12 seconds ago"), as everywhere else, never "0 minutes".
+    updated = re.search(r"Updated <time [^>]*>([^<]*)</time>", html).group(1)
+    assert updated == "now" or updated.endswith("seconds ago"), updated
 
 
 def test_two_cold_page_views_wait_for_the_same_task(people):

@@ -47,6 +47,7 @@ def test_badge_polls_conditionally_every_4s_updates_on_change_and_slows_down_whe
     assert (steps["poll 1"]["text"], steps["poll 1"]["hidden"]) == ("0", True)
     # A new notification: the count appears without a reload.
     assert (steps["poll 2"]["text"], steps["poll 2"]["hidden"]) == ("3", False)
+    assert steps["poll 2"]["label"] == "3 unread"  # the accessible name says the number, not just "unread"
     # The next poll revalidates with the new ETag.
     assert steps["poll 3"]["last_if_none_match"] == '"n-new"' and steps["poll 3"]["text"] == "3"
     # A hidden tab polls once a minute; coming back polls at once.

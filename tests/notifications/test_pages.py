@@ -108,6 +108,7 @@ def test_the_badge_is_on_every_page_with_its_count_and_polls_a_static_script(ali
         match = badge(html)
         assert match and match.group(2) == "2" and "hidden" not in match.group(1), url
         assert 'data-count-url="/api/v1/notifications/unread-count/"' in match.group(1)
+        assert 'aria-label="2 unread"' in match.group(1)  # its accessible name, which replaces the text
         # The attribute's value is the ETag, quotes included (escaped as `&quot;` or `&#34;`, the same to HTML).
         etag = re.search(r'data-etag="([^"]+)"', match.group(1))
         assert etag and re.fullmatch(r'"n-[0-9a-f]+"', html_unescape(etag.group(1)))

@@ -182,3 +182,11 @@ def test_chart_escapes_its_title_and_says_when_there_is_no_data():
     now = timezone.now()
     one = charts.line_chart_svg([(now, 5)], title="t", chart_id="c")
     assert "<polyline" in one and "latest 5" in one
+
+
+def test_chart_description_counts_values_in_words_and_groups_thousands_as_the_page_does():
+    now = timezone.now()
+    one = charts.line_chart_svg([(now, 4040)], title="t", chart_id="c")
+    assert "1 value from" in one and "latest 4,040." in one
+    two = charts.line_chart_svg([(now - timedelta(days=1), 999), (now, 12345)], title="t", chart_id="c")
+    assert "2 values from" in two and "lowest 999, highest 12,345, latest 12,345." in two

@@ -5,7 +5,11 @@ const fs = require("fs");
 const vm = require("vm");
 
 const attributes = { "data-count-url": "/api/v1/notifications/unread-count/", "data-etag": '"n-page"' };
-const badge = { textContent: "0", hidden: true, getAttribute: (name) => attributes[name] ?? null };
+const badge = {
+  textContent: "0", hidden: true,
+  getAttribute: (name) => attributes[name] ?? null,
+  setAttribute: (name, value) => { attributes[name] = String(value); },
+};
 const listeners = {};
 const document = {
   hidden: false,
@@ -30,7 +34,7 @@ const fetch = (url, options) => {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 const pending = () => timers.filter((t) => !t.cancelled);
 const snapshot = (step) => ({
-  step, text: badge.textContent, hidden: badge.hidden, next_poll_ms: pending().map((t) => t.ms).pop() ?? null,
+  step, text: badge.textContent, label: attributes["aria-label"] ?? null, hidden: badge.hidden, next_poll_ms: pending().map((t) => t.ms).pop() ?? null,
   requests: requests.length, last_if_none_match: requests.length ? requests[requests.length - 1].ifNoneMatch : null,
 });
 
