@@ -245,9 +245,9 @@ _PROFILE_CONTENT_KEYS = (
 
 def _render_profile(request: HttpRequest, context: dict) -> HttpResponse:
     """The profile page: its content rendered by Jinja2 (`templates/fragments/friends/profile.html`), in
-    the site's layout. The Django engine cost the profile twice the CPU of its own queries: dozens of
-    variables resolved through the context stack, each localized and escaped through lazy-aware wrappers
-    (measured by `bench.pages_profile`)."""
+    the site's layout. In the Django engine each of its dozens of variables resolved through the context
+    stack and was localized and escaped through lazy-aware wrappers: in-process, the profile's CPU ÷ the
+    bare view's went 1.89 → 1.75 with Jinja2 (`bench.pages_profile --paired`)."""
     full_path = request.get_full_path()
     content = {key: None for key in _PROFILE_CONTENT_KEYS}
     content.update(

