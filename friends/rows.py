@@ -76,12 +76,17 @@ class Links:
         return self.named(username, people.name_of(username, first_name, last_name))
 
 
+def next_query(path: str) -> str:
+    """`next=<path>`, quoted: the query that sends a confirmation page back to `path` once it is done."""
+    return urlencode({"next": path})
+
+
 def friend_rows(friendships: Iterable, links: Links, *, unfriend_next: str | None = None) -> list[dict]:
     """Friendships (`pages_queries.ListedFriendship`s) as rows: the friend and since when; with
     `unfriend_next` (the page's path), also `unfriend_url`: the Unfriend confirmation page, which returns
     to that path. An unfriend always asks first, from a list as from a profile: one click on a list of 50
     names must not end a friendship."""
-    back = None if unfriend_next is None else urlencode({"next": unfriend_next})
+    back = None if unfriend_next is None else next_query(unfriend_next)
     rows = []
     for f in friendships:
         friend = f.friend

@@ -323,6 +323,27 @@ def test_unfriend_on_the_friends_page_asks_first_and_returns_to_the_same_page(al
     assert Friendship.objects.filter(user=alice).count() == 4
 
 
+@pytest.mark.parametrize("action", ["unfriend", "block"])
+def test_unfriend_and_block_on_a_profile_ask_first_and_return_to_the_profile(alice, bob, action):
+    """The profile's Unfriend and Block links carry the page they are on, as the friends list's do
+    (`rows.next_query`), and the confirmation's button comes back to it, query string included."""
+    from html import unescape
+
+    from tests.support.factories import befriend
+
+    befriend((alice, bob))
+    client = browser(alice)
+    profile = f"{reverse('profile', args=['bob'])}?shares=1"
+    html = client.get(profile).content.decode()
+    link = re.search(rf'<a class="button[^"]*" href="({reverse(action, args=["bob"])}\?next=[^"]+)">', html)
+    confirm = client.get(unescape(link.group(1)))
+    assert confirm.status_code == 200 and confirm.context["next"] == profile
+    assert Friendship.objects.filter(user=alice, friend=bob).exists()  # asking changed nothing
+    done = client.post(reverse(action, args=["bob"]), {"next": confirm.context["next"]})
+    assert done.status_code == 302 and done["Location"] == profile
+    assert not Friendship.objects.filter(user=alice, friend=bob).exists()
+
+
 @pytest.mark.django_db
 def test_opening_a_post_only_action_in_the_browser_is_a_readable_405_page(alice, bob):
     request = services.friend_request_send(from_user=bob, to_user=alice)
