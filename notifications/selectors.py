@@ -8,12 +8,14 @@ with whom a block exists either way (someone who blocks you looks like nobody, e
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import JSONObject
 
 from accounts import people
 from friends.models import Block
@@ -57,23 +59,59 @@ class UnreadState:
     etag: str
 
 
-def _unread_count_and_newest(user_id: int) -> QuerySet:
+def _unread_grouped(user_id: int) -> QuerySet:
     user = get_user_model()(pk=user_id)
     unread = notifications_list(user=user, unread_only=True).order_by()
     # Grouped by the one recipient: a single row (none when nothing is unread).
-    return unread.values("recipient_id").annotate(count=Count("id"), newest=Max("id")).values_list("count", "newest")
+    return unread.values("recipient_id")
+
+
+def _unread_count_and_newest(user_id: int) -> QuerySet:
+    return _unread_grouped(user_id).annotate(count=Count("id"), newest=Max("id")).values_list("count", "newest")
 
 
 # Compiled once per process: building this queryset costs ~20x running it, and every page shows the badge.
 _UNREAD = PreparedQuery(_unread_count_and_newest)
 
+# Where `unread_preload` leaves the summary on a user object: (count, newest id), or None when not loaded.
+_PRELOADED = "_unread_preloaded"
+
+
+def unread_summary(user_id: int) -> Subquery:
+    """A column for a query that reads the user's row: `{"count": n, "newest": id}` as JSON text of the
+    user's visible unread notifications (the badge's one query as a scalar subquery, on the same partial
+    index), or NULL when none is unread. `socialsite.backends` reads it with the logged-in user, and
+    `unread_preload` keeps it on the user object, so a page's badge and a badge poll by a signed-in
+    browser cost no query of their own."""
+    summary = JSONObject(count=Count("id"), newest=Max("id"))
+    return Subquery(_unread_grouped(user_id).annotate(summary=summary).values("summary"))
+
+
+def unread_preload(user: AbstractBaseUser, summary: str | dict | None) -> None:
+    """Keep on `user` the `unread_summary` column read with it (JSON text, as PostgreSQL's and SQLite's
+    cursors give it, or already decoded), for `unread_state` to use instead of its query. Valid until
+    this request marks notifications read: the services that do call `unread_forget`."""
+    decoded = json.loads(summary) if isinstance(summary, str) else summary
+    setattr(user, _PRELOADED, (decoded["count"], decoded["newest"]) if decoded else (0, None))
+
+
+def unread_forget(user: AbstractBaseUser) -> None:
+    """Drop what `unread_preload` kept on `user`: its notifications' read state changed, so the next
+    `unread_state` reads the table (a share's page marks its notifications read, then draws the badge)."""
+    setattr(user, _PRELOADED, None)
+
 
 def unread_state(*, user: AbstractBaseUser) -> UnreadState:
-    """Unread count and ETag in ONE query (count and newest id of the visible unread notifications, on the
-    partial unread index). The ETag changes when a notification arrives or is read, so a poll that finds
-    nothing new can be answered 304 without a body."""
-    rows = _UNREAD.rows(user.pk)
-    count, newest = rows[0] if rows else (0, None)
+    """Unread count and ETag: what came with the user's row (`unread_preload`), else ONE query (count and
+    newest id of the visible unread notifications, on the partial unread index). The ETag changes when a
+    notification arrives or is read, so a poll that finds nothing new can be answered 304 without a
+    body."""
+    preloaded = getattr(user, _PRELOADED, None)
+    if preloaded is not None:
+        count, newest = preloaded
+    else:
+        rows = _UNREAD.rows(user.pk)
+        count, newest = rows[0] if rows else (0, None)
     digest = hashlib.sha1(f"{user.pk}:{count}:{newest}".encode(), usedforsecurity=False).hexdigest()
     return UnreadState(count=count, etag=f'"n-{digest[:16]}"')
 

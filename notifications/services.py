@@ -195,6 +195,7 @@ def notification_mark_read(*, user: AbstractBaseUser, notification_id: int) -> N
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        selectors.unread_forget(user)
     return notification
 
 
@@ -203,6 +204,7 @@ def notifications_mark_read(*, user: AbstractBaseUser, notification_ids: Iterabl
 
     Returns how many were unread and are now read.
     """
+    selectors.unread_forget(user)
     return Notification.objects.filter(recipient=user, pk__in=list(notification_ids), read_at__isnull=True).update(
         read_at=timezone.now()
     )
@@ -212,6 +214,7 @@ def notifications_mark_read_about_share(*, user: AbstractBaseUser, share_id: int
     """Mark read the user's unread notifications about one share: opening what a notification points to
     reads it, as on GitHub or Zulip (the share's page calls this when the user opens it; the inbox still
     marks the others). Returns how many were unread (0 for a share nobody notified this user of)."""
+    selectors.unread_forget(user)
     return Notification.objects.filter(recipient=user, share_id=share_id, read_at__isnull=True).update(
         read_at=timezone.now()
     )
@@ -230,6 +233,7 @@ def notifications_mark_all_read(*, user: AbstractBaseUser) -> int:
     those of a blocked or inactive sender, which stay hidden and unread); returns how many, the number
     the badge showed. Counting the hidden ones too answered "Marked 8" under a badge of 7."""
     shown = selectors.notifications_visible_to(user=user).filter(read_at__isnull=True).order_by()
+    selectors.unread_forget(user)
     return Notification.objects.filter(pk__in=shown.values("pk")).update(read_at=timezone.now())
 
 

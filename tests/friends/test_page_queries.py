@@ -11,20 +11,21 @@ from friends.models import Block, FriendCount
 from tests.support.factories import give_friends
 from tests.support.pages import browser
 
-# The session's user (1; the session itself comes from the cache) and the header's unread badge (1) on
-# every page. Another user's profile: user_profile (visible user, relationship, friend-list setting and
-# friend count in one query: 1), the newest friends (1: the count is the profile's own) and, on a cold
-# mutual-friends cache, the enqueued computation's task record (1): 5. The own profile: the user,
-# user_profile, the newest friends, the viewer's friend-list setting and the badge: 5. A user's whole
-# friend list (`profile-friends`): the user, user_profile, a page of friends, the badge: 4.
+# The session's user, with the header's unread badge (1; the session itself comes from the cache,
+# the badge's count with the user: `socialsite.backends`) on every page. Another user's profile:
+# user_profile (visible user, relationship, friend-list setting and friend count in one query: 1), the
+# newest friends (1: the count is the profile's own) and, on a cold mutual-friends cache, the enqueued
+# computation's task record (1): 4. The own profile: the user, user_profile, the newest friends, the
+# viewer's friend-list setting: 4. A user's whole friend list (`profile-friends`): the user,
+# user_profile, a page of friends: 3.
 # A friend's (or the own) profile with shares: one more, the page of shares (their count comes with
 # user_profile; no shares, no query).
-# Friends page: the four lists' counts in one query, a page of each non-empty list (4): 7.
+# Friends page: the user, the four lists' counts in one query, a page of each non-empty list (4): 6.
 # None of it depends on the number of friends (friends/pages_queries.py).
-PROFILE_MAX_QUERIES = 5
-OWN_PROFILE_MAX_QUERIES = 5
-FRIENDS_PAGE_MAX_QUERIES = 7
-FRIEND_LIST_MAX_QUERIES = 4
+PROFILE_MAX_QUERIES = 4
+OWN_PROFILE_MAX_QUERIES = 4
+FRIENDS_PAGE_MAX_QUERIES = 6
+FRIEND_LIST_MAX_QUERIES = 3
 
 
 @pytest.fixture

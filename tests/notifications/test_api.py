@@ -64,13 +64,13 @@ def test_unread_count_is_conditional_on_its_etag(api_as, alice, bob):
 
 
 def test_a_badge_poll_costs_one_query_besides_authentication(alice, bob, api_as, django_assert_num_queries):
-    """The cost of an idle open tab: user (browser; the session comes from Redis) or token (client), plus
-    ONE count."""
+    """The cost of an idle open tab: a browser's poll is ONE query (the session comes from Redis, the count
+    with the user's row); a token client's, the token with its user plus ONE count."""
     note(alice, bob)
     browser = Client()
     browser.force_login(alice)
     etag = browser.get(f"{V1}/notifications/unread-count/")["ETag"]
-    with django_assert_num_queries(2):  # user, the count (the session is read from the Redis cache)
+    with django_assert_num_queries(1):  # the user with the count
         assert browser.get(f"{V1}/notifications/unread-count/", HTTP_IF_NONE_MATCH=etag).status_code == 304
     api = api_as(alice)
     with django_assert_num_queries(2):  # token with its user, the count

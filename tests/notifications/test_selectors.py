@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from friends.models import Block
-from notifications import selectors
+from notifications import selectors, services
 from notifications.models import Notification
 
 from .conftest import note
@@ -62,6 +62,52 @@ def test_unread_state_etag_changes_when_a_notification_arrives_or_is_read(alice,
     again = selectors.unread_state(user=alice)
     assert again.count == 1 and again.etag != one.etag
     assert selectors.unread_state(user=bob).etag != empty.etag  # per user
+
+
+def test_the_count_read_with_the_session_user_is_the_badges_query_and_costs_none(
+    alice, bob, carol, make_user, django_assert_num_queries
+):
+    """`socialsite.backends` reads the badge's count with the user's row: the same visibility rule (a
+    blocker's and an inactive actor's notifications do not count) and the same ETag as the badge's own
+    query, and then the badge costs no query."""
+    from socialsite.backends import RateLimitedModelBackend
+
+    dave = make_user("dave")
+    note(alice, bob), note(alice, bob, read=True), note(alice, carol), note(alice, dave), note(bob, alice)
+    Block.objects.create(blocker=carol, blocked=alice)
+    dave.is_active = False
+    dave.save()
+    backend = RateLimitedModelBackend()
+    backend.get_user(alice.pk)  # compiled once per process (SQLite asks once whether it has JSON)
+    for user in (alice, bob, carol):
+        with django_assert_num_queries(1):
+            loaded = backend.get_user(user.pk)
+        with django_assert_num_queries(0):
+            preloaded = selectors.unread_state(user=loaded)
+        assert preloaded == selectors.unread_state(user=user)  # `user`: a fresh object, so the query
+    assert [selectors.unread_state(user=u).count for u in (alice, bob, carol)] == [1, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "mark",
+    [
+        lambda user, n: services.notification_mark_read(user=user, notification_id=n.pk),
+        lambda user, n: services.notifications_mark_read(user=user, notification_ids=[n.pk]),
+        lambda user, n: services.notifications_mark_read_about_share(user=user, share_id=n.share_id),
+        lambda user, n: services.notifications_mark_all_read(user=user),
+    ],
+    ids=["one", "several", "about-a-share", "all"],
+)
+def test_marking_read_in_a_request_drops_the_count_read_with_the_user(alice, bob, mark):
+    """A page that marks notifications read and then draws the badge (a share's page) counts them out:
+    every service that marks the user's notifications read forgets the count that came with the user."""
+    from socialsite.backends import RateLimitedModelBackend
+
+    shared = note(alice, bob, kind=Kind.SHARE_CREATED)
+    loaded = RateLimitedModelBackend().get_user(alice.pk)
+    assert selectors.unread_state(user=loaded).count == 1
+    mark(loaded, shared)
+    assert selectors.unread_state(user=loaded).count == 0
 
 
 # --- grouping --------------------------------------------------------------------------------------

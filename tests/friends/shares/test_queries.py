@@ -15,8 +15,8 @@ User = get_user_model()
 
 # Session + user (2); friend and request counts (2); the cold suggestions panel records its enqueued
 # computation (1); the feed is a count and one slice with the owners joined (2); the header's unread
-# badge (1).
-HOME_MAX_QUERIES = 8
+# badge comes with the user.
+HOME_MAX_QUERIES = 7
 # Token auth (1: token with its user) + count + slice (2).
 API_LIST_MAX_QUERIES = 3
 
