@@ -145,14 +145,18 @@ def _friends_listed(request: HttpRequest, shown: selectors.Profile) -> pages_que
     )
 
 
-def _mutual_lookup(request: HttpRequest, other: AbstractBaseUser, *, limit: int, offset: int = 0) -> dict:
+def _mutual_lookup(request: HttpRequest, shown: selectors.Profile, *, limit: int, offset: int = 0) -> dict:
     """The context of a list of the viewer's mutual friends with `other` (always the viewer's own pair:
     nobody sees the mutual friends of two other people): `mutual` (a `selectors.Cached`: `limit` people
     from the `offset`-th on), `computing` and `computing_task_id`, or `mutual_wait` (seconds) when a
     cold look-up would exceed the per-user budget. Only a cold look-up enqueues work, so only a cold one
     spends the budget shared with the API's mutual-friends look-ups; spent, the page still shows, only
-    this list waits."""
-    mutual = selectors.mutual_friends_get(viewer=request.user, other=other, limit=limit, offset=offset)
+    this list waits. `shown` is the profile the page read first: its `friendships_version` lets the
+    database's confirmation of the list, kept in the cache, stand until either user's friends change."""
+    other = shown.user
+    mutual = selectors.mutual_friends_get(
+        viewer=request.user, other=other, limit=limit, offset=offset, version=shown.friendships_version
+    )
     if mutual is None:
         wait = hit(request=request, scope="mutual_friends", key=user_or_ip_key(request))
         if wait is not None:
@@ -207,7 +211,7 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
         "decline": rel.incoming_request_id and links.request_action(rel.incoming_request_id, "decline"),
         "cancel": rel.outgoing_request_id and links.request_action(rel.outgoing_request_id, "cancel"),
     }
-    context.update(_mutual_lookup(request, owner, limit=selectors.MUTUAL_PREVIEW))
+    context.update(_mutual_lookup(request, shown, limit=selectors.MUTUAL_PREVIEW))
     mutual = context.get("mutual")
     if mutual is not None and mutual.status == "ready":
         context["mutual_rows"] = rows.people_rows(mutual.results, links)
@@ -286,13 +290,17 @@ def profile_mutual_friends(request: HttpRequest, username: str) -> HttpResponse:
     owner, per_page = shown.user, selectors.MUTUAL_PAGE
     asked = asked_page(request)
     context = {"owner": owner, "owner_name": display_name(owner)}
-    context.update(_mutual_lookup(request, owner, limit=per_page, offset=(asked - 1) * per_page))
+    context.update(_mutual_lookup(request, shown, limit=per_page, offset=(asked - 1) * per_page))
     mutual = context.get("mutual")
     if mutual is not None and mutual.status == "ready":
         page = page_of_counted(request, mutual.count or 0, per_page=per_page)
         if page.number != asked:  # past the end: the last page, as every paginated page answers
             again = selectors.mutual_friends_get(
-                viewer=request.user, other=owner, limit=per_page, offset=(page.number - 1) * per_page
+                viewer=request.user,
+                other=owner,
+                limit=per_page,
+                offset=(page.number - 1) * per_page,
+                version=shown.friendships_version,
             )
             if again is not None and again.status == "ready":  # else (gone meanwhile) the empty page asked
                 mutual = context["mutual"] = again

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -95,6 +96,32 @@ def mutual_write(a: int, b: int, *, gens: str, mutual: list[int]) -> None:
     get_redis().hset(mutual_key(a, b), mapping={"gens": gens, "computed_at": now_stamp(), "data": json.dumps(mutual)})
 
 
+# Keep, beside a pair's mutual friends (KEYS[1]), the ids the database still confirms (ARGV[3], see
+# `MutualEntry.checked`), only if the entry is still the one they were checked against (its generations
+# ARGV[1] and time ARGV[2]): a recomputation or a full rebuild in between makes the write a no-op, and a
+# deleted entry is not recreated with nothing but this field.
+_CHECKED_CAS = """
+if redis.call('HGET', KEYS[1], 'gens') ~= ARGV[1] or redis.call('HGET', KEYS[1], 'computed_at') ~= ARGV[2] then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'checked', ARGV[3])
+return 1
+"""
+
+
+def mutual_checked_write(entry: MutualEntry, *, version: str, checked: list[int]) -> bool:
+    """Keep on `entry`'s pair the `checked` ids (ascending) that the database confirmed at `version`
+    (`friends.selectors`: the two users' friend-count row versions read before the check). Returns
+    whether it was kept (not when the entry was recomputed or deleted since it was read).
+
+    Raises:
+        redis.exceptions.RedisError, OSError: Redis unavailable.
+    """
+    blob = json.dumps({"of": entry.stamp, "version": version, "ids": checked})
+    lo, hi = entry.pair
+    return bool(get_redis().eval(_CHECKED_CAS, 1, mutual_key(lo, hi), entry.gens, entry.computed_at_raw, blob))
+
+
 def mutual_entries_clear() -> int:
     """Delete every mutual-friends entry (the full rebuild); returns how many there were."""
     return _delete_matching("mutual:*")
@@ -132,9 +159,40 @@ def suggestions_cached(user_id: int) -> tuple[datetime, list[list]] | None:
     return datetime.fromisoformat(entry["computed_at"]), json.loads(entry["data"])
 
 
-def mutual_cached(a: int, b: int) -> tuple[datetime, list[int]] | None:
-    """The fresh cached mutual friends of a pair ``(computed_at, ascending ids)``, or None (also while the
-    friend sets are not built).
+@dataclass(frozen=True, slots=True)
+class MutualEntry:
+    """A pair's fresh cached mutual friends: `ids` ascending, computed at `computed_at` from the friend
+    sets at generations `gens`. `checked` is what a reader kept beside them (`mutual_checked_write`): the
+    ids the database confirmed, and at which version of the two users' friendships, as stored."""
+
+    pair: tuple[int, int]  # (lowest id, highest id)
+    gens: str
+    computed_at_raw: str
+    ids: list[int]
+    checked: str | None
+
+    @property
+    def computed_at(self) -> datetime:
+        return datetime.fromisoformat(self.computed_at_raw)
+
+    @property
+    def stamp(self) -> str:
+        """This computation of the pair's list: its generations and time."""
+        return f"{self.gens}@{self.computed_at_raw}"
+
+    def checked_at(self, version: str) -> list[int] | None:
+        """The ids the database confirmed at `version` (ascending) for this very computation, or None
+        when none were kept, or they were checked at another version or against an earlier list (a
+        recomputation rewrites the list, not what was kept beside it)."""
+        if self.checked is None:
+            return None
+        kept = json.loads(self.checked)
+        return kept["ids"] if kept["of"] == self.stamp and kept["version"] == version else None
+
+
+def mutual_entry(a: int, b: int) -> MutualEntry | None:
+    """The fresh cached mutual friends of a pair, or None (also while the friend sets are not built):
+    one round trip.
 
     Raises:
         redis.exceptions.RedisError, OSError: Redis unavailable.
@@ -143,6 +201,17 @@ def mutual_cached(a: int, b: int) -> tuple[datetime, list[int]] | None:
     pipe = get_redis().pipeline(transaction=False)
     pipe.hgetall(mutual_key(lo, hi)).mget([fgen_key(lo), fgen_key(hi)]).exists(BUILT)
     entry, gens, built = pipe.execute()
-    if not built or not entry or entry["gens"] != ":".join(str(_gen(g)) for g in gens):
+    if not built or not entry.get("data") or entry.get("gens") != ":".join(str(_gen(g)) for g in gens):
         return None
-    return datetime.fromisoformat(entry["computed_at"]), json.loads(entry["data"])
+    return MutualEntry((lo, hi), entry["gens"], entry["computed_at"], json.loads(entry["data"]), entry.get("checked"))
+
+
+def mutual_cached(a: int, b: int) -> tuple[datetime, list[int]] | None:
+    """The fresh cached mutual friends of a pair ``(computed_at, ascending ids)``, or None (also while the
+    friend sets are not built): `mutual_entry`'s.
+
+    Raises:
+        redis.exceptions.RedisError, OSError: Redis unavailable.
+    """
+    found = mutual_entry(a, b)
+    return None if found is None else (found.computed_at, found.ids)
