@@ -1,9 +1,11 @@
 """Reads of the friend graph. Each is a bounded number of queries, whatever the user's degree.
 
 Selectors only read (the database, and the Redis cache through `friends.suggestions.store`); none writes
-or enqueues. Who may see whom is decided in one place, `user_visible_to`, and every list of people shown
-to a viewer goes through one filter (blocks either way: `friendships_listed_to`, `_not_to_suggest_query`,
-and `_mutual_listable` for mutual friends), so a count and its list cannot disagree.
+to the database or enqueues. One keeps what it read: the database's confirmation of a pair's cached
+mutual friends, beside them in the cache (`_mutual_listable_at`). Who may see whom is decided in one
+place, `user_visible_to`, and every list of people shown to a viewer goes through one filter (blocks
+either way: `friendships_listed_to`, `_not_to_suggest_query`, and `_mutual_listable` for mutual
+friends), so a count and its list cannot disagree.
 """
 
 from __future__ import annotations
@@ -135,12 +137,6 @@ MUTUAL_PAGE = 50  # mutual friends a page of `mutual-friends/` lists (the API's 
 MUTUAL_PREVIEW = 12  # mutual friends a profile lists (the first of the same list); the rest are on their own page
 
 
-# (friend id, username, first name, last name, how many in all) of a page (LIMIT and OFFSET: parameters
-# after the ids) of the ids (an array parameter), smallest first, that are still active friends of both
-# users and not blocked either way with the viewer: the table's word on a cached list of mutual friends
-# (`_mutual_listable`). The queryset checks every id against the indexes alone and counts them (a window
-# over all, before the LIMIT); only the page it keeps is joined to the user table for names: a hub's 199
-# mutual friends read a page of user rows, not 199.
 def _mutual_still(viewer_id: int, other_id: int, ids: list[int]) -> QuerySet[Friendship]:
     """The viewer's friendships with those of `ids` who are still active friends of both users and not
     blocked either way with the viewer: the one rule of a listable mutual friend."""
@@ -152,6 +148,12 @@ def _mutual_still(viewer_id: int, other_id: int, ids: list[int]) -> QuerySet[Fri
     )
 
 
+# (friend id, username, first name, last name, how many in all) of a page (LIMIT and OFFSET: parameters
+# after the ids) of the ids (an array parameter), smallest first, that are still active friends of both
+# users and not blocked either way with the viewer: the table's word on a cached list of mutual friends
+# (`_mutual_listable`). The queryset checks every id against the indexes alone and counts them (a window
+# over all, before the LIMIT); only the page it keeps is joined to the user table for names: a hub's 199
+# mutual friends read a page of user rows, not 199.
 _MUTUAL_STILL = PreparedQuery(
     lambda viewer_id, other_id, ids: (
         _mutual_still(viewer_id, other_id, ids).annotate(total=Window(Count("*"))).values_list("friend_id", "total")
@@ -268,9 +270,11 @@ def _mutual_listable_at(
     version (`Profile.friendships_version`), before this. The first reader at a version runs the check
     (`_MUTUAL_CONFIRMED`: every cached id probed in both users' friendships) and keeps the confirmed ids
     beside the cached ones (`store.mutual_checked_write`); until either user's friends change, a page
-    then costs the names of its own people only (12 primary-key look-ups on a profile). fb0 and fb20 on
-    the 40k-user graph: 199 ids checked, +158 µs over `SELECT 1` a statement on ego-Facebook's pair and
-    ~2.8 ms on that one; the names alone, +32 and +36 µs (`bench.pages_profile`, one connection).
+    then costs the names of its own people only (12 primary-key look-ups on a profile). Measured on one
+    connection, the whole look-up (Redis read included) for fb0 and fb56 on ego-Facebook (77 ids) and
+    fb0 and fb20 on the 40k-user graph (199 ids): the check on every view 368 and 696 µs; the first view
+    at a version 524 and 919 µs (the confirmed ids are aggregated and written to Redis); later views 246
+    and 266 µs. The statement alone, over `SELECT 1`: check +158 and +562 µs, names +32 and +37 µs.
 
     Why the version suffices: the triggers of migration 0008 write a user's `FriendCount` row, so its
     version moves (`_friendships_version`), on every friendship added or removed with an active friend

@@ -146,8 +146,8 @@ def _friends_listed(request: HttpRequest, shown: selectors.Profile) -> pages_que
 
 
 def _mutual_lookup(request: HttpRequest, shown: selectors.Profile, *, limit: int, offset: int = 0) -> dict:
-    """The context of a list of the viewer's mutual friends with `other` (always the viewer's own pair:
-    nobody sees the mutual friends of two other people): `mutual` (a `selectors.Cached`: `limit` people
+    """The context of a list of the viewer's mutual friends with the profile's owner (always the viewer's
+    own pair: nobody sees the mutual friends of two other people): `mutual` (a `selectors.Cached`: `limit` people
     from the `offset`-th on), `computing` and `computing_task_id`, or `mutual_wait` (seconds) when a
     cold look-up would exceed the per-user budget. Only a cold look-up enqueues work, so only a cold one
     spends the budget shared with the API's mutual-friends look-ups; spent, the page still shows, only
