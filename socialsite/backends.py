@@ -42,8 +42,8 @@ def _field_names() -> list[str]:
 
 # The logged-in user is loaded on every request: compiled once, as `PreparedQuery` explains. The unread
 # badge's count comes in the same statement (the last column): every page draws the badge, and in a
-# statement of its own it held home at 0.53–0.56 of the bare view's rate and the profile at 0.47–0.51,
-# against 0.58–0.61 and 0.50–0.54 read here (`bench.bench_pages`, ego-Facebook, runs alternated).
+# statement of its own it held home at 0.53 to 0.56 of the bare view's rate and the profile at 0.47 to 0.51,
+# against 0.58 to 0.61 and 0.50 to 0.54 read here (`bench.bench_pages`, ego-Facebook, runs alternated).
 _USER_BY_ID = PreparedQuery(
     lambda user_id: (
         get_user_model()
