@@ -6,6 +6,7 @@ transaction, as the one case where a row's `xmin` alone would not have moved."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -41,8 +42,9 @@ def listed(client, owner: str = "erin") -> tuple[list[str], int]:
 
 
 def kept(a, b) -> dict | None:
+    """What is kept beside the pair's cached list: `{"of", "version", "ids"}`, or None."""
     raw = get_redis().hget(store.mutual_key(a.pk, b.pk), "checked")
-    return None if raw is None else __import__("json").loads(raw)
+    return None if raw is None else json.loads(raw)
 
 
 def test_the_check_runs_once_then_a_view_reads_only_its_names(people):
