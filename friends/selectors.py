@@ -663,13 +663,19 @@ def mutual_friends_get(
     return Cached(status="ready", computed_at=entry.computed_at, results=listed, count=count)
 
 
-def mutual_friend_count_get(*, viewer: AbstractBaseUser, other: AbstractBaseUser) -> int | None:
+def mutual_friend_count_get(
+    *, viewer: AbstractBaseUser, other: AbstractBaseUser, version: str | None = None
+) -> int | None:
     """How many mutual friends `mutual_friends_get` would list (the same filter), or None when nothing
     fresh is cached; never enqueues. One query on a hit (a page of one: the count is the same whatever the
-    page's size)."""
+    page's size); none with `version` (as `mutual_friends_get`'s) once a confirmation is kept at it."""
     try:
-        found = store.mutual_cached(viewer.pk, other.pk)
+        entry = store.mutual_entry(viewer.pk, other.pk)
     except REDIS_DOWN as exc:
         logger.warning("mutual friend count not read: Redis unavailable (%s)", type(exc).__name__)
         return None
-    return None if found is None else _mutual_listable(viewer, other, found[1], limit=1)[1]
+    if entry is None:
+        return None
+    if version is None:
+        return _mutual_listable(viewer, other, entry.ids, limit=1)[1]
+    return _mutual_listable_at(viewer, other, entry, version, limit=0, offset=0)[1]

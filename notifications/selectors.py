@@ -87,11 +87,11 @@ def unread_summary(user_id: int) -> Subquery:
     return Subquery(_unread_grouped(user_id).annotate(summary=summary).values("summary"))
 
 
-def unread_preload(user: AbstractBaseUser, summary: str | dict | None) -> None:
+def unread_preload(user: AbstractBaseUser, summary: str | None) -> None:
     """Keep on `user` the `unread_summary` column read with it (JSON text, as PostgreSQL's and SQLite's
-    cursors give it, or already decoded), for `unread_state` to use instead of its query. Valid until
-    this request marks notifications read: the services that do call `unread_forget`."""
-    decoded = json.loads(summary) if isinstance(summary, str) else summary
+    cursors give it; None when nothing is unread), for `unread_state` to use instead of its query. Valid
+    until this request marks notifications read: the services that do call `unread_forget`."""
+    decoded = json.loads(summary) if summary else None
     setattr(user, _PRELOADED, (decoded["count"], decoded["newest"]) if decoded else (0, None))
 
 

@@ -57,7 +57,9 @@ class UserDetailApi(APIView):
         # What the cache knows, through the same filter as `mutual-friends/`; a profile read never enqueues.
         count = None
         if not profile.relationship.is_self:
-            count = selectors.mutual_friend_count_get(viewer=request.user, other=profile.user)
+            count = selectors.mutual_friend_count_get(
+                viewer=request.user, other=profile.user, version=profile.friendships_version
+            )
         return Response(s.ProfileSerializer(profile, context={"mutual_friend_count": count}).data)
 
 
@@ -197,11 +199,14 @@ class MutualFriendListApi(APIView):
         people. Users blocked either way with me are left out. When nothing fresh is cached the answer is
         `computing` with a `task_id` to poll; the computation is never done inside the request.
         """
-        other = _visible(request, username)
-        if other.pk == request.user.pk:
+        # The profile's statement (the same 404s as `_visible`) also reads the two users' friendships'
+        # version, so a confirmation of the cached list kept at it stands for the check.
+        shown = selectors.user_profile(viewer=request.user, username=username)
+        other = shown.user
+        if shown.relationship.is_self:
             raise ServiceError("Mutual friends are between you and someone else.", code="self")
         found = selectors.mutual_friends_get(
-            viewer=request.user, other=other
+            viewer=request.user, other=other, version=shown.friendships_version
         ) or enqueue.mutual_friends_request_computation_rollback_unsafe(viewer=request.user, other=other)
         return Response(s.MutualFriendsSerializer(found).data)
 

@@ -204,14 +204,3 @@ def mutual_entry(a: int, b: int) -> MutualEntry | None:
     if not built or not entry.get("data") or entry.get("gens") != ":".join(str(_gen(g)) for g in gens):
         return None
     return MutualEntry((lo, hi), entry["gens"], entry["computed_at"], json.loads(entry["data"]), entry.get("checked"))
-
-
-def mutual_cached(a: int, b: int) -> tuple[datetime, list[int]] | None:
-    """The fresh cached mutual friends of a pair ``(computed_at, ascending ids)``, or None (also while the
-    friend sets are not built): `mutual_entry`'s.
-
-    Raises:
-        redis.exceptions.RedisError, OSError: Redis unavailable.
-    """
-    found = mutual_entry(a, b)
-    return None if found is None else (found.computed_at, found.ids)

@@ -127,7 +127,7 @@ def test_lost_generation_keys_are_raised_above_every_stamp(square):
 
     assert repaired(report, "friend_generation_lost", a)
     assert int(redis.get(store.fgen_key(a.pk))) > mutual_stamp
-    assert store.mutual_cached(a.pk, d.pk) is None  # the old entry can never look fresh again
+    assert store.mutual_entry(a.pk, d.pk) is None  # the old entry can never look fresh again
     assert compute.mutual_recompute(a.pk, d.pk) == [square["b"].pk, square["c"].pk]
     assert_consistent(square.values())
 
@@ -157,7 +157,7 @@ def test_mutual_entry_that_disagrees_with_the_table_is_recomputed_and_reported(s
     report = graph_consistency_repair()
 
     assert repaired(report, "mutual_wrong", a, d)
-    assert store.mutual_cached(a.pk, d.pk)[1] == [square["b"].pk, square["c"].pk]
+    assert store.mutual_entry(a.pk, d.pk).ids == [square["b"].pk, square["c"].pk]
     assert_consistent(square.values())
 
 

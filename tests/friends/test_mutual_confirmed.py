@@ -158,3 +158,25 @@ def test_a_page_past_the_end_of_a_confirmed_list_costs_no_check(people, django_a
     with django_assert_num_queries(0):
         past = selectors.mutual_friends_get(viewer=alice, other=erin, version=version, offset=50)
     assert (past.results, past.count) == ([], 3)
+
+
+def test_the_api_reads_the_same_confirmation_and_sees_the_same_changes(people, api_as):
+    """`users/{name}/` (its `mutual_friend_count`) and `users/{name}/mutual-friends/` read the version with
+    the profile too: once a confirmation is kept, the count costs no mutual-friends query, and an unfriend
+    still takes the person off both at once."""
+    alice, erin = people["alice"], people["erin"]
+    fill_mutual(alice, erin)
+    api = api_as(alice)
+
+    def read() -> tuple[int, int, list[str]]:
+        count = api.get("/api/v1/users/erin/").json()["mutual_friend_count"]
+        body = api.get("/api/v1/users/erin/mutual-friends/").json()
+        return count, body["count"], [r["username"] for r in body["results"]]
+
+    assert read() == (3, 3, ["bob", "carol", "dan"])
+    assert kept(alice, erin)["ids"] == sorted(people[n].pk for n in ("bob", "carol", "dan"))
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/users/erin/").json()["mutual_friend_count"] == 3
+    assert not [q for q in queries.captured_queries if "unnest" in q["sql"]]
+    services.friendship_remove(user=people["carol"], friend=alice)
+    assert read() == (2, 2, ["bob", "dan"])

@@ -34,7 +34,7 @@ def test_an_unfriend_makes_both_users_and_their_friends_stale_at_commit(bridge, 
     with django_capture_on_commit_callbacks(execute=True):
         services.friendship_remove(user=m, friend=a)
     assert not any(fresh(u) for u in (a, m, b, c))  # both, and their friends (third parties)
-    assert store.mutual_cached(a.pk, b.pk) is None
+    assert store.mutual_entry(a.pk, b.pk) is None
     assert a.pk not in friend_sets.friend_ids(m.pk)  # what a computation reads is already the new state
     compute.suggestions_recompute([a.pk])
     assert selectors.suggestions_get(user=a).results == []

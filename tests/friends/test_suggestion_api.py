@@ -157,7 +157,7 @@ def test_cold_mutual_friends_answer_computing_with_one_real_task_owned_by_the_re
     task = TaskRecord.objects.get(id=first["task_id"])
     assert task.owner_id == alice.pk and task.actor_name == "compute_mutual_friends"
     assert TaskRecord.objects.filter(actor_name="compute_mutual_friends").count() == 1
-    assert store.mutual_cached(alice.pk, people["erin"].pk) is None
+    assert store.mutual_entry(alice.pk, people["erin"].pk) is None
 
 
 def test_mutual_friend_who_blocks_me_is_left_out_before_and_after_recompute(api_as, people, deliver_events):

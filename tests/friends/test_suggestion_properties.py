@@ -93,5 +93,5 @@ def test_cached_results_equal_a_fresh_computation_after_any_operations(db, ops, 
 
         a, b = data.draw(st.sampled_from(users)), data.draw(st.sampled_from(users))
         assert compute.mutual_recompute(a.pk, b.pk) == compute.mutual_recompute(b.pk, a.pk)
-        assert store.mutual_cached(a.pk, b.pk)[1] == sorted(adj[a.pk] & adj[b.pk] - {a.pk, b.pk})
+        assert store.mutual_entry(a.pk, b.pk).ids == sorted(adj[a.pk] & adj[b.pk] - {a.pk, b.pk})
         transaction.set_rollback(True)

@@ -64,10 +64,10 @@ def test_a_change_makes_exactly_the_affected_entries_stale(square, make_user, de
 def test_mutual_friends_are_stale_once_either_friend_set_changes(square, deliver_events):
     a, d, e = square["a"], square["d"], square["e"]
     assert compute.mutual_recompute(a.pk, d.pk) == sorted([square["b"].pk, square["c"].pk])
-    assert store.mutual_cached(d.pk, a.pk)[1] == sorted([square["b"].pk, square["c"].pk])
+    assert store.mutual_entry(d.pk, a.pk).ids == sorted([square["b"].pk, square["c"].pk])
     services.friendship_create(user=a, friend=e)
     deliver_events()
-    assert store.mutual_cached(a.pk, d.pk) is None  # never served stale
+    assert store.mutual_entry(a.pk, d.pk) is None  # never served stale
     assert compute.mutual_recompute(d.pk, a.pk) == sorted([square["b"].pk, square["c"].pk, e.pk])
 
 

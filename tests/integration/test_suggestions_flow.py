@@ -62,7 +62,7 @@ def test_accepting_a_request_updates_both_users_their_friends_and_the_pairs_mutu
     wait_for(lambda: suggested(c) == [(d.pk, 1)], what="c's suggestions")
     wait_for(lambda: suggested(e) == [(a.pk, 1), (b.pk, 1)], what="c's friend e sees a")
     wait_for(lambda: suggested(b) == [(e.pk, 1)], what="b's suggestions")
-    assert store.mutual_cached(a.pk, c.pk) is None  # the pair's entry went stale with the change
+    assert store.mutual_entry(a.pk, c.pk) is None  # the pair's entry went stale with the change
     assert compute.mutual_recompute(a.pk, c.pk) == [b.pk]
     assert compute.mutual_recompute(b.pk, c.pk) == [a.pk]
 
