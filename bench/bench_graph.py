@@ -8,11 +8,13 @@ ranked by mutual count then ascending id, 3 smallest-id mutual friends as a samp
 - a reproducible synthetic social graph, ``nx.powerlaw_cluster_graph(40_000, 20, 0.3, seed=1)``
   (~40k users, ~800k friendships, heavy-tailed degrees, clustered), generated here, saved nowhere.
 
-a. top-10 for every user, compute only (building each structure is timed apart): scipy
-   (`suggestions_all`, batches of rows of A @ A), networkx, plain Python sets; median of N runs,
-   ratio to scipy, and the peak memory of the scipy path (tracemalloc, results streamed away).
+a. top-10 for every user, compute only (building each structure is timed apart): the product
+   (`suggestions_all`, batches of rows of A @ A by the compiled kernel, `friends.graph_kernel`),
+   networkx, plain Python sets; median of N runs, ratio to the product, and the peak memory of the
+   product path (tracemalloc, results streamed away).
 b. one user's recompute (what an actor does after one friendship changes) for the median-degree and
-   the highest-degree user: scipy (`suggestions_for`), plain Python sets, networkx; median of 50 runs.
+   the highest-degree user: the product (`suggestions_for`, numpy), plain Python sets, networkx; median
+   of 50 runs.
 
 Every run's output is checked equal across implementations, so the timings compare the same work.
 Run from the repository root: ``python -m bench.bench_graph`` (``--help`` for options). The
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numba
 import numpy as np
 import scipy
 
@@ -106,7 +109,7 @@ def _timed(fn: Callable[[], Any], runs: int) -> tuple[list[float], Any]:
     return times, result
 
 
-def _scipy_all(graph: Graph, batch_size: int = 512) -> Result:
+def _product_all(graph: Graph, batch_size: int = 512) -> Result:
     return dict(suggestions_all(graph, k=K, batch_size=batch_size, sample=SAMPLE))
 
 
@@ -118,7 +121,7 @@ def _networkx_all(g: nx.Graph) -> Result:
     return {u: suggestions_for_networkx(g, u) for u in sorted(g.nodes)}
 
 
-def scipy_peak_memory(edges: np.ndarray, batch_size: int = 512) -> tuple[float, float]:
+def product_peak_memory(edges: np.ndarray, batch_size: int = 512) -> tuple[float, float]:
     """Peak traced memory (MiB) of building the Graph and streaming every user's top-k, and the time.
 
     Results are consumed and dropped as they come, as the refresh actor writes them out, so the peak
@@ -146,13 +149,13 @@ def run_compute_benchmarks(
     slow_runs: int | None = None,
     batch_sizes: Iterable[int] = (512,),
 ) -> dict[str, Any]:
-    """(a) Top-k for every user: scipy vs networkx vs plain sets, compute only. Returns the figures."""
+    """(a) Top-k for every user: the product vs networkx vs plain sets, compute only. Returns the figures."""
     slow_runs = runs if slow_runs is None else slow_runs
     out: dict[str, Any] = {}
 
     t0 = time.perf_counter()
     graph = Graph.from_edges(edges)
-    out["build_scipy_s"] = time.perf_counter() - t0
+    out["build_product_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     g = nx.Graph()
     g.add_edges_from(edges.tolist())
@@ -164,29 +167,29 @@ def run_compute_benchmarks(
     degrees = np.diff(graph.adjacency.indptr)
     out["max_degree"], out["median_degree"] = int(degrees.max()), float(np.median(degrees))
 
-    scipy_times, reference = _timed(lambda: _scipy_all(graph), runs)
+    product_times, reference = _timed(lambda: _product_all(graph), runs)
     sets_times, by_sets = _timed(lambda: _sets_all(adj), slow_runs)
     if by_sets != reference:
-        raise AssertionError("plain-sets results differ from scipy results")
+        raise AssertionError("plain-sets results differ from the product results")
     del by_sets
     nx_times, by_nx = _timed(lambda: _networkx_all(g), slow_runs)
     if by_nx != reference:
-        raise AssertionError("networkx results differ from scipy results")
+        raise AssertionError("networkx results differ from the product results")
     del by_nx
-    scipy_median = statistics.median(scipy_times)
+    product_median = statistics.median(product_times)
     out["all_users"] = {
         name: {
             "runs": len(times),
             "median_s": statistics.median(times),
-            "ratio": statistics.median(times) / scipy_median,
+            "ratio": statistics.median(times) / product_median,
         }
-        for name, times in (("scipy", scipy_times), ("networkx", nx_times), ("python sets", sets_times))
+        for name, times in (("product", product_times), ("networkx", nx_times), ("python sets", sets_times))
     }
 
-    out["scipy_batches"] = {}
+    out["product_batches"] = {}
     for batch_size in batch_sizes:
-        peak_mib, traced_s = scipy_peak_memory(edges, batch_size)
-        out["scipy_batches"][batch_size] = {"peak_mib": peak_mib, "traced_s": traced_s}
+        peak_mib, traced_s = product_peak_memory(edges, batch_size)
+        out["product_batches"][batch_size] = {"peak_mib": peak_mib, "traced_s": traced_s}
     out["one_user"] = run_one_user_benchmarks(graph, adj, g)
     return out
 
@@ -200,12 +203,12 @@ def run_one_user_benchmarks(graph: Graph, adj: dict[int, set[int]], g: nx.Graph,
         expected = suggestions_for(graph, user)
         row: dict[str, Any] = {"user": user, "degree": len(adj[user])}
         for name, fn in (
-            ("scipy", lambda user=user: suggestions_for(graph, user)),
+            ("product", lambda user=user: suggestions_for(graph, user)),
             ("python sets", lambda user=user: suggestions_for_sets(adj, user)),
             ("networkx", lambda user=user: suggestions_for_networkx(g, user)),
         ):
             if fn() != expected:
-                raise AssertionError(f"{name} differs from scipy for user {user}")
+                raise AssertionError(f"{name} differs from the product for user {user}")
             row[name] = statistics.median(timed_series(fn, runs=runs)) * 1000
         out[label] = row
     return out
@@ -221,22 +224,22 @@ def print_report(name: str, figures: dict[str, Any]) -> None:
         f"max {f['max_degree']:,}"
     )
     print(
-        f"build (not in timings): scipy Graph {f['build_scipy_s']:.2f} s, networkx {f['build_networkx_s']:.2f} s, "
+        f"build (not in timings): product Graph {f['build_product_s']:.2f} s, networkx {f['build_networkx_s']:.2f} s, "
         f"sets {f['build_sets_s']:.2f} s"
     )
     print("\n(a) top-10 + 3-id sample for every user, compute only")
-    print(f"{'implementation':<14} {'runs':>4} {'median s':>10} {'x scipy':>8}")
+    print(f"{'implementation':<14} {'runs':>4} {'median s':>10} {'x product':>8}")
     for impl, row in f["all_users"].items():
         print(f"{impl:<14} {row['runs']:>4} {row['median_s']:>10.3f} {row['ratio']:>8.1f}")
-    print("\nscipy path, Graph build + streamed results, traced peak memory (tracemalloc):")
+    print("\nproduct path, Graph build + streamed results, traced peak memory (tracemalloc):")
     print(f"{'batch_size':>10} {'peak MiB':>9} {'s (traced)':>11}")
-    for batch_size, row in f["scipy_batches"].items():
+    for batch_size, row in f["product_batches"].items():
         print(f"{batch_size:>10} {row['peak_mib']:>9.1f} {row['traced_s']:>11.2f}")
     print("\n(b) one user's recompute, median of 50 runs, ms")
-    print(f"{'user':<16} {'id':>6} {'degree':>6} {'scipy':>8} {'sets':>8} {'networkx':>9}")
+    print(f"{'user':<16} {'id':>6} {'degree':>6} {'product':>8} {'sets':>8} {'networkx':>9}")
     for label, row in f["one_user"].items():
         print(
-            f"{label:<16} {row['user']:>6} {row['degree']:>6} {row['scipy']:>8.2f} {row['python sets']:>8.2f} "
+            f"{label:<16} {row['user']:>6} {row['degree']:>6} {row['product']:>8.2f} {row['python sets']:>8.2f} "
             f"{row['networkx']:>9.2f}"
         )
 
@@ -244,13 +247,14 @@ def print_report(name: str, figures: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs of each implementation on ego-Facebook")
-    parser.add_argument("--large-runs", type=int, default=3, help="scipy runs on the synthetic graph")
+    parser.add_argument("--large-runs", type=int, default=3, help="product runs on the synthetic graph")
     parser.add_argument("--large-slow-runs", type=int, default=1, help="networkx / sets runs on the synthetic graph")
     parser.add_argument("--skip-large", action="store_true", help="ego-Facebook only")
     args = parser.parse_args(argv)
 
     print(
         f"Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"numba {numba.__version__}, "
         f"networkx {nx.__version__}, {platform.machine()}"
     )
     facebook = run_compute_benchmarks(read_edge_list(FACEBOOK), runs=args.runs, batch_sizes=(128, 512, 4096))

@@ -8,7 +8,7 @@ Representation: a symmetric 0/1 CSR adjacency matrix over dense indices ``0..n-1
 sorted ascending, so index order *is* id order. Friends of friends with their mutual-friend counts
 are the rows of ``A @ A``: entry ``(i, j)`` counts the paths ``i - w - j``, i.e. the mutual friends
 of ``i`` and ``j``. Computing it a batch of rows at a time keeps memory bounded whatever the size of
-the graph.
+the graph; for everybody at once (`suggestion_batches`) that loop is compiled (`friends.graph_kernel`).
 
 Ranking rule (stable and reproducible): a user's suggestions are friends of friends, never the user,
 never a current friend, never an id the caller excludes (blocked either way, pending either way,
@@ -48,17 +48,9 @@ __all__ = [
 # Above this many friend-of-friend hits per user (relative to the number of users), counting into a
 # dense array beats sorting the hits: see `suggestions_for`.
 _DENSE_COUNT_RATIO = 8
-# Largest per-batch histogram (rows x distinct counts) used to find each row's k-th largest count.
-_HISTOGRAM_CELLS = 8_000_000  # (int32 cell ids: far below 2**31)
-# Largest dense mask of one batch of the full computation (rows x users, bytes): bounds its memory, and
-# keeps a batch's arrays in cache (on the 40,000-user graph 100 rows per batch compute 35% faster than 400).
-_BATCH_CELLS = 4_000_000
-# The first, lower-bound threshold of a batch's rows (`_batch_top_k`) counts no higher than this: a small
-# histogram (each row's own entry, its degree, would otherwise set its width), and a bound lower than needed
-# only lets a few more entries through to the exact threshold.
-_BOUND_CAP = 32
-# A batch's mutual-friend samples walk the candidate's friend list (tested in the row's dense mask) while it
-# is at most this many times the row's list, else the row's list (binary search among the candidate's edges).
+# A suggestion's mutual-friend sample walks the candidate's friend list (each id tested in the row's marks)
+# while it is at most this many times the row's list, else the row's list (binary search among the
+# candidate's friends): a hub suggested to a user with few friends (`graph_kernel`).
 _MASK_SCAN_RATIO = 4
 
 
@@ -387,20 +379,19 @@ def suggestion_batches(
 ) -> Iterator[SuggestionBatch]:
     """Every user's top-``k`` suggestions, a batch of users (ascending ids) at a time, as arrays.
 
-    It multiplies up to ``batch_size`` rows of the adjacency matrix by the whole matrix at a time (sparse),
-    so memory is bounded by one batch's two-hop neighbourhoods plus a dense ``rows x n`` byte mask of what
-    each row may not suggest (fewer rows on a larger graph: at most `_BATCH_CELLS` bytes), and it yields
-    as it goes so the caller can write results out in the same rhythm. ``exclude`` maps a user to the
-    ids never to suggest to them; it is applied as given (one-way), so the caller passes blocks in both
-    directions. ``threads`` > 1 computes that many batches at once (yielded in order all the same).
+    Each batch of up to ``batch_size`` rows is one call of the compiled kernel (`graph_kernel`: rows of
+    ``A @ A`` by Gustavson's algorithm, a running top-``k``, then the samples), so memory is the results
+    plus O(n) scratch per thread, whatever the two-hop neighbourhoods, and it yields as it goes so the
+    caller can write results out in the same rhythm. ``exclude`` maps a user to the ids never to suggest
+    to them; it is applied as given (one-way), so the caller passes blocks in both directions.
+    ``threads`` > 1 computes that many batches at once (yielded in order all the same).
 
     Raises:
         ValueError: ``batch_size`` is not positive.
     """
     if batch_size <= 0:
         raise ValueError("batch_size must be positive")
-    rows = max(1, min(batch_size, _BATCH_CELLS // max(graph.n, 1)))
-    ranges = [(start, min(start + rows, graph.n)) for start in range(0, graph.n, rows)]
+    ranges = [(start, min(start + batch_size, graph.n)) for start in range(0, graph.n, batch_size)]
     exclude = exclude or {}
     if k <= 0:
         empty = np.empty(0, dtype=np.int64)
@@ -411,9 +402,8 @@ def suggestion_batches(
     if threads <= 1 or len(ranges) <= 1:
         yield from (_batch(graph, start, stop, k, exclude, sample) for start, stop in ranges)
         return
-    # Batches are independent and the heavy steps (the sparse product above all) release the GIL: a few run
-    # ahead on other cores, at most 2 x `threads` in memory at once, and come out in order.
-    graph._edge_keys  # noqa: B018 - built once here, not by two threads at once
+    # Batches are independent and the kernel releases the GIL: a few run ahead on other cores, at most
+    # 2 x `threads` in memory at once, and come out in order.
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="suggestion-batch") as pool:
         ahead: deque[Future[SuggestionBatch]] = deque()
         for start, stop in ranges:
@@ -427,118 +417,32 @@ def suggestion_batches(
 def _batch(
     graph: Graph, start: int, stop: int, k: int, exclude: Mapping[int, Collection[int]], sample: int
 ) -> SuggestionBatch:
-    """The `SuggestionBatch` of rows ``start..stop-1``."""
+    """The `SuggestionBatch` of rows ``start..stop-1``, by the compiled kernel (`graph_kernel`)."""
+    # numba is imported by the processes that compute batches only, not by every web process that
+    # imports this module for `Suggestion` (it costs 0.3 s and tens of MiB).
+    from .graph_kernel import suggestion_rows
+
+    ex_rows, ex_cols = _exclusion_cells(graph, start, stop, exclude)
     a = graph.adjacency
-    own = np.arange(stop - start)
-    # The rows' friends as a dense rows x n mask: what they may not suggest (with themselves and their
-    # exclusions, for the top-k), then the membership test of the mutual-friend samples.
-    friends = np.zeros((stop - start, graph.n), dtype=bool)
-    friends[np.repeat(own, np.diff(a.indptr[start : stop + 1])), a.indices[a.indptr[start] : a.indptr[stop]]] = True
-    local, cols, counts = _batch_top_k(graph, start, stop, k, exclude, friends)
-    sample_idx, sample_counts = _batch_samples(graph, start, friends, local, cols, counts, sample)
+    bounds, cols, counts, sample_bounds, samples = suggestion_rows(
+        a.indptr,
+        a.indices,
+        start,
+        stop,
+        k,
+        sample,
+        np.searchsorted(ex_rows, np.arange(stop - start + 1)),
+        ex_cols,
+        _MASK_SCAN_RATIO,
+    )
     return SuggestionBatch(
         user_ids=graph.ids[start:stop],
-        bounds=np.searchsorted(local, np.arange(stop - start + 1)),
+        bounds=bounds,
         ids=graph.ids[cols],
         counts=counts,
-        sample_bounds=np.concatenate([[0], np.cumsum(sample_counts)]),
-        sample_ids=graph.ids[sample_idx],
+        sample_bounds=sample_bounds,
+        sample_ids=graph.ids[samples],
     )
-
-
-def _batch_top_k(
-    graph: Graph,
-    start: int,
-    stop: int,
-    k: int,
-    exclude: Mapping[int, Collection[int]],
-    friends: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ranking rule for rows ``start..stop-1`` at once: ``(local_row, col, count)`` (int64), <= ``k`` per
-    row. ``friends`` is the rows' dense friend mask (`_batch`); it is used as the mask of what a row may
-    not suggest and given back unchanged.
-
-    Rows ascending; inside a row, count descending then column (= user id) ascending. The batch of
-    ``A @ A`` holds every two-hop path. A row's threshold is first taken on all its entries with ``k + b``
-    for ``k`` (``b`` = how many cells it may not suggest: itself, its friends, its exclusions; the
-    ``(k + b)``-th largest count is at most the ``k``-th largest of what remains once they are struck
-    out), so only the few entries reaching it (2% on the 40,000-user graph) are tested in the dense
-    ``rows x n`` mask; the exact ``k``-th largest of what passes is a second threshold
-    (`_kth_largest_per_row`), and only the entries reaching it (ties included) are sorted, on one int64
-    key (a third of `np.lexsort`'s time on three keys). Testing every entry in the mask instead cost
-    ~15% of the computation.
-    """
-    a = graph.adjacency
-    rows = stop - start
-    own = np.arange(rows)
-    ex_rows, ex_cols = _exclusion_cells(graph, start, stop, exclude)
-    was_friend = friends[ex_rows, ex_cols]
-    banned = friends  # marked in place, and restored below: one rows x n mask in memory, not two
-    banned[own, own + start] = True
-    banned[ex_rows, ex_cols] = True
-    struck = np.diff(a.indptr[start : stop + 1]) + 1 + np.bincount(ex_rows, minlength=rows)
-
-    paths = sp.csr_array(a[start:stop] @ a)  # (i, j) = number of mutual friends of i and j
-    lengths = np.diff(paths.indptr)
-    entry_rows = np.repeat(own.astype(paths.indices.dtype), lengths)
-    bound = _kth_largest_per_row(paths.data, entry_rows, paths.indptr, k + struck, cap=_BOUND_CAP)
-    near = np.flatnonzero(paths.data >= np.repeat(bound, lengths))
-    local, cols, counts = entry_rows[near].astype(np.int64), paths.indices[near].astype(np.int64), paths.data[near]
-    allowed = ~banned.ravel().take(local * graph.n + cols)
-    banned[ex_rows, ex_cols] = was_friend
-    banned[own, own + start] = False  # nobody is their own friend
-    local, cols, counts = local[allowed], cols[allowed], counts[allowed]
-    bounds = np.searchsorted(local, np.arange(rows + 1))
-    reach = np.flatnonzero(counts >= np.repeat(_kth_largest_per_row(counts, local, bounds, k), np.diff(bounds)))
-    if reach.size == 0:
-        empty = np.empty(0, dtype=np.int64)
-        return empty, empty, empty
-    local, cols, counts = local[reach], cols[reach], counts[reach]
-
-    # One key per entry: row, then count descending, then column. A product has one entry per (row, col),
-    # so keys are distinct and any sort gives the one order. rows * n <= max(_BATCH_CELLS, n) and width <= n + 1:
-    # far below 2**63.
-    width = int(counts.max()) + 1
-    key = (local * width + (width - 1 - counts)) * graph.n + cols
-    key.sort()
-    local, rest = np.divmod(key, width * graph.n)
-    counts, cols = np.divmod(rest, graph.n)
-    counts = width - 1 - counts
-    rank = np.arange(local.size) - np.searchsorted(local, own)[local]
-    top = rank < k
-    return local[top], cols[top], counts[top]
-
-
-def _kth_largest_per_row(
-    counts: np.ndarray, entry_rows: np.ndarray, indptr: np.ndarray, k: int | np.ndarray, cap: int | None = None
-) -> np.ndarray:
-    """Per row of a CSR batch, its ``k``-th largest count (``k`` one for all rows or one per row), at least
-    1 (zero counts are never kept). With ``cap``, counts above it are taken as ``cap``: the result is then
-    ``min(k-th largest, cap)``, a lower bound, from a histogram of ``cap + 1`` columns whatever the counts.
-
-    Counts are small integers (bounded by the degree), so a per-row histogram with a reverse cumulative
-    sum finds every row's threshold in one vectorised pass (this pass touches every two-hop pair, it is
-    the hot loop); a Python loop of ``np.partition`` is the fallback when the histogram would be too
-    large.
-    """
-    rows = indptr.size - 1
-    threshold = np.ones(rows, dtype=np.int64)
-    if counts.size == 0:
-        return threshold
-    ks = np.broadcast_to(np.asarray(k, dtype=np.int64), (rows,))
-    width = int(counts.max()) + 1
-    if cap is not None and width > cap + 1:
-        counts, width = np.minimum(counts, cap), cap + 1
-    if rows * width <= _HISTOGRAM_CELLS:
-        cell = entry_rows.astype(np.int32, copy=False) * np.int32(width)
-        cell += counts
-        hist = np.bincount(cell, minlength=rows * width).reshape(rows, width)
-        at_least = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1]  # [r, c] = entries of row r with count >= c
-        return np.maximum((at_least >= ks[:, None]).sum(axis=1) - 1, 1)  # non-increasing in c: last c reaching k
-    for r in np.flatnonzero(np.diff(indptr) > ks).tolist():
-        seg = counts[indptr[r] : indptr[r + 1]]
-        threshold[r] = max(1, np.partition(seg, seg.size - ks[r])[seg.size - ks[r]])
-    return threshold
 
 
 def _exclusion_cells(
@@ -599,40 +503,6 @@ def _mutual_sample_arrays(
         return in_sorted(base[pair] + friend, graph._edge_keys)
 
     return _walk_samples(graph, scan, np.full(pairs, sample), sample, mutual_of)
-
-
-def _batch_samples(
-    graph: Graph, start: int, friends: np.ndarray, local: np.ndarray, cols: np.ndarray, counts: np.ndarray, sample: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """`_mutual_sample_arrays` for the pairs of one batch: ``(local[j], cols[j])`` is row ``start +
-    local[j]`` (``friends`` is the batch's dense friend mask, `_batch`) and candidate index ``cols[j]``, with
-    ``counts[j]`` mutual friends (a pair stops once it found them all).
-
-    Each pair walks one of its two sorted friend lists (`_walk_samples`). The candidate's when it is at
-    most `_MASK_SCAN_RATIO` times the row's: each id is tested in the row's dense mask (one gather, where a
-    binary search over every edge costs ~20 reads out of cache); else the row's own list, each id
-    binary-searched among the candidate's edges (a hub suggested to a user with few friends: on the
-    40,000-user graph candidates have ~35x the friends of the users they are suggested to).
-    """
-    pairs = int(local.size)
-    if sample <= 0 or pairs == 0:
-        return np.empty(0, dtype=np.int64), np.zeros(pairs, dtype=np.int64)
-    degrees = np.diff(graph.adjacency.indptr)
-    rows = local + start
-    by_mask = degrees[cols] <= _MASK_SCAN_RATIO * degrees[rows]
-    mask = friends.ravel()
-    # What a found id is tested against: the row's cells in the mask, or the candidate's edge keys.
-    base = np.where(by_mask, local, cols) * graph.n
-
-    def mutual_of(pair: np.ndarray, friend: np.ndarray) -> np.ndarray:
-        found = np.empty(pair.size, dtype=bool)
-        masked = by_mask[pair]
-        found[masked] = mask.take(base[pair[masked]] + friend[masked])
-        searched = ~masked
-        found[searched] = in_sorted(base[pair[searched]] + friend[searched], graph._edge_keys)
-        return found
-
-    return _walk_samples(graph, np.where(by_mask, cols, rows), np.minimum(counts, sample), sample, mutual_of)
 
 
 def _walk_samples(

@@ -1,12 +1,13 @@
 """The full rebuild of every active user's suggestions: load, compute and write as a pipeline.
 
-The friendship table is read in a few round trips (on PostgreSQL one bytea of binary ids per block of
-users: two integer arrays, no Python object per row), the top-K of a batch of users at a time is computed
-as arrays (`graph.suggestion_batches`, sparse A·A by rows, a dense mask of what each row may not
-suggest), encoded for the whole batch at once (`encode_batch`, the same text as `store.encode`), and the
-results go to a writer thread through a short queue, in chunks written with one compare-and-set script
-call each, while the next batch is computed. Memory is the edge arrays and the CSR graph (O(friendships))
-plus one batch and a few chunks in flight: it does not grow with the two-hop neighbourhoods.
+The friendship table is read in a few round trips (on PostgreSQL one int8[] of packed pairs per block of
+users, each friendship once: no Python object per row), the top-K of a batch of users at a time is
+computed by compiled code (`graph.suggestion_batches`: rows of A·A by Gustavson's algorithm, a running
+top-K, the samples, on two threads), encoded for the whole batch at once (`encode_batch`, the same text
+as `store.encode`), and the results go to a writer thread through a short queue, in chunks written with
+one compare-and-set script call each, while the next batch is computed. Memory is the edge arrays and
+the CSR graph (O(friendships)) plus a few batches' results and O(users) scratch per thread: it does not
+grow with the two-hop neighbourhoods.
 
 Freshness as everywhere (see the package docstring): every user's generation is read before the data, and
 the writes are compare-and-set, so a result computed while the graph changed is stored as stale and a
@@ -82,16 +83,21 @@ def active_user_ids() -> np.ndarray:
 
 
 def friendship_arrays(active: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The live friendship rows (both users active, `friends.live_graph`) as two parallel id arrays (both
-    directions, as stored), in a few round trips. ``active`` is `active_user_ids` (read here if not given).
+    """The live friendships (both users active, `friends.live_graph`) as two parallel id arrays, in a few
+    round trips; `graph.Graph.from_arrays` takes them as they come. ``active`` is `active_user_ids` (read
+    here if not given).
 
-    PostgreSQL: each block of `LOAD_SPAN` user ids comes back as ONE int8[] value, a row's two ids in one
-    int8 (``user_id << 32 | friend_id``: one aggregate, so the pairs cannot come apart), read by numpy
-    without a Python object per row; the rows of inactive users are dropped here, by a look-up in
-    ``active``, rather than by joining the user table twice in SQL: the joins took half of the server's
-    time (ego-Facebook's 176,468 rows: ~35 ms against ~130 ms for the joined string_agg of binary ids
-    before; COPY sends one message per row, ~100 ms of Python to read them). Elsewhere (SQLite) the ORM's
-    iterator on `live_friendships`.
+    PostgreSQL: each friendship once, as its row with the smaller id first: the table's
+    `friendship_symmetric` constraint (migration 0002) holds the other direction of every committed row,
+    and reading it too only doubled the bytes to send and parse and the graph's build (ego-Facebook:
+    88,234 rows read instead of 176,468; the server still scans the whole table). Each block of
+    `LOAD_SPAN` user ids comes back as ONE int8[] value, a row's two ids in one int8 (``user_id << 32 |
+    friend_id``: one aggregate, so the pairs cannot come apart), read by numpy without a Python object
+    per row; the rows of inactive users are dropped here, by a look-up in ``active``, rather than by
+    joining the user table twice in SQL: the joins took half of the server's time (ego-Facebook's
+    176,468 rows: ~35 ms against ~130 ms for the joined string_agg of binary ids before; COPY sends one
+    message per row, ~100 ms of Python to read them). Elsewhere (SQLite, without that constraint) both
+    directions as stored, by the ORM's iterator on `live_friendships`.
     """
     if connection.vendor != "postgresql":
         rows = live_friendships().values_list("user_id", "friend_id").iterator(chunk_size=50_000)
@@ -107,7 +113,8 @@ def friendship_arrays(active: np.ndarray | None = None) -> tuple[np.ndarray, np.
         lo, hi = cursor.execute(f"SELECT min(user_id), max(user_id) FROM {table}").fetchone()
         for first in range(lo, hi + 1, LOAD_SPAN) if lo is not None else ():
             cursor.execute(
-                f"SELECT array_agg(user_id::int8 << 32 | friend_id) FROM {table} WHERE user_id >= %s AND user_id < %s",
+                f"SELECT array_agg(user_id::int8 << 32 | friend_id) FROM {table}"
+                " WHERE user_id >= %s AND user_id < %s AND user_id < friend_id",
                 [first, first + LOAD_SPAN],
                 binary=True,
             )
@@ -133,32 +140,21 @@ def _members(values: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
     return graph.in_sorted(values, sorted_ids)
 
 
-def _entry_format(sampled: int) -> str:
-    return "[%d, %d, [" + ", ".join(["%d"] * sampled) + "]]"
-
-
-_ENTRY_FORMATS = np.array([_entry_format(m) for m in range(SAMPLE + 1)], dtype=object)
-
-
 def encode_batch(batch: graph.SuggestionBatch) -> list[str]:
-    """Each user's list of a batch as `store.encode` writes it (the same text), without a Python object per
-    suggestion: one format string for the whole batch, filled from one flat tuple of its numbers.
+    """Each user's list of a batch as `store.encode` writes it (the same text), written by compiled code
+    for the whole batch at once (`graph_kernel.suggestion_json`): no Python object per suggestion or
+    number, one ASCII text cut into the users' lists.
 
-    (`store.encode` per user, through `Suggestion` tuples and `json.dumps`, cost 4x more: 100 ms of the
-    ego-Facebook rebuild.) The tests compare both encodings on real data.
+    (`store.encode` per user, through `Suggestion` tuples and `json.dumps`, cost 4x more than the format
+    string filled from one flat tuple used before, which itself cost 28 ms of the ego-Facebook rebuild
+    against 3 ms now.) The tests compare both encodings on real data.
     """
-    lengths = np.diff(batch.sample_bounds)
-    formats = _ENTRY_FORMATS[lengths].tolist()
-    bounds = batch.bounds.tolist()
-    users = ["[" + ", ".join(formats[bounds[r] : bounds[r + 1]]) + "]" for r in range(len(bounds) - 1)]
-    starts = np.concatenate([[0], np.cumsum(2 + lengths)])
-    flat = np.empty(int(starts[-1]), dtype=np.int64)
-    flat[starts[:-1]] = batch.ids
-    flat[starts[:-1] + 1] = batch.counts
-    owner = np.repeat(np.arange(lengths.size), lengths)
-    within = np.arange(owner.size) - batch.sample_bounds[:-1][owner]
-    flat[starts[:-1][owner] + 2 + within] = batch.sample_ids
-    return ("\n".join(users) % tuple(flat.tolist())).split("\n")
+    from ..graph_kernel import suggestion_json  # numba only where batches are computed (see `graph._batch`)
+
+    text, offsets = suggestion_json(batch.bounds, batch.ids, batch.counts, batch.sample_bounds, batch.sample_ids)
+    whole = text.tobytes().decode("ascii")
+    cuts = offsets.tolist()
+    return [whole[cuts[r] : cuts[r + 1]] for r in range(len(cuts) - 1)]
 
 
 def suggestions_rebuild_all(*, progress: Callable[[int, int], None] | None = None) -> int:

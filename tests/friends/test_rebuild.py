@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 
+from django.db import connection
+from django.db.models import F
+
 from friends import exclusions, friend_sets
 from friends.models import Friendship
 from friends.suggestions import compute, rebuild, store
@@ -16,12 +19,14 @@ def cached(user) -> list:
     return json.loads(get_redis().hget(store.sugg_key(user.pk), "data"))
 
 
-def test_the_table_is_read_in_one_pass_both_directions(make_graph):
+def test_the_table_is_read_in_one_pass(make_graph):
     make_graph(["ab", "ac", "bc", "cd"])
     src, dst = rebuild.friendship_arrays()
-    assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == sorted(
-        Friendship.objects.values_list("user_id", "friend_id")
-    )
+    rows = Friendship.objects.values_list("user_id", "friend_id")
+    if connection.vendor == "postgresql":  # each friendship once: the symmetric constraint holds the other row
+        rows = rows.filter(user_id__lt=F("friend_id"))
+    assert sorted(zip(src.tolist(), dst.tolist(), strict=True)) == sorted(rows)
+    assert len(rows) == (4 if connection.vendor == "postgresql" else 8)
 
 
 def test_the_rebuild_writes_what_the_recompute_writes_for_every_user(make_graph, make_user, deliver_events):

@@ -1,0 +1,50 @@
+"""The compiled kernel's edges: its JSON is `json.dumps`'s for any int64, and a web process never loads
+numba (the lists themselves are compared with networkx and a brute-force rule in test_graph.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from friends.graph_kernel import suggestion_json
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_json_of_any_int64_is_json_dumps():
+    extremes = [0, 1, 9, 10, 99, 100, -1, -10, 2**31, 2**63 - 1, -(2**63) + 1]
+    rows = [
+        [],  # no suggestions
+        [[7, 1, []]],  # no sample
+        [[v, abs(v), [v, 0, -v]] for v in extremes],
+        [[3, 2, [1, 2]], [4, 1, [5]]],
+    ]
+    flat = [entry for row in rows for entry in row]
+    text, offsets = suggestion_json(
+        np.cumsum([0] + [len(row) for row in rows]).astype(np.int64),
+        np.array([e[0] for e in flat], dtype=np.int64),
+        np.array([e[1] for e in flat], dtype=np.int64),
+        np.cumsum([0] + [len(e[2]) for e in flat]).astype(np.int64),
+        np.array([v for e in flat for v in e[2]], dtype=np.int64),
+    )
+    whole = text.tobytes().decode("ascii")
+    assert [whole[offsets[r] : offsets[r + 1]] for r in range(len(rows))] == [json.dumps(row) for row in rows]
+
+
+def test_a_web_process_never_imports_numba():
+    """What a web worker loads (settings, every app, the URLconf with every view, the WSGI application)
+    leaves numba out: 0.3 s and tens of MiB that only the processes computing batches pay."""
+    script = (
+        "import sys; from socialsite.wsgi import application; from django.urls import get_resolver; "
+        "get_resolver().url_patterns; import friends.graph, friends.suggestions.rebuild; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite')))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "socialsite.test_settings"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
