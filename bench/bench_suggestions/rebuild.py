@@ -37,7 +37,7 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
     gens = read_gens(user_ids)
     laps.lap("users + generations")
     src, dst = rebuild.friendship_arrays(np.asarray(user_ids, dtype=np.int64))
-    laps.lap("edges from PostgreSQL (one int8[] per block, no join)")
+    laps.lap("edges from PostgreSQL (one int8[] per block, each friendship once, no join)")
     g = graph.Graph.from_arrays(src, dst, nodes=user_ids)
     laps.lap("build CSR graph")
     excluded = exclusions_in_table(None)
@@ -65,7 +65,7 @@ def rebuild_phases(conn: Any) -> dict[str, float]:
     laps.lap("what-if: edges through the ORM iterator")
     copied = _copy_binary_rows()
     laps.lap("what-if: edges by COPY BINARY")
-    if not len(pairs) == copied == len(src):
+    if not len(pairs) == copied == 2 * len(src):  # the product reads each friendship once, not both rows
         raise AssertionError("the ways of reading the table read different numbers of rows")
     return laps.times
 
@@ -171,7 +171,7 @@ def report_a(name: str, a: dict[str, Any]) -> list[Row]:
     sampled = a["pg_loop_scale"] > 1
     print("\n  (a) full rebuild: every user's top-10, computed AND written to Redis (product: + 3-id mutual sample)")
     print(f"  {'implementation':<52} {'runs':>4} {'median s':>9} {'x product':>10}")
-    name_product = "product suggestions_rebuild_all (scipy, Redis)"
+    name_product = "product suggestions_rebuild_all (compiled, Redis)"
     print(f"  {name_product:<52} {len(a['product_s']):>4} {product:>9.2f} {1:>10.1f}")
     if sampled:
         print(f"  (PostgreSQL loops: every {a['pg_loop_scale']:g}th user timed, times x{a['pg_loop_scale']:g})")
