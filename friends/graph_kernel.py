@@ -19,8 +19,10 @@ nothing the size of the two-hop neighbourhood ever written out:
 
 Compiled by numba, without the GIL, so `suggestion_batches` runs batches on several threads. Compared on
 ego-Facebook with the numpy/scipy pipeline it replaces (scipy's two-pass sparse product written out,
-per-row histogram thresholds, a dense rows x n mask, vectorised sample walks): 66 ms against 189 ms for
-every user on one core, the same lists (the tests compare it with networkx and a brute-force rule).
+per-row histogram thresholds, a dense rows x n mask, vectorised sample walks), every user's top-10 in the
+same process: 39 ms against 143 ms on one core, 30 against 93 ms on two threads, the same lists (the
+tests compare them with networkx and a brute-force rule). `suggestion_json` writes the batch's JSON:
+3 ms against 18 ms for a format string filled from one flat tuple.
 """
 
 from __future__ import annotations

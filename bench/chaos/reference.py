@@ -1,5 +1,5 @@
 """A fresh computation of the derived data from the database, in plain Python: what the cache must say once
-converged. Independent of the project's code (its scipy path and its Redis copy), so the benchmark checks
+converged. Independent of the project's code (its graph code and its Redis copy), so the benchmark checks
 the site against the rule, not against itself.
 
 The rule (SPEC.md, `friends/graph.py`): a user's suggestions are friends of friends, never the user, a
