@@ -1,5 +1,6 @@
-"""The compiled kernel's edges: its JSON is `json.dumps`'s for any int64, and a web process never loads
-numba (the lists themselves are compared with networkx and a brute-force rule in test_graph.py)."""
+"""The compiled kernel's edges: its JSON is `json.dumps`'s for numbers of every width, and a web process
+never loads numba (the lists themselves are compared with networkx and a brute-force rule in
+test_graph.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from friends.graph_kernel import suggestion_json
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_json_of_any_int64_is_json_dumps():
+def test_the_json_is_json_dumps_for_numbers_of_every_width():
     extremes = [0, 1, 9, 10, 99, 100, -1, -10, 2**31, 2**63 - 1, -(2**63) + 1]
     rows = [
         [],  # no suggestions
