@@ -49,3 +49,19 @@ def test_a_web_process_never_imports_numba():
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_the_kernel_runs_where_numba_finds_nowhere_to_cache_it():
+    """A read-only install run by a user without a writable home leaves numba no cache directory, and
+    numba then refuses ``cache=True`` when the module is imported; the kernel compiles in the process
+    instead. (No cache locator applies to a source file but the IPython one: numba's own way to get
+    there without changing file permissions, which root ignores.)"""
+    script = (
+        "import numpy as np; from friends.graph import Graph, suggestions_all; "
+        "g = Graph.from_edges([(1, 2), (2, 3), (3, 4)]); print(dict(suggestions_all(g))[1])"
+    )
+    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[Suggestion(user_id=3, mutual_count=1, mutual_sample=(2,))]"
+    assert "compiled in every process, not cached" in done.stderr
