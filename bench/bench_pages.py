@@ -53,6 +53,7 @@ from bench.bench_suggestions.graphs import graph_specs, prepare_database
 from bench.support.cpu import CPUMeter
 from bench.support.http import csrf_token, http_get, http_login, load_generator, wait_until_answers
 from bench.support.services import (
+    UNREACHED_RATE_LIMITS,
     add_service_options,
     database_url,
     delete_vhost,
@@ -89,11 +90,7 @@ def env_for(args: argparse.Namespace, database: str, tmp: Path, app_name: str) -
         # restarted each process twice a run, and a boot (cold caches, new connections, compiling the
         # templates) landed in the middle of whichever page was being measured.
         WEB_MAX_REQUESTS="0",
-        # Limits still counted on every request (their cost is the page's), never reached: thousands of
-        # requests a minute from one user would otherwise measure the 429 answer or the profile's "try
-        # again later" instead of the page.
-        RATE_LIMIT_USER="1000000/m",
-        RATE_LIMIT_MUTUAL_FRIENDS="1000000/m",
+        **UNREACHED_RATE_LIMITS,
     )
 
 
