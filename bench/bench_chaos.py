@@ -57,6 +57,7 @@ from bench.chaos.reference import Snapshot
 from bench.chaos.services import PrivateRabbit, PrivateRedis, Site
 from bench.support.http import http_login
 from bench.support.services import (
+    UNREACHED_RATE_LIMITS,
     add_service_options,
     database_url,
     django_env,
@@ -66,7 +67,6 @@ from bench.support.services import (
 )
 
 PASSWORD = "chaos-bench-Passphrase-2026"
-RATE_SCOPES = ("anon", "user", "login_account", "login_ip", "sign_up", "friend_requests", "mutual_friends", "shares")
 
 # Run by `manage.py shell -c`: one API token per active user, as JSON [[id, username, token], ...].
 _TOKENS = """
@@ -138,7 +138,7 @@ def site_env(args: argparse.Namespace, tmp: Path, rabbit: PrivateRabbit, redis: 
         DJANGO_LOG_LEVEL=level,
         WEB_CONCURRENCY=str(args.web_concurrency),
         WEB_THREADS=str(args.web_threads),
-        **{f"RATE_LIMIT_{scope.upper()}": "1000000/m" for scope in RATE_SCOPES},
+        **UNREACHED_RATE_LIMITS,
     )
 
 

@@ -28,11 +28,9 @@ LOOPBACK_PRODUCTION_ENV = {
 }
 # The rate limits of a server under a load generator: still counted on every request (their cost is the
 # page's), never reached. Thousands of requests a minute from one user would otherwise measure the 429
-# answer or the profile's "try again later" instead of the page.
-UNREACHED_RATE_LIMITS = {
-    "RATE_LIMIT_USER": "1000000/m",
-    "RATE_LIMIT_MUTUAL_FRIENDS": "1000000/m",
-}
+# answer or the profile's "try again later" instead of the page. Every scope of settings.RATE_LIMITS.
+RATE_SCOPES = ("anon", "user", "login_account", "login_ip", "sign_up", "friend_requests", "mutual_friends", "shares")
+UNREACHED_RATE_LIMITS = {f"RATE_LIMIT_{scope.upper()}": "1000000/m" for scope in RATE_SCOPES}
 
 
 def add_service_options(

@@ -17,6 +17,15 @@ from friends.graph_kernel import suggestion_json
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _python(script: str, **env: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in a new interpreter at the project's root, with ``env`` added; it must succeed."""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def test_the_json_is_json_dumps_for_numbers_of_every_width():
     extremes = [0, 1, 9, 10, 99, 100, -1, -10, 2**31, 2**63 - 1, -(2**63) + 1]
     rows = [
@@ -45,9 +54,7 @@ def test_a_web_process_never_imports_numba():
         "get_resolver().url_patterns; import friends.graph, friends.suggestions.rebuild; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite')))"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "socialsite.test_settings"}
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = _python(script, DJANGO_SETTINGS_MODULE="socialsite.test_settings")
     assert done.stdout.strip() == "[]"
 
 
@@ -60,8 +67,6 @@ def test_the_kernel_runs_where_numba_finds_nowhere_to_cache_it():
         "import numpy as np; from friends.graph import Graph, suggestions_all; "
         "g = Graph.from_edges([(1, 2), (2, 3), (3, 4)]); print(dict(suggestions_all(g))[1])"
     )
-    env = {**os.environ, "NUMBA_CACHE_LOCATOR_CLASSES": "IPythonCacheLocator"}
-    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
+    done = _python(script, NUMBA_CACHE_LOCATOR_CLASSES="IPythonCacheLocator")
     assert done.stdout.strip() == "[Suggestion(user_id=3, mutual_count=1, mutual_sample=(2,))]"
     assert "compiled in every process, not cached" in done.stderr
